@@ -1,0 +1,98 @@
+import pytest
+
+from tests import services
+
+
+def pytest_addoption(parser):
+    parser.addoption(
+        "--require-services", action="store_true", default=False,
+        help="fail, never skip, a test whose service (PostgreSQL, Redis, Chromium, a font) "
+             "is missing: what CI runs with",
+    )
+
+
+def pytest_configure(config):
+    services.STRICT["on"] = config.getoption("--require-services")
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    # With --require-services nothing may be skipped, whatever skipped it.
+    outcome = yield
+    report = outcome.get_result()
+    if services.STRICT["on"] and report.skipped and not hasattr(report, "wasxfail"):
+        report.outcome = "failed"
+        report.longrepr = f"skipped under --require-services: {report.longrepr}"
+
+
+@pytest.fixture
+def make_user(db):
+    from portal.accounts.models import IdentifierType, Role, User
+
+    def make(identifier, *, role=Role.APPLICANT, identifier_type=IdentifierType.BAN,
+             password="correct-horse-battery", **fields):
+        defaults = {"name": f"公司 {identifier}", "address": "臺北市中正區重慶南路一段2號",
+                    "contact_person": "王小明", "phone": "02-2351-0000",
+                    "email": f"{identifier.lower()}@example.com"}
+        defaults.update(fields)
+        return User.objects.create_user(identifier, password, identifier_type=identifier_type,
+                                        role=role, **defaults)
+
+    return make
+
+
+@pytest.fixture
+def applicant(make_user):
+    return make_user("22099131", name="安心醫材股份有限公司")
+
+
+@pytest.fixture
+def other_applicant(make_user):
+    return make_user("12345675", name="台灣精密科技股份有限公司")
+
+
+@pytest.fixture
+def agent(make_user):
+    from portal.accounts.models import Role
+
+    return make_user("04595252", role=Role.AGENT, name="順達報關股份有限公司")
+
+
+@pytest.fixture
+def reviewer(make_user):
+    from django.contrib.auth.models import Group
+
+    from portal.accounts.models import REVIEWERS_GROUP, IdentifierType
+
+    user = make_user("A123456789", identifier_type=IdentifierType.NATIONAL_ID, is_staff=True,
+                     name="貿易局審核員")
+    user.groups.add(Group.objects.get_or_create(name=REVIEWERS_GROUP)[0])
+    return user
+
+
+@pytest.fixture
+def smtp_sink():
+    sink = services.SMTPSink().start()
+    yield sink
+    sink.stop()
+
+
+@pytest.fixture
+def celery_worker(smtp_sink):
+    """A real Celery worker process over the real Redis broker, sending mail to `smtp_sink`.
+    Send tasks to it with apply_async(queue=worker.queue); while it runs, tasks are not
+    run in-process."""
+    from portal.celery import app
+    from portal.tasks import ping
+
+    services.require_redis()
+    worker = services.Worker(email_url=smtp_sink.url)
+    saved = app.conf.task_always_eager
+    app.conf.task_always_eager = False
+    try:
+        ping.apply_async(queue=worker.queue).get(timeout=60)  # up and consuming
+        yield worker
+    finally:
+        app.conf.task_always_eager = saved
+        log = worker.stop()
+        print(log[-3000:])

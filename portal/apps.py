@@ -1,0 +1,9 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class PortalConfig(AppConfig):
+    """The shell shared by every procedure: base templates, the menu, ROC dates, tasks."""
+
+    name = "portal"
+    verbose_name = _("Portal")

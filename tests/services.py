@@ -1,0 +1,155 @@
+"""Real services for the tests: what is there, an SMTP sink, a Celery worker.
+
+A test that needs a service calls `require(...)`: without the service it skips with the
+reason, and with --require-services (CI) it fails instead (conftest.py).
+"""
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from email import message_from_bytes, policy
+from pathlib import Path
+
+import pytest
+from aiosmtpd.controller import Controller
+from django.db import connection
+
+ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM = "/usr/bin/chromium"
+STRICT = {"on": False}  # set by conftest from --require-services
+
+
+def require(available, reason):
+    if available:
+        return
+    if STRICT["on"]:
+        pytest.fail(f"required service missing: {reason}", pytrace=False)
+    pytest.skip(reason)
+
+
+def require_postgres():
+    require(connection.vendor == "postgresql",
+            "needs PostgreSQL: set DATABASE_URL=postgres://...")
+
+
+def redis_url():
+    return os.environ.get("REDIS_URL", "")
+
+
+def require_redis():
+    url = redis_url()
+    if url:
+        import redis
+
+        try:
+            redis.Redis.from_url(url, socket_timeout=2).ping()
+        except redis.RedisError as error:
+            require(False, f"Redis at {url} does not answer: {error}")
+    require(bool(url), "needs Redis: set REDIS_URL=redis://...")
+
+
+def require_chromium():
+    require(Path(CHROMIUM).exists(), f"needs Debian's Chromium at {CHROMIUM}")
+
+
+def require_program(name, package):
+    require(shutil.which(name) is not None, f"needs {name} (Debian package {package})")
+
+
+def free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class _Collector:
+    def __init__(self):
+        self.messages = []
+        self.lock = threading.Condition()
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd's name)
+        message = message_from_bytes(envelope.content, policy=policy.default)
+        with self.lock:
+            self.messages.append(message)
+            self.lock.notify_all()
+        return "250 OK"
+
+
+class SMTPSink:
+    """A real SMTP server on 127.0.0.1 that keeps what it receives."""
+
+    def __init__(self, port=None):
+        self.port = port or free_port()
+        self.collector = _Collector()
+        self.controller = Controller(self.collector, hostname="127.0.0.1", port=self.port)
+
+    @property
+    def messages(self):
+        return self.collector.messages
+
+    @property
+    def url(self):
+        return f"smtp://127.0.0.1:{self.port}"
+
+    def start(self):
+        self.controller.start()
+        return self
+
+    def stop(self):
+        self.controller.stop()
+
+    def wait_for(self, count, timeout=30):
+        deadline = time.monotonic() + timeout
+        with self.collector.lock:
+            while len(self.messages) < count:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise AssertionError(f"{len(self.messages)} mails arrived, not {count}")
+                self.collector.lock.wait(left)
+        return self.messages
+
+
+def database_url():
+    """The URL of the database this test process uses (the test database)."""
+    s = connection.settings_dict
+    if connection.vendor == "postgresql":
+        return (f"postgres://{s['USER']}:{s['PASSWORD']}@{s['HOST'] or '127.0.0.1'}:"
+                f"{s['PORT'] or 5432}/{s['NAME']}")
+    return f"sqlite:///{s['NAME']}"
+
+
+class Worker:
+    """`celery -A portal worker` in its own process, on a queue of its own, so that other
+    workers on the machine never take the test's tasks."""
+
+    def __init__(self, *, email_url="", extra_env=None):
+        self.queue = f"test-{uuid.uuid4().hex[:12]}"
+        env = {
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": "portal.settings",
+            "DEBUG": "1",
+            "REDIS_URL": redis_url(),
+            "DATABASE_URL": database_url(),
+            **({"EMAIL_URL": email_url} if email_url else {}),
+            **(extra_env or {}),
+        }
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "celery", "-A", "portal", "worker", "--pool=solo",
+             "--loglevel=INFO", "-Q", self.queue, "--without-gossip", "--without-mingle",
+             "--without-heartbeat", "-n", f"{self.queue}@%h"],
+            cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        )
+
+    def stop(self):
+        self.process.terminate()
+        try:
+            out, _ = self.process.communicate(timeout=20)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            out, _ = self.process.communicate()
+        return out.decode(errors="replace")

@@ -1,0 +1,17 @@
+"""The portal's settings for the test suite: the real ones, with development defaults and
+faster password hashing. DATABASE_URL and REDIS_URL still choose the real services."""
+
+import os
+
+os.environ.setdefault("DEBUG", "1")
+
+from portal.settings import *  # noqa: E402,F403
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+# Tests queue tasks in-process unless they start a real worker (tests/services.py).
+CELERY_TASK_ALWAYS_EAGER = True
+CELERY_TASK_EAGER_PROPAGATES = True
+
+# Per-process state only; tests that need Redis talk to it themselves.
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
