@@ -22,7 +22,8 @@ PRODUCTION = {
 
 
 def manage(*args, **env):
-    clean = {k: v for k, v in os.environ.items() if k not in VARIABLES}
+    clean = {k: v for k, v in os.environ.items()
+             if k not in VARIABLES and k != "DJANGO_ALLOW_ASYNC_UNSAFE"}
     clean["DJANGO_SETTINGS_MODULE"] = "portal.settings"
     return subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env={**clean, **env},
                           capture_output=True, text=True, timeout=120)

@@ -1,16 +1,11 @@
 """Playwright driving Debian's Chromium (/usr/bin/chromium) against pytest-django's live
 server. No browser is downloaded: Playwright only drives the system one."""
 
-import os
 from pathlib import Path
 
 import pytest
 
 from tests import services
-
-# Playwright's sync API runs an event loop in this thread; the live server's database
-# access happens in its own thread, and the test's own ORM calls are synchronous too.
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-results"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -31,7 +26,10 @@ def browser():
 
 
 @pytest.fixture
-def page(browser, request):
+def page(browser, request, monkeypatch):
+    # Playwright's sync API keeps an event loop in this thread, which makes Django refuse
+    # the test's own (synchronous) ORM calls unless told that this is safe here.
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
     context = browser.new_context(locale="zh-TW", viewport={"width": 1280, "height": 900})
     context.set_default_timeout(15000)
     page = context.new_page()
