@@ -43,7 +43,9 @@ run: build
 	fi
 
 test: setup
+	$(VENV)/bin/ruff check .
 	$(MANAGE) compilemessages --ignore=.venv --ignore=staticfiles --ignore=var --verbosity 0
+	$(MANAGE) makemigrations --check --dry-run --verbosity 0
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 lint: setup

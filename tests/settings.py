@@ -15,3 +15,7 @@ CELERY_TASK_EAGER_PROPAGATES = True
 
 # Per-process state only; tests that need Redis talk to it themselves.
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+# Close the database connection at the end of every request: the live server's request
+# threads must not keep connections open when the test database is dropped.
+DATABASES["default"]["CONN_MAX_AGE"] = 0  # noqa: F405

@@ -13,11 +13,15 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-
                  "--disable-sync", "--disable-dev-shm-usage"]
 
 
-@pytest.fixture(scope="session")
-def browser():
+@pytest.fixture
+def browser(monkeypatch):
+    """One Chromium per test. Playwright's sync API keeps an event loop in this thread while
+    it runs, which makes Django refuse the test's own (synchronous) ORM calls unless told
+    that this is safe; the browser is gone again before the test database is flushed."""
     services.require_chromium()
     from playwright.sync_api import sync_playwright
 
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=services.CHROMIUM,
                                              args=CHROMIUM_ARGS)
@@ -26,10 +30,7 @@ def browser():
 
 
 @pytest.fixture
-def page(browser, request, monkeypatch):
-    # Playwright's sync API keeps an event loop in this thread, which makes Django refuse
-    # the test's own (synchronous) ORM calls unless told that this is safe here.
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+def page(browser, request):
     context = browser.new_context(locale="zh-TW", viewport={"width": 1280, "height": 900})
     context.set_default_timeout(15000)
     page = context.new_page()
