@@ -12,12 +12,13 @@ import sys
 import threading
 import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from email import message_from_bytes, policy
 from pathlib import Path
 
 import pytest
 from aiosmtpd.controller import Controller
-from django.db import connection
+from django.db import connection, connections
 
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = "/usr/bin/chromium"
@@ -153,3 +154,19 @@ class Worker:
             self.process.kill()
             out, _ = self.process.communicate()
         return out.decode(errors="replace")
+
+
+def orm(function, *args, **kwargs):
+    """Run database code from a browser test. Playwright's sync API keeps an event loop in
+    the test's thread, where Django refuses synchronous ORM calls (and where a connection
+    would belong to the loop's context and outlive the test), so the call runs in a thread of
+    its own that closes its connection when done."""
+
+    def call():
+        try:
+            return function(*args, **kwargs)
+        finally:
+            connections.close_all()
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(call).result()

@@ -14,14 +14,11 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-
 
 
 @pytest.fixture
-def browser(monkeypatch):
-    """One Chromium per test. Playwright's sync API keeps an event loop in this thread while
-    it runs, which makes Django refuse the test's own (synchronous) ORM calls unless told
-    that this is safe; the browser is gone again before the test database is flushed."""
+def browser():
+    """One Chromium per test, gone again before the test database is flushed."""
     services.require_chromium()
     from playwright.sync_api import sync_playwright
 
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=services.CHROMIUM,
                                              args=CHROMIUM_ARGS)

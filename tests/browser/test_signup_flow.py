@@ -3,6 +3,7 @@
 import pytest
 
 from portal.accounts.models import User
+from tests.services import orm
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -26,7 +27,7 @@ def test_it_signs_up_logs_in_and_sees_the_menu(page, live_server):
     page.get_by_role("button", name="申請帳號").click()
     assert "統一編號檢查碼錯誤" in page.locator("#div_id_identifier").inner_text()
     assert page.locator("#id_name").input_value() == "安心醫材股份有限公司"
-    assert not User.objects.exists()
+    assert not orm(User.objects.exists)
 
     page.locator("#id_identifier").fill("22099131")
     page.locator("#id_password1").fill("a-long-passphrase-9")
