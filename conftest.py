@@ -25,6 +25,17 @@ def pytest_runtest_makereport(item, call):
         report.longrepr = f"skipped under --require-services: {report.longrepr}"
 
 
+@pytest.fixture(autouse=True)
+def _clear_cache():
+    # The cache holds per-address login failures and, later, rate limits: no test may see
+    # another's.
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
 @pytest.fixture
 def make_user(db):
     from portal.accounts.models import IdentifierType, Role, User

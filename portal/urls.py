@@ -3,10 +3,12 @@ from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
 
 from portal import views
+from portal.accounts import throttle
 
 admin.site.site_header = _("Import/Export Goods E-Licensing System: bureau back office")
 admin.site.site_title = _("E-Licensing back office")
 admin.site.index_title = _("Review")
+admin.site.login = throttle.guard_address(admin.site.login)
 
 urlpatterns = [
     path("", views.home, name="home"),

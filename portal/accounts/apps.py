@@ -10,6 +10,7 @@ class AccountsConfig(AppConfig):
 
     def ready(self):
         from portal import menu
+        from portal.accounts import throttle  # noqa: F401 (connects its signal receiver)
 
         section = _("Account")
         menu.register(section=section, label=_("Account data"), url_name="accounts:profile",

@@ -41,6 +41,12 @@ class SignUpForm(PortalModelForm):
         }
         labels = {"language": _("Language of e-mails")}
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        kind = self.fields["identifier_type"]
+        kind.choices = IdentifierType.choices  # radio buttons without an empty "-----" one
+        kind.initial = IdentifierType.BAN
+
     def clean_identifier(self):
         value = identifiers.normalize(self.cleaned_data["identifier"])
         kind = self.cleaned_data.get("identifier_type")

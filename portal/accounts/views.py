@@ -5,10 +5,11 @@ from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import ValidationError
 from django.shortcuts import redirect
 from django.urls import reverse_lazy
+from django.utils.decorators import method_decorator
 from django.utils.translation import gettext as _
 from django.views.generic import FormView, UpdateView
 
-from portal.accounts import forms, services
+from portal.accounts import forms, services, throttle
 from portal.middleware import IDLE_LOGOUT_FLAG
 
 
@@ -38,6 +39,7 @@ class SignUpView(FormView):
         return redirect("home")
 
 
+@method_decorator(throttle.guard_address, name="dispatch")
 class LoginView(auth_views.LoginView):
     """登入系統 (ACC-2); says so when the last session ended for inactivity (ACC-3)."""
 

@@ -71,12 +71,33 @@ def test_it_locks_the_account_after_five_failures(client, applicant):
 
 
 @pytest.mark.django_db
-def test_it_locks_an_address_that_tries_many_accounts(client, applicant, other_applicant):
-    for number in ("11111111", "22222222", "33333333", "44444444", "55555555"):
-        post_login(client, number, "wrong", ip="10.9.9.9")
+def test_it_keeps_an_office_open_when_one_clerk_is_locked(client, applicant, other_applicant):
+    """Brokers' clerks share one address: one account's lock is not the address's."""
+    for _ in range(5):
+        post_login(client, applicant.identifier, "wrong", ip="10.9.9.9")
+    assert post_login(client, applicant.identifier, PASSWORD, ip="10.9.9.9").status_code == 429
     assert post_login(client, other_applicant.identifier, PASSWORD,
-                      ip="10.9.9.9").status_code == 429
+                      ip="10.9.9.9").status_code == 302
+
+
+@pytest.mark.django_db
+def test_it_locks_an_address_that_tries_many_accounts(client, settings, applicant):
+    for n in range(settings.LOGIN_ADDRESS_FAILURE_LIMIT):
+        post_login(client, f"{n:08d}", "wrong", ip="10.9.9.9")
+    response = post_login(client, applicant.identifier, PASSWORD, ip="10.9.9.9")
+    assert response.status_code == 429 and response.context["by_address"]
+    assert client.get(HOME).status_code == 302  # not logged in
     assert post_login(client, applicant.identifier, PASSWORD, ip="10.9.9.8").status_code == 302
+
+
+@pytest.mark.django_db
+def test_it_guards_the_admin_login_by_address_too(client, settings, reviewer):
+    for n in range(settings.LOGIN_ADDRESS_FAILURE_LIMIT):
+        post_login(client, f"{n:08d}", "wrong", ip="10.9.9.7")
+    response = client.post(reverse("admin:login"), {"username": reviewer.identifier,
+                                                    "password": PASSWORD},
+                           REMOTE_ADDR="10.9.9.7")
+    assert response.status_code == 429
 
 
 @pytest.mark.django_db
