@@ -9,8 +9,13 @@ class AccountsConfig(AppConfig):
     verbose_name = _("Accounts")
 
     def ready(self):
+        from django.db.models.signals import post_migrate
+
         from portal import menu
         from portal.accounts import throttle  # noqa: F401 (connects its signal receiver)
+        from portal.accounts.reviewers import sync_reviewers_group
+
+        post_migrate.connect(sync_reviewers_group, dispatch_uid="sync_reviewers_group")
 
         section = _("Account")
         menu.register(section=section, label=_("Account data"), url_name="accounts:profile",
