@@ -22,6 +22,7 @@ import django  # noqa: E402
 
 django.setup()
 
+from django.contrib.auth.hashers import make_password  # noqa: E402
 from django.db import connection  # noqa: E402
 from django.test import Client  # noqa: E402
 from django.test.utils import (  # noqa: E402
@@ -37,9 +38,10 @@ PAGES = [("/healthz", False), ("/accounts/login/", False), ("/", True),
 
 
 def make_accounts(count, start):
+    unusable = make_password(None)
     users = [User(identifier=f"P{start + n:08d}", identifier_type=IdentifierType.PASSPORT,
                   name=f"Company {start + n}", address="Taipei", contact_person="Wang",
-                  phone="02-0000-0000", email=f"c{start + n}@example.com", password="!")
+                  phone="02-0000-0000", email=f"c{start + n}@example.com", password=unusable)
              for n in range(count)]
     User.objects.bulk_create(users, batch_size=2000)
 
