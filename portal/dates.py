@@ -11,21 +11,23 @@ _SEPARATED = re.compile(r"^(\d{1,4})[/\-.](\d{1,2})[/\-.](\d{1,2})$")
 _COMPACT_ROC = re.compile(r"^(\d{2,3})(\d{2})(\d{2})$")
 
 
+def _date(value):
+    return value.date() if isinstance(value, datetime.datetime) else value
+
+
 def to_roc(value, sep="/"):
     """109/09/12 for 2020-09-12; '' for None."""
     if value is None:
         return ""
-    if isinstance(value, datetime.datetime):
-        value = value.date()
+    value = _date(value)
     return f"{value.year - ROC_OFFSET:03d}{sep}{value.month:02d}{sep}{value.day:02d}"
 
 
 def to_roc_long(value):
-    """民國109年9月12日."""
+    """民國109年9月12日; '' for None."""
     if value is None:
         return ""
-    if isinstance(value, datetime.datetime):
-        value = value.date()
+    value = _date(value)
     return f"民國{value.year - ROC_OFFSET}年{value.month}月{value.day}日"
 
 
