@@ -107,3 +107,36 @@ def celery_worker(smtp_sink):
         app.conf.task_always_eager = saved
         log = worker.stop()
         print(log[-3000:])
+
+
+ITEM = {"tariff_code": "85423100003", "description": "Field programmable gate array",
+        "quantity": "10.0000", "unit": "PCE", "unit_price": "1500.0000", "currency": "USD",
+        "origin_country": "TW"}
+
+
+@pytest.fixture
+def make_case(db):
+    """A case of `applicant` in 暫存, filed by `actor` (the applicant or an agent), with
+    `items` (default: one). `status` moves it on through permits.workflow, as a user and a
+    reviewer would: "initial_review" submits it, "approved" also issues the permit."""
+    from permits import services, workflow
+    from permits.models import DocumentType, Status
+
+    def make(applicant, *, actor=None, document_type=DocumentType.SHTC_EXPORT, items=None,
+             status=None, reviewer=None, **data):
+        application = services.application_create(
+            document_type=document_type, applicant=applicant, actor=actor or applicant,
+            items=[dict(ITEM)] if items is None else items, destination_country="DE", **data)
+        if status in (Status.INITIAL_REVIEW, Status.SUPPLEMENT, Status.APPROVED):
+            application = workflow.transition(application=application,
+                                              to=Status.INITIAL_REVIEW,
+                                              actor=actor or applicant)
+        if status == Status.SUPPLEMENT:
+            application = workflow.transition(application=application, to=Status.SUPPLEMENT,
+                                              actor=reviewer, note="請補附產品英文型錄。")
+        if status == Status.APPROVED:
+            application = workflow.transition(application=application, to=Status.APPROVED,
+                                              actor=reviewer)
+        return application
+
+    return make

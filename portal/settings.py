@@ -124,7 +124,10 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = "Asia/Taipei"
-CELERY_BEAT_SCHEDULE = {}
+CELERY_BEAT_SCHEDULE = {
+    # The outbox's safety net: mail whose task was lost goes out within a minute or so.
+    "resend-unsent-emails": {"task": "permits.tasks.resend_unsent_emails", "schedule": 60.0},
+}
 
 # --- E-mail ----------------------------------------------------------------------------------
 if env.str("EMAIL_URL", default=""):
@@ -188,6 +191,12 @@ TIME_ZONE = "Asia/Taipei"
 USE_I18N = True
 USE_TZ = True
 
+# --- Uploaded files ---------------------------------------------------------------------------
+# Attachments live outside every web root and are served only through a view that checks
+# who may see the case (permits.views.attachment_download).
+PRIVATE_MEDIA_ROOT = env.path("PRIVATE_MEDIA_ROOT", default=VAR_DIR / "private")
+ATTACHMENT_MAX_BYTES = 10 * 1024 * 1024
+
 # --- Static files ----------------------------------------------------------------------------
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
@@ -203,6 +212,9 @@ STORAGES = {
 
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
+
+# The portal's public address: links in e-mail and the QR code printed on permits.
+PORTAL_BASE_URL = env.str("PORTAL_BASE_URL", default="http://127.0.0.1:8000").rstrip("/")
 
 # --- The bureau ------------------------------------------------------------------------------
 # ACC-2 and the SHTC manual's FAQ 3.2: users who lost their e-mail call this line.

@@ -1,0 +1,421 @@
+"""What every permit procedure shares (DOMAIN.md §2): cases, their items, attachments,
+status history, issued permits and their versions, drafts, numbers and the mail outbox.
+
+Statuses are assigned only by permits.workflow.transition(); see permits/workflow.py for
+the table of allowed moves.
+"""
+
+import secrets
+
+from django.conf import settings
+from django.core.files.storage import FileSystemStorage
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.functional import cached_property
+from django.utils.translation import gettext_lazy as _
+
+
+class DocumentType(models.TextChoices):
+    """文件類別 (PERMIT-1). The two-letter code goes into the case's numbers."""
+
+    MASK_IMPORT = "MK", _("Face-mask import permit application")
+    SHTC_EXPORT = "SE", _("SHTC export permit")
+    END_USE = "EU", _("End-use assurance")
+
+
+class Kind(models.TextChoices):
+    """申請類別 (PERMIT-2)."""
+
+    NEW = "new", _("New application")
+    CORRECTION = "correction", _("Correction")
+    MISMATCH_CORRECTION = "mismatch_correction", _("Mismatch correction")
+    CLEARED_CORRECTION = "cleared_correction", _("Post-clearance correction")
+    AMENDMENT = "amendment", _("Amendment")
+    BALANCE_REISSUE = "balance_reissue", _("Balance re-issue")
+
+
+class Status(models.TextChoices):
+    """A case's status (PERMIT-5 and what comes before and after the review)."""
+
+    DRAFT = "draft", _("Draft")
+    REGISTERED = "registered", _("Registered, not submitted")
+    INITIAL_REVIEW = "initial_review", _("Initial review")
+    CONSULTATION = "consultation", _("Inter-agency consultation")
+    SECOND_REVIEW = "second_review", _("Second review")
+    SUPPLEMENT = "supplement", _("Supplementary documents requested")
+    RETURNED = "returned", _("Returned to initial review")
+    AMENDMENT_CLOSED = "amendment_closed", _("Closed for amendment")
+    REJECTED = "rejected", _("Rejected")
+    APPROVED = "approved", _("Approved")
+    CANCELLED = "cancelled", _("Cancelled")
+
+
+class Country(models.Model):
+    """ISO 3166-1 countries with the short Chinese names the UI shows (北韓, 南韓, 美國,
+    中國大陸…): reference data the bureau edits in the admin (REFERENCE.md)."""
+
+    code = models.CharField(_("code"), max_length=2, primary_key=True)
+    name_zh = models.CharField(_("Chinese name"), max_length=40)
+    name_en = models.CharField(_("English name"), max_length=80)
+    active = models.BooleanField(_("in use"), default=True)
+
+    class Meta:
+        verbose_name = _("country")
+        verbose_name_plural = _("countries")
+        ordering = ["code"]
+
+    def __str__(self):
+        return f"{self.code} {self.name_zh}"
+
+
+class Currency(models.Model):
+    """ISO 4217 currencies (reference data)."""
+
+    code = models.CharField(_("code"), max_length=3, primary_key=True)
+    name_zh = models.CharField(_("Chinese name"), max_length=40)
+    name_en = models.CharField(_("English name"), max_length=80)
+    active = models.BooleanField(_("in use"), default=True)
+
+    class Meta:
+        verbose_name = _("currency")
+        verbose_name_plural = _("currencies")
+        ordering = ["code"]
+
+    def __str__(self):
+        return f"{self.code} {self.name_zh}"
+
+
+class ApplicationQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """The one rule of who sees a case (ACC-4): its applicant, the agent who filed it,
+        and bureau staff. Every view loads cases through this, so another user's case is
+        simply not found (404)."""
+        if not user.is_authenticated:
+            return self.none()
+        if user.is_staff:
+            return self
+        return self.filter(Q(applicant=user) | Q(agent=user))
+
+
+class Application(models.Model):
+    """申請案件: one application of one document type and kind, with its items."""
+
+    document_type = models.CharField(_("document type"), max_length=2,
+                                     choices=DocumentType.choices)
+    kind = models.CharField(_("application kind"), max_length=24, choices=Kind.choices,
+                            default=Kind.NEW)
+    status = models.CharField(_("status"), max_length=20, choices=Status.choices,
+                              default=Status.DRAFT, editable=False)
+    receipt_no = models.CharField(_("receipt number"), max_length=14, unique=True, null=True,
+                                  blank=True, editable=False)
+    registration_no = models.CharField(_("registration number"), max_length=14, unique=True,
+                                       null=True, blank=True, editable=False)
+
+    # Who: the account whose identifier the case bears, and the agent who filed it.
+    applicant = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                                  related_name="applications", verbose_name=_("applicant"))
+    agent = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True,
+                              blank=True, related_name="filed_applications",
+                              verbose_name=_("filing agent"))
+    # The parties' data as entered on the application (it may differ from the account's).
+    applicant_identifier = models.CharField(_("applicant identifier"), max_length=20)
+    applicant_name = models.CharField(_("applicant name"), max_length=120)
+    applicant_name_en = models.CharField(_("applicant English name"), max_length=120,
+                                         blank=True)
+    applicant_address = models.CharField(_("applicant address"), max_length=200)
+    contact_person = models.CharField(_("contact person"), max_length=60, blank=True)
+    contact_phone = models.CharField(_("contact phone"), max_length=30, blank=True)
+    company_email = models.EmailField(
+        _("applicant company e-mail"),
+        help_text=_("Every change of status is e-mailed to this address (PERMIT-5)."))
+    agent_identifier = models.CharField(_("agent identifier"), max_length=20, blank=True)
+    agent_name = models.CharField(_("agent name"), max_length=120, blank=True)
+    agent_contact_person = models.CharField(_("agent contact person"), max_length=60,
+                                            blank=True)
+    agent_phone = models.CharField(_("agent phone"), max_length=30, blank=True)
+    agent_email = models.EmailField(_("agent e-mail"), blank=True)
+
+    destination_country = models.CharField(_("destination"), max_length=2, blank=True,
+                                           db_index=True)
+    # A change kind names the permit version it changes (PERMIT-2).
+    changes = models.ForeignKey("PermitVersion", on_delete=models.PROTECT, null=True,
+                                blank=True, related_name="change_applications",
+                                verbose_name=_("changes permit"))
+    change_description = models.TextField(_("change description"), blank=True)
+
+    created_at = models.DateTimeField(_("created"), default=timezone.now, editable=False)
+    submitted_at = models.DateTimeField(_("application date"), null=True, blank=True,
+                                        editable=False, db_index=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    objects = ApplicationQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("application")
+        verbose_name_plural = _("applications")
+        ordering = ["-created_at", "-pk"]
+        permissions = [("review_application", _("Can move applications through review"))]
+        indexes = [models.Index(fields=["document_type", "status"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(kind="new") | Q(changes__isnull=False),
+                name="application_change_names_permit"),
+        ]
+
+    def __str__(self):
+        return self.receipt_no or self.registration_no or _("Draft %(pk)s") % {"pk": self.pk}
+
+    @property
+    def number(self):
+        return self.receipt_no or self.registration_no or ""
+
+    @cached_property
+    def permit_version(self):
+        """The permit version this case produced, if it was approved."""
+        try:
+            return self.issued_version
+        except PermitVersion.DoesNotExist:
+            return None
+
+
+class StatusChange(models.Model):
+    """One move of a case: written by transition() and by nothing else."""
+
+    application = models.ForeignKey(Application, on_delete=models.CASCADE,
+                                    related_name="status_changes")
+    old = models.CharField(_("from"), max_length=20, choices=Status.choices)
+    new = models.CharField(_("to"), max_length=20, choices=Status.choices)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True,
+                              blank=True, verbose_name=_("by"))
+    note = models.TextField(_("note"), blank=True)
+    created_at = models.DateTimeField(_("time"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("status change")
+        verbose_name_plural = _("status history")
+        ordering = ["created_at", "pk"]
+
+    def __str__(self):
+        return f"{self.get_old_display()} → {self.get_new_display()}"
+
+
+class Item(models.Model):
+    """貨品明細: one item (項次) of a case. Every distinct specification, model, quantity,
+    unit price or amount is its own item (PERMIT-8)."""
+
+    application = models.ForeignKey(Application, on_delete=models.CASCADE,
+                                    related_name="items")
+    line_no = models.PositiveIntegerField(_("item no."))
+    tariff_code = models.CharField(_("tariff code"), max_length=11)
+    description = models.CharField(_("goods name"), max_length=390)
+    brand = models.CharField(_("brand"), max_length=200, blank=True)
+    model = models.CharField(_("model / serial"), max_length=200, blank=True)
+    specification = models.TextField(_("specification"), blank=True)
+    # Procedure-specific codes: the mask category (MASK-2), the export control number (SHTC-16).
+    category = models.CharField(_("category"), max_length=20, blank=True)
+    control_no = models.CharField(_("export control number"), max_length=7, blank=True)
+    quantity = models.DecimalField(_("quantity"), max_digits=13, decimal_places=4)
+    unit = models.CharField(_("unit"), max_length=10)
+    unit_price = models.DecimalField(_("unit price"), max_digits=17, decimal_places=4)
+    currency = models.CharField(_("currency"), max_length=3)
+    amount = models.DecimalField(_("amount"), max_digits=19, decimal_places=4)
+    origin_country = models.CharField(_("origin country"), max_length=2)
+
+    class Meta:
+        verbose_name = _("goods item")
+        verbose_name_plural = _("goods items")
+        ordering = ["application", "line_no"]
+        constraints = [
+            models.UniqueConstraint(fields=["application", "line_no"],
+                                    name="item_line_unique"),
+            models.CheckConstraint(condition=Q(quantity__gt=0), name="item_quantity_positive"),
+        ]
+
+    def __str__(self):
+        return f"{self.line_no}. {self.description}"
+
+
+class Permit(models.Model):
+    """許可證: one permit number. Its content lives in versions; the newest one is in force
+    (PERMIT-2)."""
+
+    permit_no = models.CharField(_("permit number"), max_length=14, unique=True)
+    document_type = models.CharField(_("document type"), max_length=2,
+                                     choices=DocumentType.choices)
+    holder = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                               related_name="permits", verbose_name=_("holder"))
+    # Printed beside the QR code; with the number it opens the public verification page.
+    verification_code = models.CharField(_("verification code"), max_length=8,
+                                         editable=False)
+    revoked_at = models.DateTimeField(_("cancelled"), null=True, blank=True)
+    # What customs recorded against the permit (PERMIT-3): written by the reconciliation app.
+    first_cleared_at = models.DateTimeField(_("first clearance"), null=True, blank=True)
+    first_released_at = models.DateTimeField(_("first release"), null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        verbose_name = _("permit")
+        verbose_name_plural = _("permits")
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return self.permit_no
+
+    @staticmethod
+    def new_verification_code():
+        # No 0/O or 1/I: the code is typed from paper.
+        alphabet = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+        return "".join(secrets.choice(alphabet) for _ in range(8))
+
+    @cached_property
+    def current(self):
+        """The version in force: the newest."""
+        return self.versions.order_by("-version").first()
+
+    def has_clearance(self):
+        """Has any customs declaration cited this permit? (更正 is allowed only if not.)"""
+        return self.first_cleared_at is not None
+
+    def has_release(self):
+        """Were goods released under this permit? (Then only cancel and re-issue.)"""
+        return self.first_released_at is not None
+
+    def state_on(self, day):
+        """有效 / 已註銷 / 已逾期 on a date, from the version in force."""
+        if self.revoked_at is not None and timezone.localdate(self.revoked_at) <= day:
+            return PermitState.REVOKED
+        current = self.current
+        if current is None or day > current.valid_until:
+            return PermitState.EXPIRED
+        return PermitState.VALID
+
+    @property
+    def state(self):
+        return self.state_on(timezone.localdate())
+
+
+class PermitState(models.TextChoices):
+    VALID = "valid", _("Valid")
+    REVOKED = "revoked", _("Cancelled")
+    EXPIRED = "expired", _("Expired")
+
+
+class PermitVersion(models.Model):
+    """One issued content of a permit. A change never overwrites it: it adds version n+1."""
+
+    permit = models.ForeignKey(Permit, on_delete=models.PROTECT, related_name="versions")
+    version = models.PositiveIntegerField(_("version"))
+    application = models.OneToOneField(Application, on_delete=models.PROTECT,
+                                       related_name="issued_version")
+    issued_at = models.DateTimeField(_("issued"), default=timezone.now)
+    valid_from = models.DateField(_("valid from"))
+    valid_until = models.DateField(_("valid until"))
+    partial_shipment = models.BooleanField(_("partial shipments allowed"), default=True)
+
+    class Meta:
+        verbose_name = _("permit version")
+        verbose_name_plural = _("permit versions")
+        ordering = ["permit", "-version"]
+        constraints = [
+            models.UniqueConstraint(fields=["permit", "version"], name="permit_version_unique"),
+            models.CheckConstraint(condition=Q(valid_until__gte=models.F("valid_from")),
+                                   name="permit_version_validity_order"),
+        ]
+
+    def __str__(self):
+        return f"{self.permit.permit_no} v{self.version}"
+
+
+class NumberSequence(models.Model):
+    """The last number handed out per kind of number, document type and ROC year."""
+
+    kind = models.CharField(max_length=1)
+    document_type = models.CharField(max_length=2, choices=DocumentType.choices)
+    roc_year = models.PositiveIntegerField()
+    last = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["kind", "document_type", "roc_year"],
+                                    name="number_sequence_unique"),
+        ]
+
+
+private_storage = FileSystemStorage(location=settings.PRIVATE_MEDIA_ROOT, base_url=None)
+
+
+def attachment_path(attachment, filename):
+    # The stored name says nothing of the user's file name (kept in original_name).
+    return f"attachments/{timezone.now():%Y/%m}/{secrets.token_hex(16)}"
+
+
+class Attachment(models.Model):
+    """An uploaded document of a case, stored outside every web root and served only
+    through permits.views.attachment_download, which checks visible_to()."""
+
+    application = models.ForeignKey(Application, on_delete=models.CASCADE,
+                                    related_name="attachments")
+    document_kind = models.CharField(_("document kind"), max_length=40)
+    file = models.FileField(storage=private_storage, upload_to=attachment_path,
+                            max_length=200)
+    original_name = models.CharField(_("file name"), max_length=200)
+    content_type = models.CharField(_("file type"), max_length=100)
+    size = models.PositiveIntegerField(_("size"))
+    sha256 = models.CharField(max_length=64)
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT)
+    uploaded_at = models.DateTimeField(_("uploaded"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("attachment")
+        verbose_name_plural = _("attachments")
+        ordering = ["uploaded_at", "pk"]
+
+    def __str__(self):
+        return self.original_name
+
+
+class Draft(models.Model):
+    """暫存資料 (PERMIT-6): the last case a user entered, one per document type."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
+                             related_name="drafts")
+    document_type = models.CharField(max_length=2, choices=DocumentType.choices)
+    data = models.JSONField(default=dict)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "document_type"], name="draft_unique"),
+        ]
+
+
+class OutboundEmail(models.Model):
+    """The e-mail outbox: a row written in the same transaction as the change it reports,
+    sent by Celery after commit (permits.tasks), at most once."""
+
+    application = models.ForeignKey(Application, on_delete=models.CASCADE, null=True,
+                                    blank=True, related_name="emails")
+    to = models.EmailField()
+    subject = models.CharField(max_length=250)
+    body = models.TextField()
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    # A worker claims a row before sending; a claim older than the lease is abandoned
+    # (the worker died) and the row may be taken again.
+    claimed_until = models.DateTimeField(null=True, blank=True)
+    claim_token = models.CharField(max_length=32, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+
+    class Meta:
+        verbose_name = _("e-mail")
+        verbose_name_plural = _("e-mail outbox")
+        ordering = ["-created_at"]
+        indexes = [
+            models.Index(fields=["created_at"], condition=Q(sent_at__isnull=True),
+                         name="outbox_unsent"),
+        ]
+
+    def __str__(self):
+        return f"{self.to}: {self.subject}"

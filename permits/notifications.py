@@ -1,0 +1,68 @@
+"""Status e-mail (PERMIT-5): an outbox row per change, written in the caller's transaction
+and sent by Celery after commit (permits.tasks)."""
+
+from django.conf import settings
+from django.db import transaction
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import translation
+from django.utils.translation import gettext_lazy as _
+
+from permits.models import OutboundEmail, Status
+
+# What the applicant must do next, per new status (FAQ 3.3, 3.8, SHTC-4, SHTC-8).
+NEXT_STEP = {
+    Status.REGISTERED: _("Upload the documents and submit the case (9-1-2), or cancel it."),
+    Status.INITIAL_REVIEW: _("Nothing for now: the bureau reviews the case (3 to 7 working "
+                             "days; cases in consultation take longer)."),
+    Status.CONSULTATION: _("Nothing for now: the case is in inter-agency consultation (25 "
+                           "to 30 working days)."),
+    Status.SECOND_REVIEW: _("Nothing for now: the case is in second review."),
+    Status.SUPPLEMENT: _("Supply what the bureau asks for below: open the case in the "
+                         "portal, upload the documents and resubmit it."),
+    Status.RETURNED: _("Nothing for now: the case went back to initial review."),
+    Status.AMENDMENT_CLOSED: _("The case was closed for amendment: file an amendment (補正) "
+                               "with the original receipt number."),
+    Status.REJECTED: _("The case was rejected; the reason is below."),
+    Status.APPROVED: _("The permit was issued. Print its reference copy from "
+                       "申辦/核銷查詢 → 申辦狀況查詢作業(含列印) if you need one."),
+    Status.CANCELLED: _("The case was cancelled."),
+}
+
+
+def queue_status_mail(application, *, old, note=""):
+    """Write the outbox row for the case's new status; it is sent after commit.
+
+    Mail goes to the company e-mail given on the case (申請公司 E-mail), in the applicant
+    account's language, until the case is closed (PERMIT-5): the closing status is the last
+    one mailed.
+    """
+    if application.status == Status.DRAFT:
+        return None
+    language = application.applicant.language or settings.LANGUAGE_CODE
+    with translation.override(language):
+        context = {
+            "application": application,
+            "old_status": Status(old).label,
+            "new_status": application.get_status_display(),
+            "next_step": NEXT_STEP.get(application.status, ""),
+            "note": note,
+            "permit_version": (application.permit_version
+                               if application.status == Status.APPROVED else None),
+            "case_url": settings.PORTAL_BASE_URL + reverse("permits:application_detail",
+                                                           args=[application.pk]),
+        }
+        subject = " ".join(render_to_string("emails/status_subject.txt", context).split())
+        body = render_to_string("emails/status.txt", context)
+    # *decision*: status mail goes to the company e-mail only, as FAQ 3.12 says; a filing
+    # agent follows its cases on the dashboard.
+    email = OutboundEmail.objects.create(application=application, to=application.company_email,
+                                         subject=subject, body=body)
+    transaction.on_commit(lambda: _enqueue(email.pk))
+    return email
+
+
+def _enqueue(pk):
+    from permits.tasks import send_outbound_email
+
+    send_outbound_email.delay(pk)

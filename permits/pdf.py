@@ -1,0 +1,5 @@
+"""The permit PDF (being written)."""
+
+
+def render_permit(version):
+    raise NotImplementedError

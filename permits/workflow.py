@@ -1,0 +1,136 @@
+"""Statuses and the moves between them (PERMIT-5, STYLE.md "Status changes").
+
+TRANSITIONS is the whole table: for each status, the statuses a case may move to and who
+may make the move. transition() is the only code that assigns Application.status.
+
+    暫存 draft ─┬─ 登錄 (SHTC-1, SHTC-6) ──────────→ 登錄中 registered ─┐
+               ├─ 申請 (reviewed procedures) ──────────────────────────┴→ 初審中 initial review
+               ├─ 申請 (masks: issued at once, MASK-3) ───────────────────→ 准件結案 approved
+               └─ 取消 ────────────────────────────────────────────────→ 已取消 cancelled
+    登錄中 ── 取消申請 (applicant, SHTC-12; not for Iran/North Korea, SHTC-6) → 已取消
+    初審中 / 退回初審 ── bureau → 協查中, 複審中, 補件, 補正結案, 退件結案, 准件結案, 已取消
+    協查中 ── bureau → 複審中, 退回初審, 補件, 退件結案
+    複審中 ── bureau → 准件結案, 退件結案, 退回初審, 補正結案, 協查中, 補件
+    補件 ── applicant resubmits (FAQ 3.3) → 初審中; bureau → 退件結案, 已取消
+    補正結案, 退件結案, 准件結案, 已取消: closed; a change is a new case (PERMIT-2, SHTC-8).
+
+Why the bureau may cancel a case under review: the applicant asks by phone (SHTC-12).
+"""
+
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from permits.models import Application, Status
+
+APPLICANT = "applicant"  # the case's applicant or the agent who filed it
+BUREAU = "bureau"  # a reviewer (staff in the reviewers group)
+SYSTEM = "system"  # the portal itself, e.g. the immediate issue of a mask permit
+
+S = Status
+_REVIEW_MOVES = {
+    S.CONSULTATION: BUREAU, S.SECOND_REVIEW: BUREAU, S.SUPPLEMENT: BUREAU,
+    S.AMENDMENT_CLOSED: BUREAU, S.REJECTED: BUREAU, S.APPROVED: BUREAU, S.CANCELLED: BUREAU,
+}
+TRANSITIONS = {
+    S.DRAFT: {S.REGISTERED: APPLICANT, S.INITIAL_REVIEW: APPLICANT, S.APPROVED: SYSTEM,
+              S.CANCELLED: APPLICANT},
+    S.REGISTERED: {S.INITIAL_REVIEW: APPLICANT, S.CANCELLED: APPLICANT},
+    S.INITIAL_REVIEW: dict(_REVIEW_MOVES),
+    S.RETURNED: dict(_REVIEW_MOVES),
+    S.CONSULTATION: {S.SECOND_REVIEW: BUREAU, S.RETURNED: BUREAU, S.SUPPLEMENT: BUREAU,
+                     S.REJECTED: BUREAU},
+    S.SECOND_REVIEW: {S.APPROVED: BUREAU, S.REJECTED: BUREAU, S.RETURNED: BUREAU,
+                      S.AMENDMENT_CLOSED: BUREAU, S.CONSULTATION: BUREAU,
+                      S.SUPPLEMENT: BUREAU},
+    S.SUPPLEMENT: {S.INITIAL_REVIEW: APPLICANT, S.REJECTED: BUREAU, S.CANCELLED: BUREAU},
+    S.AMENDMENT_CLOSED: {},
+    S.REJECTED: {},
+    S.APPROVED: {},
+    S.CANCELLED: {},
+}
+
+# The statuses in which the bureau has the case; the applicant waits.
+UNDER_REVIEW = {S.INITIAL_REVIEW, S.RETURNED, S.CONSULTATION, S.SECOND_REVIEW}
+CLOSED = {S.AMENDMENT_CLOSED, S.REJECTED, S.APPROVED, S.CANCELLED}
+# Moves that need a note: the applicant must learn what to supply, or why.
+NOTE_REQUIRED = {S.SUPPLEMENT, S.REJECTED, S.AMENDMENT_CLOSED, S.RETURNED}
+
+
+class TransitionNotAllowed(Exception):
+    """A move that the table, the actor or the procedure does not allow. Its message is
+    meant for the user (views and the admin show it)."""
+
+    def __init__(self, message, code):
+        super().__init__(str(message))
+        self.message = message
+        self.code = code
+
+
+def allowed_moves(application, actor_kind):
+    """The statuses `actor_kind` may move the case to now (buttons in the admin)."""
+    return [to for to, who in TRANSITIONS[application.status].items() if who == actor_kind]
+
+
+def actor_kind_of(user, application):
+    if user is None:
+        return SYSTEM
+    if user.is_reviewer:
+        return BUREAU
+    if user.pk in (application.applicant_id, application.agent_id):
+        return APPLICANT
+    return None
+
+
+@transaction.atomic
+def transition(*, application, to, actor, note="", system=False):
+    """Move `application` to `to` and record who did it; queue the status e-mail.
+
+    The only code that assigns `status`. The row is locked first, so two reviewers
+    clicking at once cannot both move the case from the same status: the second sees the
+    status the first left and is refused if the table does not allow the move from there.
+    Returns the updated application.
+    """
+    from permits import notifications, procedures, services
+
+    app = Application.objects.select_for_update().get(pk=application.pk)
+    to = Status(to)
+    who = TRANSITIONS[app.status].get(to)
+    if who is None:
+        raise TransitionNotAllowed(
+            _("A case in “%(old)s” cannot move to “%(new)s”.")
+            % {"old": app.get_status_display(), "new": to.label}, "not_in_table")
+    if system:
+        kind = SYSTEM
+    else:
+        kind = actor_kind_of(actor, app)
+    if kind != who:
+        raise PermissionDenied(_("You may not make this move."))
+    if to in NOTE_REQUIRED and not note.strip():
+        raise TransitionNotAllowed(_("Write a note: the applicant must learn why."),
+                                   "note_required")
+    procedure = procedures.get(app.document_type)
+    problem = procedure.check_transition(app, to)
+    if problem:
+        raise TransitionNotAllowed(problem, "procedure")
+
+    old = app.status
+    now = timezone.now()
+    app.status_changes.create(old=old, new=to, actor=actor, note=note, created_at=now)
+    app.status = to
+    fields = ["status", "updated_at"]
+    if to in (S.INITIAL_REVIEW, S.APPROVED) and app.submitted_at is None:
+        app.submitted_at = now
+        fields.append("submitted_at")
+    app.save(update_fields=fields)
+    if to == S.REGISTERED and not app.registration_no:
+        services.assign_registration_no(app)
+    if to == S.INITIAL_REVIEW and not app.receipt_no:
+        services.assign_receipt_no(app)
+    if to == S.APPROVED:
+        if not app.receipt_no:  # issued at once (masks): the case still gets its number
+            services.assign_receipt_no(app)
+        services.permit_issue(application=app, at=now)
+    notifications.queue_status_mail(app, old=old, note=note)
+    return app
