@@ -91,22 +91,10 @@ def smtp_sink():
 @pytest.fixture
 def celery_worker(smtp_sink):
     """A real Celery worker process over the real Redis broker, sending mail to `smtp_sink`.
-    Send tasks to it with apply_async(queue=worker.queue); while it runs, tasks are not
-    run in-process."""
-    from portal.celery import app
-    from portal.tasks import ping
-
+    While it runs, tasks queued by this process go to it instead of running in-process."""
     services.require_redis()
-    worker = services.Worker(email_url=smtp_sink.url)
-    saved = app.conf.task_always_eager
-    app.conf.task_always_eager = False
-    try:
-        ping.apply_async(queue=worker.queue).get(timeout=60)  # up and consuming
+    with services.running_worker(email_url=smtp_sink.url) as worker:
         yield worker
-    finally:
-        app.conf.task_always_eager = saved
-        log = worker.stop()
-        print(log[-3000:])
 
 
 ITEM = {"tariff_code": "85423100003", "description": "Field programmable gate array",

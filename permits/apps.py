@@ -6,3 +6,26 @@ class PermitsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "permits"
     verbose_name = _("Permits")
+
+    def ready(self):
+        from portal import menu
+        from portal.accounts.reviewers import REVIEWER_PERMISSIONS
+
+        # What a reviewer needs in the admin, and nothing more: see every part of a case,
+        # move cases (through transition()), keep the reference tables.
+        REVIEWER_PERMISSIONS.update({
+            "permits.view_application", "permits.review_application", "permits.view_item",
+            "permits.view_attachment", "permits.view_statuschange", "permits.view_permit",
+            "permits.view_permitversion", "permits.view_outboundemail",
+            "permits.view_country", "permits.change_country",
+            "permits.view_currency", "permits.change_currency",
+        })
+        query = _("Application / write-off query")
+        menu.register(section=query, label=_("Application status query (with printing)"),
+                      url_name="permits:query", order=500)
+        menu.register(section=query, label=_("My cases"), url_name="permits:dashboard",
+                      order=510)
+        from permits.views import home_panel
+
+        menu.register_panel(template_name="permits/includes/home_panel.html",
+                            context=home_panel, order=10)

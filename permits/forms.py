@@ -1,8 +1,56 @@
-"""Forms of the shared framework (being written)."""
+import datetime
 
 from django import forms
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from portal.forms import PortalForm, RocDateField
+from permits.models import DocumentType
 
 
-class QueryForm(forms.Form):
+class QueryForm(PortalForm):
+    """申辦狀況查詢作業(含列印) (PERMIT-7, FAQ 3.7): choose the document type, then search by
+    application date range or by receipt / registration / certificate number."""
+
+    document_type = forms.ChoiceField(label=_("Document type"), choices=DocumentType.choices)
+    date_from = RocDateField(label=_("Application date (from)"), required=False)
+    date_to = RocDateField(label=_("Application date (to)"), required=False)
+    number = forms.CharField(label=_("Receipt or certificate number"), required=False,
+                             max_length=14)
+
+    def clean_number(self):
+        return self.cleaned_data["number"].strip().upper()
+
+    def clean(self):
+        cleaned = super().clean()
+        start, end = cleaned.get("date_from"), cleaned.get("date_to")
+        if self.errors:
+            return cleaned
+        if not (cleaned.get("number") or start or end):
+            raise forms.ValidationError(
+                _("Enter a receipt or certificate number, or an application date range."),
+                code="no_criteria")
+        if start and end and start > end:
+            self.add_error("date_to", forms.ValidationError(
+                _("The end date is before the start date."), code="date_order"))
+        return cleaned
+
     def filter(self, queryset):
-        return queryset
+        data = self.cleaned_data
+        queryset = queryset.filter(document_type=data["document_type"])
+        if data["number"]:
+            number = data["number"]
+            queryset = queryset.filter(
+                Q(receipt_no=number) | Q(registration_no=number)
+                # every version of a certificate (PERMIT-2): one row each, newest first
+                | Q(issued_version__permit__permit_no=number))
+        zone = timezone.get_current_timezone()
+        if data["date_from"]:
+            start = datetime.datetime.combine(data["date_from"], datetime.time.min, zone)
+            queryset = queryset.filter(submitted_at__gte=start)
+        if data["date_to"]:
+            end = datetime.datetime.combine(data["date_to"] + datetime.timedelta(days=1),
+                                            datetime.time.min, zone)
+            queryset = queryset.filter(submitted_at__lt=end)
+        return queryset.order_by("-submitted_at", "-pk")

@@ -342,7 +342,19 @@ class NumberSequence(models.Model):
         ]
 
 
-private_storage = FileSystemStorage(location=settings.PRIVATE_MEDIA_ROOT, base_url=None)
+class PrivateStorage(FileSystemStorage):
+    """Files no web server serves: there is no URL to them, only the checked download view."""
+
+    def url(self, name):
+        raise ValueError("private files have no URL; use permits:attachment_download")
+
+
+private_storage = PrivateStorage(location=settings.PRIVATE_MEDIA_ROOT)
+
+
+def get_private_storage():
+    # A callable, so that migrations name it instead of freezing this machine's path.
+    return private_storage
 
 
 def attachment_path(attachment, filename):
@@ -352,12 +364,12 @@ def attachment_path(attachment, filename):
 
 class Attachment(models.Model):
     """An uploaded document of a case, stored outside every web root and served only
-    through permits.views.attachment_download, which checks visible_to()."""
+    through permits.attachment_views.attachment_download, which checks visible_to()."""
 
     application = models.ForeignKey(Application, on_delete=models.CASCADE,
                                     related_name="attachments")
     document_kind = models.CharField(_("document kind"), max_length=40)
-    file = models.FileField(storage=private_storage, upload_to=attachment_path,
+    file = models.FileField(storage=get_private_storage, upload_to=attachment_path,
                             max_length=200)
     original_name = models.CharField(_("file name"), max_length=200)
     content_type = models.CharField(_("file type"), max_length=100)
@@ -373,6 +385,12 @@ class Attachment(models.Model):
 
     def __str__(self):
         return self.original_name
+
+    def get_document_kind_display(self):
+        from permits import procedures
+
+        labels = dict(procedures.document_kind_choices(self.application.document_type))
+        return labels.get(self.document_kind, self.document_kind)
 
 
 class Draft(models.Model):

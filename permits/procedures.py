@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from dateutil.relativedelta import relativedelta
 from django.utils.translation import gettext_lazy as _
 
-from permits.models import DocumentType
+from permits.models import DocumentType, Status
 
 # Attachment kinds every procedure accepts; procedures add their own (SHTC-2).
 COMMON_DOCUMENT_KINDS = [
@@ -24,6 +24,8 @@ class Procedure:
     document_type: str
     document_kinds: list = field(default_factory=lambda: list(COMMON_DOCUMENT_KINDS))
     validity_months: int = 6
+    # Issued at once by the portal's own checks, without a reviewer (masks, MASK-3).
+    auto_issue: bool = False
 
     def validity(self, application, issued_on):
         """(valid_from, valid_until, partial_shipment) for a new permit version."""
@@ -32,6 +34,12 @@ class Procedure:
 
     def check_transition(self, application, to):
         """A reason the procedure refuses the move, or None."""
+        if (application.status == Status.DRAFT and to == Status.APPROVED
+                and not self.auto_issue):
+            return _("This document type is reviewed by the bureau: submit the case.")
+        if to in (Status.REGISTERED, Status.INITIAL_REVIEW, Status.APPROVED) and \
+                not application.items.exists():
+            return _("Add at least one goods item first.")
         return None
 
 

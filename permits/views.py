@@ -19,6 +19,16 @@ def _cases(user):
     return Application.objects.visible_to(user).select_related("issued_version__permit")
 
 
+def home_panel(request):
+    """The home page's 我的案件 box: the newest cases of the user, those that need them
+    first. Staff work in the admin and get no box."""
+    if request.user.is_staff:
+        return None
+    cases = list(_cases(request.user).exclude(status=Status.DRAFT)[:8])
+    cases.sort(key=lambda case: case.status not in (Status.SUPPLEMENT, Status.REGISTERED))
+    return {"cases": cases} if cases else None
+
+
 @login_required
 def dashboard(request):
     """我的案件: newest first, with what each case needs from the user."""

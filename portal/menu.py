@@ -32,6 +32,26 @@ def register(*, section, label, url_name, order=100, staff_only=False):
         _entries.append(entry)
 
 
+_panels: list = []
+
+
+def register_panel(*, template_name, context, order=100):
+    """A box on the home page above the menu (e.g. the cases that need the user):
+    `context(request)` returns its template context, or None to leave it out."""
+    if (template_name, context) not in [(t, c) for _o, t, c in _panels]:
+        _panels.append((order, template_name, context))
+
+
+def panels_for(request):
+    """[(template_name, context)] of the panels that have something to show."""
+    shown = []
+    for _order, template_name, context in sorted(_panels, key=lambda p: p[0]):
+        data = context(request)
+        if data is not None:
+            shown.append((template_name, data))
+    return shown
+
+
 def sections_for(user):
     """[(section, [entries])] in registration order of sections, entries by `order`."""
     sections: dict[str, list[Entry]] = {}

@@ -193,7 +193,7 @@ USE_TZ = True
 
 # --- Uploaded files ---------------------------------------------------------------------------
 # Attachments live outside every web root and are served only through a view that checks
-# who may see the case (permits.views.attachment_download).
+# who may see the case (permits.attachment_views.attachment_download).
 PRIVATE_MEDIA_ROOT = env.path("PRIVATE_MEDIA_ROOT", default=VAR_DIR / "private")
 ATTACHMENT_MAX_BYTES = 10 * 1024 * 1024
 

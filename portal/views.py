@@ -10,7 +10,8 @@ from portal import menu
 @login_required
 def home(request):
     """The menu of procedures (named as in the manuals) after login."""
-    return render(request, "portal/home.html", {"sections": menu.sections_for(request.user)})
+    return render(request, "portal/home.html", {"sections": menu.sections_for(request.user),
+                                                "panels": menu.panels_for(request)})
 
 
 @never_cache

@@ -4,6 +4,7 @@ A test that needs a service calls `require(...)`: without the service it skips w
 reason, and with --require-services (CI) it fails instead (conftest.py).
 """
 
+import contextlib
 import os
 import shutil
 import socket
@@ -40,6 +41,14 @@ def require_postgres():
 
 def redis_url():
     return os.environ.get("REDIS_URL", "")
+
+
+def test_redis_url():
+    """REDIS_URL with the tests' own database number (15)."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    parts = urlsplit(redis_url())
+    return urlunsplit(parts._replace(path="/15"))
 
 
 def require_redis():
@@ -115,6 +124,23 @@ class SMTPSink:
         return self.messages
 
 
+@contextlib.contextmanager
+def running_worker(*, email_url):
+    """Start a Worker, wait until it answers, and route this process's tasks to it."""
+    from portal.celery import app
+    from portal.tasks import ping
+
+    worker = Worker(email_url=email_url)
+    saved = app.conf.task_always_eager
+    app.conf.task_always_eager = False
+    try:
+        ping.delay().get(timeout=60)  # up and consuming
+        yield worker
+    finally:
+        app.conf.task_always_eager = saved
+        print(worker.stop()[-3000:])
+
+
 def database_url():
     """The URL of the database this test process uses (the test database)."""
     s = connection.settings_dict
@@ -125,24 +151,27 @@ def database_url():
 
 
 class Worker:
-    """`celery -A portal worker` in its own process, on a queue of its own, so that other
-    workers on the machine never take the test's tasks."""
+    """`celery -A portal worker` in its own process, over the tests' own Redis database, on
+    the test database."""
 
     def __init__(self, *, email_url="", extra_env=None):
-        self.queue = f"test-{uuid.uuid4().hex[:12]}"
+        import redis
+
+        redis.Redis.from_url(test_redis_url()).flushdb()  # no task left from another test
+        self.queue = "celery"
         env = {
             **os.environ,
             "DJANGO_SETTINGS_MODULE": "portal.settings",
             "DEBUG": "1",
-            "REDIS_URL": redis_url(),
+            "REDIS_URL": test_redis_url(),
             "DATABASE_URL": database_url(),
             **({"EMAIL_URL": email_url} if email_url else {}),
             **(extra_env or {}),
         }
         self.process = subprocess.Popen(
             [sys.executable, "-m", "celery", "-A", "portal", "worker", "--pool=solo",
-             "--loglevel=INFO", "-Q", self.queue, "--without-gossip", "--without-mingle",
-             "--without-heartbeat", "-n", f"{self.queue}@%h"],
+             "--loglevel=INFO", "--without-gossip", "--without-mingle",
+             "--without-heartbeat", "-n", f"test-{uuid.uuid4().hex[:8]}@%h"],
             cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
         )
 

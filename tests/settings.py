@@ -9,7 +9,13 @@ from portal.settings import *  # noqa: E402,F403
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
-# Tests queue tasks in-process unless they start a real worker (tests/services.py).
+# Tests queue tasks in-process unless they start a real worker (tests/services.py). The
+# broker is a Redis database of the tests' own, so that no other worker on the machine takes
+# their tasks.
+if REDIS_URL:  # noqa: F405
+    from tests.services import test_redis_url
+
+    CELERY_BROKER_URL = CELERY_RESULT_BACKEND = test_redis_url()
 CELERY_TASK_ALWAYS_EAGER = True
 CELERY_TASK_EAGER_PROPAGATES = True
 

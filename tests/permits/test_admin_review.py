@@ -1,0 +1,111 @@
+"""Reviewers in the admin (ACC-5): the case list, the case page and the moves."""
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from permits.models import Application, Status
+
+CHANGELIST = reverse("admin:permits_application_changelist")
+
+
+def move(client, case, to, note=""):
+    return client.post(reverse("admin:permits_application_move", args=[case.pk]),
+                       {"to": to, "note": note}, follow=True)
+
+
+@pytest.mark.django_db
+def test_it_lists_cases_in_a_constant_number_of_queries(client, make_case, applicant,
+                                                        reviewer):
+    client.force_login(reviewer)
+    make_case(applicant, status=Status.APPROVED, reviewer=reviewer)
+    with CaptureQueriesContext(connection) as few:
+        assert client.get(CHANGELIST).status_code == 200
+    for _ in range(10):
+        make_case(applicant, status=Status.APPROVED, reviewer=reviewer)
+    with CaptureQueriesContext(connection) as many:
+        client.get(CHANGELIST)
+    assert len(many) == len(few)
+
+
+@pytest.mark.django_db
+def test_it_finds_a_case_by_applicant_identifier_and_filters_by_status(
+        client, make_case, applicant, other_applicant, reviewer):
+    mine = make_case(applicant, status=Status.INITIAL_REVIEW)
+    make_case(other_applicant, status=Status.INITIAL_REVIEW)
+    client.force_login(reviewer)
+    response = client.get(CHANGELIST, {"q": applicant.identifier})
+    assert list(response.context["cl"].result_list) == [mine]
+    response = client.get(CHANGELIST, {"status__exact": "supplement"})
+    assert list(response.context["cl"].result_list) == []
+
+
+@pytest.mark.django_db
+def test_it_offers_the_moves_of_the_table(client, make_case, applicant, reviewer):
+    case = make_case(applicant, status=Status.INITIAL_REVIEW)
+    client.force_login(reviewer)
+    response = client.get(reverse("admin:permits_application_change", args=[case.pk]))
+    offered = {to for to, _label, _note in response.context["moves"]}
+    assert offered == {"consultation", "second_review", "supplement", "amendment_closed",
+                       "rejected", "approved", "cancelled"}
+
+
+@pytest.mark.django_db
+def test_it_takes_a_case_from_initial_review_to_approval(client, make_case, applicant,
+                                                         reviewer):
+    case = make_case(applicant, status=Status.INITIAL_REVIEW)
+    client.force_login(reviewer)
+    for to in ("consultation", "second_review", "approved"):
+        response = move(client, case, to)
+        assert [m.level_tag for m in response.context["messages"]] == ["success"]
+    case.refresh_from_db()
+    assert case.status == Status.APPROVED and case.issued_version.version == 1
+    assert list(case.status_changes.values_list("new", "actor")) == [
+        ("initial_review", applicant.pk), ("consultation", reviewer.pk),
+        ("second_review", reviewer.pk), ("approved", reviewer.pk)]
+
+
+@pytest.mark.django_db
+def test_it_says_why_a_wrong_move_is_refused(client, make_case, applicant, reviewer):
+    case = make_case(applicant, status=Status.INITIAL_REVIEW)
+    client.force_login(reviewer)
+    response = move(client, case, "registered")
+    assert response.status_code == 200
+    assert [m.level_tag for m in response.context["messages"]] == ["error"]
+    response = move(client, case, "supplement", note="")  # 補件 needs to say what
+    assert [m.level_tag for m in response.context["messages"]] == ["error"]
+    case.refresh_from_db()
+    assert case.status == Status.INITIAL_REVIEW
+
+
+@pytest.mark.django_db
+def test_it_refuses_moves_by_staff_outside_the_reviewers_group(client, make_case, applicant,
+                                                               make_user):
+    staff = make_user("A223456781", identifier_type="national_id", is_staff=True)
+    case = make_case(applicant, status=Status.INITIAL_REVIEW)
+    client.force_login(staff)
+    response = client.post(reverse("admin:permits_application_move", args=[case.pk]),
+                           {"to": "approved"})
+    assert response.status_code == 403
+    assert Application.objects.get(pk=case.pk).status == Status.INITIAL_REVIEW
+
+
+@pytest.mark.django_db
+def test_it_keeps_applicants_out_of_the_back_office(client, make_case, applicant):
+    case = make_case(applicant, status=Status.INITIAL_REVIEW)
+    client.force_login(applicant)
+    response = client.post(reverse("admin:permits_application_move", args=[case.pk]),
+                           {"to": "approved"})
+    assert response.status_code == 302 and "/admin/login/" in response.url
+    assert Application.objects.get(pk=case.pk).status == Status.INITIAL_REVIEW
+
+
+@pytest.mark.django_db
+def test_it_shows_the_case_read_only(client, make_case, applicant, reviewer):
+    case = make_case(applicant, status=Status.INITIAL_REVIEW)
+    client.force_login(reviewer)
+    html = client.get(reverse("admin:permits_application_change", args=[case.pk])
+                      ).content.decode()
+    assert 'name="applicant_name"' not in html and case.applicant_name in html
+    assert "Field programmable gate array" in html  # the items
