@@ -17,9 +17,9 @@ LETTER_CODES = {
     "J": 18, "K": 19, "L": 20, "M": 21, "N": 22, "O": 35, "P": 23, "Q": 24, "R": 25,
     "S": 26, "T": 27, "U": 28, "V": 29, "W": 32, "X": 30, "Y": 31, "Z": 33,
 }
-NATIONAL_ID_RE = re.compile(r"^[A-Z][12]\d{8}$")
-RESIDENT_ID_RE = re.compile(r"^[A-Z][89]\d{8}$")  # new-style resident certificate (2021)
-BAN_RE = re.compile(r"^\d{8}$")
+NATIONAL_ID_RE = re.compile(r"^[A-Z][12][0-9]{8}$")
+RESIDENT_ID_RE = re.compile(r"^[A-Z][89][0-9]{8}$")  # new-style resident certificate (2021)
+BAN_RE = re.compile(r"^[0-9]{8}$")
 PASSPORT_RE = re.compile(r"^[A-Z0-9]{5,20}$")
 
 

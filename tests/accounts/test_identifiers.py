@@ -102,3 +102,9 @@ def test_it_names_what_is_wrong(kind, value, code):
 
 def test_it_normalizes_case_and_blanks():
     assert identifiers.normalize(" a123 456789 ") == "A123456789"
+
+
+@pytest.mark.parametrize("number", ["２２０９９１３１", "٢٢٠٩٩١٣١"])
+def test_it_refuses_digits_that_are_not_ascii(number):
+    assert not identifiers.is_valid_ban(number)
+    assert not identifiers.is_valid_national_id("A" + number[:1] + "23456789")

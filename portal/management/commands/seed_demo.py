@@ -51,6 +51,7 @@ class Command(BaseCommand):
             raise CommandError("Demo accounts have known passwords: DEBUG is off, refusing.")
         reviewers, _created = Group.objects.get_or_create(name=REVIEWERS_GROUP)
         rows = []
+        users = {}
         for spec in DEMO_USERS:
             spec = dict(spec)
             label, password = spec.pop("role_label"), spec.pop("password")
@@ -62,6 +63,12 @@ class Command(BaseCommand):
             if user.is_staff:
                 user.groups.add(reviewers)
             rows.append((label, identifier, password))
+            users[label] = user
+        from permits import demo
+
+        if demo.seed(applicant=users["applicant"], agent=users["agent"],
+                     reviewer=users["reviewer"]):
+            self.stdout.write("Demo cases created for the applicant (22099131).")
         self.stdout.write("Demo accounts (log in at http://127.0.0.1:8000/):")
         self.stdout.write("| role | account | password |")
         self.stdout.write("|---|---|---|")
