@@ -5,8 +5,8 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from portal.forms import PortalForm, RocDateField
 from permits.models import DocumentType
+from portal.forms import PortalForm, RocDateField
 
 
 class QueryForm(PortalForm):

@@ -341,6 +341,9 @@ class NumberSequence(models.Model):
                                     name="number_sequence_unique"),
         ]
 
+    def __str__(self):
+        return f"{self.kind}{self.document_type}{self.roc_year:03d}: {self.last}"
+
 
 class PrivateStorage(FileSystemStorage):
     """Files no web server serves: there is no URL to them, only the checked download view."""
@@ -406,6 +409,9 @@ class Draft(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["user", "document_type"], name="draft_unique"),
         ]
+
+    def __str__(self):
+        return f"{self.user_id}/{self.document_type}"
 
 
 class OutboundEmail(models.Model):

@@ -101,10 +101,7 @@ def transition(*, application, to, actor, note="", system=False):
         raise TransitionNotAllowed(
             _("A case in “%(old)s” cannot move to “%(new)s”.")
             % {"old": app.get_status_display(), "new": to.label}, "not_in_table")
-    if system:
-        kind = SYSTEM
-    else:
-        kind = actor_kind_of(actor, app)
+    kind = SYSTEM if system else actor_kind_of(actor, app)
     if kind != who:
         raise PermissionDenied(_("You may not make this move."))
     if to in NOTE_REQUIRED and not note.strip():
