@@ -144,6 +144,10 @@ class Application(models.Model):
                                 verbose_name=_("changes permit"))
     change_description = models.TextField(_("change description"), blank=True)
 
+    # A one-time token from the form that created the case: a double-clicked "申請" sends it
+    # twice, and the unique index turns the second request into the first one's case.
+    client_token = models.CharField(max_length=40, unique=True, null=True, blank=True,
+                                    editable=False)
     created_at = models.DateTimeField(_("created"), default=timezone.now, editable=False)
     submitted_at = models.DateTimeField(_("application date"), null=True, blank=True,
                                         editable=False, db_index=True)

@@ -4,7 +4,7 @@ status changes, which only transition() makes."""
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -43,11 +43,39 @@ def party_defaults(*, applicant, agent=None):
     return data
 
 
-@transaction.atomic
-def application_create(*, document_type, applicant, actor, kind=Kind.NEW, changes=None,
-                       items=(), **data):
-    """Create a case in 暫存 (draft) with its items. `actor` is the applicant or the agent
-    filing for them; the parties' identifiers come from the accounts."""
+def application_create(*, client_token=None, **kwargs):
+    """Create a case in 暫存 (draft) with its items; see _create for the arguments.
+
+    With a `client_token` (the form's one-time token) a repeated request, such as a
+    double-clicked "申請", returns the case the first request created instead of a second
+    one, also when both arrive at once: the unique index decides.
+    """
+    if client_token:
+        existing = Application.objects.filter(client_token=client_token).first()
+        if existing is not None:
+            return _same_filer(existing, kwargs["actor"])
+        try:
+            with transaction.atomic():
+                return _create(client_token=client_token, **kwargs)
+        except IntegrityError:
+            existing = Application.objects.filter(client_token=client_token).first()
+            if existing is None:
+                raise
+            return _same_filer(existing, kwargs["actor"])
+    with transaction.atomic():
+        return _create(**kwargs)
+
+
+def _same_filer(application, actor):
+    if actor.pk not in (application.applicant_id, application.agent_id):
+        raise ValidationError(_("This form was already used."), code="token_reused")
+    return application
+
+
+def _create(*, document_type, applicant, actor, kind=Kind.NEW, changes=None, items=(),
+            client_token=None, **data):
+    """`actor` is the applicant or the agent filing for them; the parties' identifiers come
+    from the accounts."""
     agent = actor if actor.is_agent and actor.pk != applicant.pk else None
     if actor.pk != applicant.pk and agent is None:
         raise ValidationError(_("Only the applicant or a filing agent may file this case."),
@@ -57,7 +85,7 @@ def application_create(*, document_type, applicant, actor, kind=Kind.NEW, change
         "change_description",)})
     application = Application.objects.create(
         document_type=document_type, kind=kind, changes=changes, applicant=applicant,
-        agent=agent, **fields)
+        agent=agent, client_token=client_token, **fields)
     for line_no, item in enumerate(items, start=1):
         item_add(application=application, line_no=line_no, **item)
     return application

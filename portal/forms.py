@@ -39,6 +39,11 @@ class RocDateInput(forms.TextInput):
         super().__init__(attrs)
 
     def format_value(self, value):
+        if isinstance(value, str) and len(value) == 10 and value[4] == "-":
+            try:  # an ISO date from stored JSON (a draft)
+                value = datetime.date.fromisoformat(value)
+            except ValueError:
+                pass  # what the user typed: shown as it was
         if isinstance(value, datetime.date):
             return dates.to_roc(value)
         return super().format_value(value)

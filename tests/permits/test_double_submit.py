@@ -1,0 +1,58 @@
+"""A double-clicked "申請" creates one case (the form's one-time client token)."""
+
+import threading
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.db import connection
+
+from permits import services
+from permits.models import Application, DocumentType
+from tests import services as test_services
+
+ITEM = {"tariff_code": "63079050311", "description": "醫用口罩", "quantity": "100",
+        "unit": "PCE", "unit_price": "5", "currency": "TWD", "origin_country": "TW"}
+
+
+def create(user, token):
+    return services.application_create(document_type=DocumentType.MASK_IMPORT,
+                                       applicant=user, actor=user, items=[ITEM],
+                                       client_token=token)
+
+
+@pytest.mark.django_db
+def test_it_returns_the_first_case_for_a_repeated_token(applicant):
+    first = create(applicant, "token-1")
+    assert create(applicant, "token-1") == first
+    assert Application.objects.count() == 1 and first.items.count() == 1
+
+
+@pytest.mark.django_db
+def test_it_refuses_a_token_of_another_filer(applicant, other_applicant):
+    create(applicant, "token-1")
+    with pytest.raises(ValidationError) as error:
+        create(other_applicant, "token-1")
+    assert error.value.code == "token_reused"
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_it_creates_one_case_when_two_requests_race(applicant):
+    test_services.require_postgres()
+    barrier = threading.Barrier(2)
+    results = []
+
+    def submit():
+        try:
+            barrier.wait()
+            results.append(create(applicant, "double-click").pk)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=submit) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(results) == 2 and len(set(results)) == 1
+    assert Application.objects.count() == 1
