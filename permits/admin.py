@@ -4,6 +4,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
@@ -114,6 +115,8 @@ class ApplicationAdmin(admin.ModelAdmin):
         return [
             path("<int:pk>/move/", self.admin_site.admin_view(self.move_view),
                  name="permits_application_move"),
+            path("workflow/", self.admin_site.admin_view(self.workflow_view),
+                 name="permits_application_workflow"),
             *super().get_urls(),
         ]
 
@@ -130,6 +133,18 @@ class ApplicationAdmin(admin.ModelAdmin):
             extra_context["move_url"] = reverse("admin:permits_application_move",
                                                 args=[obj.pk])
         return super().change_view(request, object_id, form_url, extra_context)
+
+    def workflow_view(self, request):
+        """The transition table, as the code enforces it, for reviewers to read."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        rows = [{"status": status, "meaning": workflow.MEANING[status],
+                 "moves": [(workflow.Status(to).label, workflow.WHO[who])
+                           for to, who in workflow.TRANSITIONS[status].items()]}
+                for status in workflow.Status]
+        return TemplateResponse(request, "admin/permits/application/workflow.html", {
+            **self.admin_site.each_context(request), "rows": rows,
+            "title": _("Statuses and moves"), "opts": self.model._meta})
 
     def move_view(self, request, pk):
         """A reviewer's move (a button on the case page): only through transition()."""

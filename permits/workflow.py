@@ -51,6 +51,29 @@ TRANSITIONS = {
     S.CANCELLED: {},
 }
 
+# What each status means, for the reviewers' page that shows this table (admin).
+MEANING = {
+    S.DRAFT: _("Being entered by the applicant; saved, not sent."),
+    S.REGISTERED: _("End-use assurance registered (登錄編號 given); the applicant uploads the "
+                    "documents and submits, or cancels (SHTC-4, SHTC-12)."),
+    S.INITIAL_REVIEW: _("Submitted (收件編號 given); the bureau's initial review, 3 to 7 "
+                        "working days (SHTC-13)."),
+    S.CONSULTATION: _("Sent to other agencies (協查): Iran, North Korea or doubtful cases, "
+                      "25 to 30 working days (SHTC-13)."),
+    S.SECOND_REVIEW: _("Second review before the decision."),
+    S.SUPPLEMENT: _("Documents missing: the applicant is told what to supply, uploads it and "
+                    "resubmits, which returns the case to initial review (FAQ 3.3)."),
+    S.RETURNED: _("Sent back from consultation or second review to the initial reviewer."),
+    S.AMENDMENT_CLOSED: _("Closed so that the applicant files an amendment (補正) as a new "
+                          "case (SHTC-8)."),
+    S.REJECTED: _("Closed: rejected, with the reason."),
+    S.APPROVED: _("Closed: approved; the permit number and its validity are issued."),
+    S.CANCELLED: _("Closed: cancelled by the applicant while registering, or by the bureau "
+                   "at the applicant's request (SHTC-12)."),
+}
+WHO = {APPLICANT: _("applicant or filing agent"), BUREAU: _("reviewer"),
+       SYSTEM: _("the portal (immediate issue)")}
+
 # The statuses in which the bureau has the case; the applicant waits.
 UNDER_REVIEW = {S.INITIAL_REVIEW, S.RETURNED, S.CONSULTATION, S.SECOND_REVIEW}
 CLOSED = {S.AMENDMENT_CLOSED, S.REJECTED, S.APPROVED, S.CANCELLED}

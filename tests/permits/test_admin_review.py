@@ -109,3 +109,15 @@ def test_it_shows_the_case_read_only(client, make_case, applicant, reviewer):
                       ).content.decode()
     assert 'name="applicant_name"' not in html and case.applicant_name in html
     assert "Field programmable gate array" in html  # the items
+
+
+@pytest.mark.django_db
+def test_it_shows_reviewers_the_table_it_enforces(client, reviewer, applicant):
+    client.force_login(reviewer)
+    response = client.get(reverse("admin:permits_application_workflow"))
+    assert response.status_code == 200
+    rows = {row["status"]: row for row in response.context["rows"]}
+    assert len(rows) == len(Status) and "補件" in response.content.decode()
+    assert len(rows[Status.INITIAL_REVIEW]["moves"]) == 7
+    client.force_login(applicant)
+    assert client.get(reverse("admin:permits_application_workflow")).status_code == 302
