@@ -36,6 +36,17 @@ def _clear_cache():
     cache.clear()
 
 
+@pytest.fixture(autouse=True)
+def _celery_join_flag():
+    # Celery keeps "inside a task, never wait for a result" in one process-wide flag that
+    # eager tasks set and restore; eager tasks queued from several threads at once (the
+    # concurrency tests) can leave it set. Start every test with it clear.
+    from celery._state import _set_task_join_will_block
+
+    _set_task_join_will_block(False)
+    yield
+
+
 @pytest.fixture
 def make_user(db):
     from portal.accounts.models import IdentifierType, Role, User

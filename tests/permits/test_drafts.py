@@ -8,7 +8,7 @@ from django.views.generic import FormView
 
 from permits import services
 from permits.drafts import DraftFormMixin
-from permits.models import Draft, DocumentType
+from permits.models import DocumentType, Draft
 from portal.forms import RocDateField
 
 
