@@ -18,8 +18,8 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from portal import dates
 from permits.models import Country
+from portal import dates
 
 TEMPLATE = "pdf/permit.html"
 

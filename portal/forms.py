@@ -1,5 +1,6 @@
 """Form pieces every procedure uses: the crispy base form and the ROC date field."""
 
+import contextlib
 import datetime
 
 from crispy_forms.helper import FormHelper
@@ -40,10 +41,10 @@ class RocDateInput(forms.TextInput):
 
     def format_value(self, value):
         if isinstance(value, str) and len(value) == 10 and value[4] == "-":
-            try:  # an ISO date from stored JSON (a draft)
+            # An ISO date from stored JSON (a draft); anything else is what the user typed
+            # and is shown as it was.
+            with contextlib.suppress(ValueError):
                 value = datetime.date.fromisoformat(value)
-            except ValueError:
-                pass  # what the user typed: shown as it was
         if isinstance(value, datetime.date):
             return dates.to_roc(value)
         return super().format_value(value)
