@@ -205,15 +205,8 @@ class OutboundEmailAdmin(admin.ModelAdmin):
         return False
 
 
-@admin.register(Country)
-class CountryAdmin(admin.ModelAdmin):
-    list_display = ("code", "name_zh", "name_en", "active")
-    list_filter = ("active",)
-    search_fields = ("code", "name_zh", "name_en")
-
-
-@admin.register(Currency)
-class CurrencyAdmin(admin.ModelAdmin):
+@admin.register(Country, Currency)
+class ReferenceCodeAdmin(admin.ModelAdmin):
     list_display = ("code", "name_zh", "name_en", "active")
     list_filter = ("active",)
     search_fields = ("code", "name_zh", "name_en")

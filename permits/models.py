@@ -51,39 +51,40 @@ class Status(models.TextChoices):
     CANCELLED = "cancelled", _("Cancelled")
 
 
-class Country(models.Model):
+class ReferenceCode(models.Model):
+    """A code table the bureau keeps in the admin (REFERENCE.md: data, not constants)."""
+
+    name_zh = models.CharField(_("Chinese name"), max_length=40)
+    name_en = models.CharField(_("English name"), max_length=80)
+    active = models.BooleanField(_("in use"), default=True)
+
+    class Meta:
+        abstract = True
+        ordering = ["code"]
+
+    def __str__(self):
+        return f"{self.code} {self.name_zh}"
+
+
+class Country(ReferenceCode):
     """ISO 3166-1 countries with the short Chinese names the UI shows (北韓, 南韓, 美國,
-    中國大陸…): reference data the bureau edits in the admin (REFERENCE.md)."""
+    中國大陸…)."""
 
     code = models.CharField(_("code"), max_length=2, primary_key=True)
-    name_zh = models.CharField(_("Chinese name"), max_length=40)
-    name_en = models.CharField(_("English name"), max_length=80)
-    active = models.BooleanField(_("in use"), default=True)
 
-    class Meta:
+    class Meta(ReferenceCode.Meta):
         verbose_name = _("country")
         verbose_name_plural = _("countries")
-        ordering = ["code"]
-
-    def __str__(self):
-        return f"{self.code} {self.name_zh}"
 
 
-class Currency(models.Model):
-    """ISO 4217 currencies (reference data)."""
+class Currency(ReferenceCode):
+    """ISO 4217 currencies."""
 
     code = models.CharField(_("code"), max_length=3, primary_key=True)
-    name_zh = models.CharField(_("Chinese name"), max_length=40)
-    name_en = models.CharField(_("English name"), max_length=80)
-    active = models.BooleanField(_("in use"), default=True)
 
-    class Meta:
+    class Meta(ReferenceCode.Meta):
         verbose_name = _("currency")
         verbose_name_plural = _("currencies")
-        ordering = ["code"]
-
-    def __str__(self):
-        return f"{self.code} {self.name_zh}"
 
 
 class ApplicationQuerySet(models.QuerySet):

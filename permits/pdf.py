@@ -18,17 +18,11 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from permits.fields import format_tariff_code
 from permits.models import Country
 from portal import dates
 
 TEMPLATE = "pdf/permit.html"
-
-
-def format_tariff_code(code):
-    """貨品分類號列 as printed: 85423100003 → 8542.31.00.00-3 (stored without separators)."""
-    if len(code) != 11 or not code.isdigit():
-        return code
-    return f"{code[:4]}.{code[4:6]}.{code[6:8]}.{code[8:10]}-{code[10]}"
 
 
 def format_quantity(value):

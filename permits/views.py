@@ -11,7 +11,7 @@ from django.views.decorators.http import require_POST
 from permits import pdf, workflow
 from permits.attachments import AttachmentForm
 from permits.forms import QueryForm
-from permits.models import Application, PermitVersion, Status, StatusChange
+from permits.models import Application, Country, PermitVersion, Status, StatusChange
 from permits.notifications import NEXT_STEP
 
 
@@ -59,6 +59,7 @@ def application_detail(request, pk):
         "attachment_form": AttachmentForm(document_type=application.document_type)
         if may_supplement else None,
         "next_step": NEXT_STEP.get(application.status, ""),
+        "country_names": dict(Country.objects.values_list("code", "name_zh")),
     })
 
 

@@ -11,3 +11,18 @@ def client_token():
     """A hidden one-time token for a form that creates a case (see services.application_create):
     a double-clicked submit then creates one case."""
     return format_html('<input type="hidden" name="client_token" value="{}">', uuid.uuid4().hex)
+
+
+@register.filter
+def tariff(code):
+    """63079050311 → 6307.90.50.31-1 (REFERENCE.md)."""
+    from permits.fields import format_tariff_code
+
+    return format_tariff_code(code) if code else ""
+
+
+@register.filter
+def with_country_name(code, names):
+    """US → "US 美國", from a {code: name} map the view loads once per page."""
+    name = (names or {}).get(code)
+    return f"{code} {name}" if name else code

@@ -1,9 +1,7 @@
 """申請帳號 (ACC-1): one account per identifier, checked digits, errors next to the field."""
 
-import threading
 
 import pytest
-from django.db import connection
 from django.test import Client
 from django.urls import reverse
 
@@ -112,25 +110,13 @@ def test_it_opens_one_account_when_two_sign_ups_race():
     services.require_postgres()
     for round_ in range(5):
         identifier = ["22099131", "12345675", "04595252", "62140097", "00501508"][round_]
-        barrier = threading.Barrier(2)
-        outcomes = []
 
-        def sign_up(identifier=identifier, barrier=barrier, outcomes=outcomes):
-            try:
-                client = Client()
-                barrier.wait()
-                response = client.post(URL, form_data(identifier=identifier))
-                if response.status_code == 200:
-                    outcomes.append(error_codes(response, "identifier"))
-                else:
-                    outcomes.append(response.status_code)
-            finally:
-                connection.close()
+        def sign_up(identifier=identifier):
+            response = Client().post(URL, form_data(identifier=identifier))
+            if response.status_code == 200:
+                return error_codes(response, "identifier")
+            return response.status_code
 
-        threads = [threading.Thread(target=sign_up) for _ in range(2)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
+        outcomes = services.run_concurrently(sign_up, sign_up)
         assert sorted(outcomes, key=str) == sorted([302, ["duplicate_identifier"]], key=str)
         assert User.objects.filter(identifier=identifier).count() == 1

@@ -1,10 +1,8 @@
 """A double-clicked "申請" creates one case (the form's one-time client token)."""
 
-import threading
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.db import connection
 
 from permits import services
 from permits.models import Application, DocumentType
@@ -39,20 +37,7 @@ def test_it_refuses_a_token_of_another_filer(applicant, other_applicant):
 @pytest.mark.django_db(transaction=True)
 def test_it_creates_one_case_when_two_requests_race(applicant):
     test_services.require_postgres()
-    barrier = threading.Barrier(2)
-    results = []
-
-    def submit():
-        try:
-            barrier.wait()
-            results.append(create(applicant, "double-click").pk)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=submit) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert len(results) == 2 and len(set(results)) == 1
+    results = test_services.run_concurrently(
+        *[lambda: create(applicant, "double-click").pk] * 2)
+    assert len(set(results)) == 1
     assert Application.objects.count() == 1

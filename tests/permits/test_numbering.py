@@ -1,10 +1,8 @@
 """收件編號 / 登錄編號 / 許可證號碼: 14 characters, unique under parallel submissions."""
 
 import datetime
-import threading
 
 import pytest
-from django.db import connection
 from django.utils import timezone
 
 from permits import numbering, workflow
@@ -43,25 +41,10 @@ def test_it_takes_the_year_in_taipei():
 def test_it_numbers_parallel_submissions_uniquely(make_case, applicant):
     services.require_postgres()
     cases = [make_case(applicant) for _ in range(12)]
-    barrier = threading.Barrier(len(cases))
-    errors = []
-
-    def submit(application):
-        try:
-            barrier.wait()
-            workflow.transition(application=application, to=Status.INITIAL_REVIEW,
-                                actor=applicant)
-        except Exception as error:  # noqa: BLE001 (reported below)
-            errors.append(error)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=submit, args=(case,)) for case in cases]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert errors == []
+    services.run_concurrently(*[
+        lambda case=case: workflow.transition(application=case, to=Status.INITIAL_REVIEW,
+                                              actor=applicant)
+        for case in cases])
     numbers = sorted(Application.objects.values_list("receipt_no", flat=True))
     assert len(set(numbers)) == 12
     assert [int(n[-8:]) for n in numbers] == list(range(1, 13))

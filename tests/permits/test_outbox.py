@@ -1,13 +1,12 @@
 """The e-mail outbox (PERMIT-5): written with the status change, sent after commit by a
 real Celery worker over Redis to a real SMTP server, at most once, surviving outages."""
 
-import threading
 import time
 from datetime import timedelta
 
 import pytest
 from django.core import mail
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from permits import outbox, tasks, workflow
@@ -94,21 +93,8 @@ def test_it_sends_once_when_two_senders_race(make_case, applicant, settings, smt
     application = make_case(applicant)
     email = OutboundEmail.objects.create(application=application, to="a@example.com",
                                          subject="once", body="b")
-    barrier = threading.Barrier(2)
-    results = []
-
-    def send():
-        try:
-            barrier.wait()
-            results.append(outbox.send(email.pk))
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=send) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    results = services.run_concurrently(lambda: outbox.send(email.pk),
+                                        lambda: outbox.send(email.pk))
     assert sorted(results) == [outbox.SENT, outbox.SKIPPED]
     time.sleep(0.5)
     assert len(smtp_sink.messages) == 1
