@@ -8,7 +8,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from permits import numbering, procedures
+from permits import numbering, procedures, signals
 from permits.models import (
     Application,
     Draft,
@@ -142,9 +142,11 @@ def permit_issue(*, application, at):
         # A change keeps the validity of the version it changes.
         valid_from = application.changes.valid_from
         valid_until = application.changes.valid_until
-    return PermitVersion.objects.create(
+    issued = PermitVersion.objects.create(
         permit=permit, version=version, application=application, issued_at=at,
         valid_from=valid_from, valid_until=valid_until, partial_shipment=partial)
+    signals.permit_version_issued.send(sender=PermitVersion, version=issued)
+    return issued
 
 
 def draft_save(*, user, document_type, data):
