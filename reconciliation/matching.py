@@ -13,10 +13,11 @@ from django.db.models import Prefetch, Sum
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
-from permits.models import DocumentType, Permit, PermitVersion
+from permits.models import DocumentType, Item, Permit, PermitVersion
 from reconciliation import ledger
 from reconciliation.models import (
     Declaration,
+    DeclarationItem,
     Direction,
     FeedCounter,
     LedgerEntry,
@@ -120,31 +121,52 @@ def _own_use(declaration_ids):
     return own
 
 
+def load(declaration_ids):
+    """Everything matching reads for a batch, in a fixed number of queries: the live
+    declarations with their items, the permits they cite with every version and its items,
+    the ledger sums. Only the columns the checks use are loaded."""
+    declarations = list(
+        Declaration.objects.filter(pk__in=declaration_ids, cancelled_at__isnull=True)
+        .only("number", "direction", "declared_on", "declarant_identifier", "permit_no",
+              "permit_id", "revision", "result")
+        .prefetch_related(Prefetch("items", queryset=DeclarationItem.objects.only(
+            "declaration_id", "item_no", "tariff_code", "quantity", "unit", "currency",
+            "permit_item_no"))))
+    if not declarations:
+        return [], {}, {}, set(), {}
+    versions = (PermitVersion.objects.select_related("application")
+                .only("permit_id", "version", "issued_at", "valid_from", "valid_until",
+                      "partial_shipment", "application__applicant_identifier")
+                .prefetch_related(Prefetch("application__items", queryset=Item.objects.only(
+                    "application_id", "line_no", "tariff_code", "quantity", "unit",
+                    "currency")))
+                .order_by("-version"))
+    permits = {p.permit_no: p for p in Permit.objects.filter(
+        permit_no__in={d.permit_no for d in declarations})
+        .only("permit_no", "document_type", "revoked_at")
+        .prefetch_related(Prefetch("versions", to_attr="all_versions", queryset=versions))}
+    used = ledger.used_by_line(list(permits.values()))
+    released = ledger.released_permit_ids(list(permits.values()))
+    own_use = _own_use([d.pk for d in declarations])
+    return declarations, permits, used, released, own_use
+
+
 @transaction.atomic
 def match_declarations(declaration_ids):
     """Match each declaration (not cancelled) and publish the results for customs; return
     the MatchResult rows. Queries: a fixed number per call, not per declaration."""
-    declarations = list(Declaration.objects.filter(pk__in=declaration_ids,
-                                                   cancelled_at__isnull=True)
-                        .prefetch_related("items"))
+    declarations, permits, used, released, own_use = load(declaration_ids)
     if not declarations:
         return []
-    permits = {p.permit_no: p for p in Permit.objects.filter(
-        permit_no__in={d.permit_no for d in declarations}).prefetch_related(
-        Prefetch("versions", to_attr="all_versions",
-                 queryset=PermitVersion.objects.select_related("application")
-                 .prefetch_related("application__items").order_by("-version")))}
-    used = ledger.used_by_line(list(permits.values()))
-    released = ledger.released_permit_ids(list(permits.values()))
-    own_use = _own_use([d.pk for d in declarations])
-
-    results = []
+    results, resolved = [], []
     for declaration in declarations:
         permit = permits.get(declaration.permit_no)
         reasons, version = check(
             declaration, permit, used[permit.pk] if permit else {},
             permit is not None and permit.pk in released, own_use[declaration.pk])
-        declaration.permit = permit
+        if permit is not None and declaration.permit_id is None:
+            declaration.permit = permit  # issued after the declaration arrived
+            resolved.append(declaration.pk)
         declaration.result = Result.MISMATCH if reasons else Result.MATCH
         results.append(MatchResult(declaration=declaration, revision=declaration.revision,
                                    result=declaration.result, reasons=reasons,
@@ -157,5 +179,12 @@ def match_declarations(declaration_ids):
     counter.last += len(results)
     counter.save(update_fields=["last"])
     MatchResult.objects.bulk_create(results)
-    Declaration.objects.bulk_update(declarations, ["permit", "result"])
+    # Two UPDATEs for the results (not one per row); the permit is resolved at arrival and
+    # only needs setting here when it was issued after the declaration came in.
+    for result in (Result.MATCH, Result.MISMATCH):
+        Declaration.objects.filter(pk__in=[d.pk for d in declarations if d.result == result]
+                                   ).update(result=result, updated_at=timezone.now())
+    for declaration in declarations:
+        if declaration.pk in resolved:
+            declaration.save(update_fields=["permit"])
     return results
