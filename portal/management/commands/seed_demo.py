@@ -69,6 +69,11 @@ class Command(BaseCommand):
         if demo.seed(applicant=users["applicant"], agent=users["agent"],
                      reviewer=users["reviewer"]):
             self.stdout.write("Demo cases created for the applicant (22099131).")
+        from reconciliation import demo as declarations
+
+        if declarations.seed(applicant=users["applicant"]):
+            self.stdout.write("Demo declarations AW115000000001 (match) and "
+                              "AW115000000002 (mismatch) created.")
         self.stdout.write("Demo accounts (log in at http://127.0.0.1:8000/):")
         self.stdout.write("| role | account | password |")
         self.stdout.write("|---|---|---|")
