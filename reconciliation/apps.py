@@ -9,9 +9,25 @@ class ReconciliationConfig(AppConfig):
 
     def ready(self):
         from permits.signals import permit_version_issued
+        from portal import menu
+        from portal.accounts.reviewers import REVIEWER_PERMISSIONS
 
         permit_version_issued.connect(rematch_after_mismatch_correction,
                                       dispatch_uid="rematch_after_mismatch_correction")
+
+        # Reviewers see everything customs sent and what matching made of it. Two rights act:
+        # change_declaration is the right to re-run matching (the admin action; declarations
+        # themselves are never edited by hand), add_inboundmessage the right to upload a file
+        # of customs messages. Customs service accounts (tokens) are for superusers only.
+        REVIEWER_PERMISSIONS.update({
+            "reconciliation.view_declaration", "reconciliation.view_declarationitem",
+            "reconciliation.view_matchresult", "reconciliation.view_inboundmessage",
+            "reconciliation.view_ledgerentry",
+            "reconciliation.change_declaration", "reconciliation.add_inboundmessage",
+        })
+        menu.register(section=_("Application / write-off query"),
+                      label=_("Declaration matching query"), url_name="reconciliation:query",
+                      order=520)
 
 
 def rematch_after_mismatch_correction(sender, version, **kwargs):

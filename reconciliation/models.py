@@ -9,6 +9,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class Direction(models.TextChoices):
@@ -62,7 +63,8 @@ class Declaration(models.Model):
     broker_identifier = models.CharField(_("customs broker"), max_length=20, blank=True)
     permit_no = models.CharField(_("permit number cited"), max_length=14, db_index=True)
     permit = models.ForeignKey("permits.Permit", on_delete=models.PROTECT, null=True,
-                               blank=True, related_name="declarations")
+                               blank=True, related_name="declarations",
+                               verbose_name=_("permit"))
     revision = models.PositiveIntegerField(_("revision"), default=0)
     cancelled_at = models.DateTimeField(_("cancelled by customs"), null=True, blank=True)
     result = models.CharField(_("matching result"), max_length=10, choices=Result.choices,
@@ -101,7 +103,7 @@ class DeclarationItem(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.declaration_id}/{self.item_no}"
+        return f"{self.declaration.number}/{self.item_no}"
 
 
 class InboundMessage(models.Model):
@@ -111,7 +113,7 @@ class InboundMessage(models.Model):
     class Status(models.TextChoices):
         ACCEPTED = "accepted", _("Accepted")
         DUPLICATE = "duplicate", _("Duplicate, ignored")
-        REJECTED = "rejected", _("Rejected")
+        REJECTED = "rejected", pgettext_lazy("customs message", "Rejected")
 
     message_id = models.CharField(_("message id"), max_length=64, unique=True)
     kind = models.CharField(_("kind"), max_length=20, blank=True)
@@ -141,13 +143,14 @@ class MatchResult(models.Model):
 
     declaration = models.ForeignKey(Declaration, on_delete=models.CASCADE,
                                     related_name="results")
-    revision = models.PositiveIntegerField()
-    result = models.CharField(max_length=10, choices=Result.choices)
-    reasons = models.JSONField(default=list, blank=True)  # [{"code", "item_no", "message"}]
+    revision = models.PositiveIntegerField(_("revision"))
+    result = models.CharField(_("matching result"), max_length=10, choices=Result.choices)
+    # [{"code", "item_no", "message"}]
+    reasons = models.JSONField(_("reasons"), default=list, blank=True)
     permit_version = models.ForeignKey("permits.PermitVersion", on_delete=models.PROTECT,
-                                       null=True, blank=True)
-    seq = models.PositiveBigIntegerField(unique=True)
-    created_at = models.DateTimeField(default=timezone.now)
+                                       null=True, blank=True, verbose_name=_("permit version"))
+    seq = models.PositiveBigIntegerField(_("feed sequence"), unique=True)
+    created_at = models.DateTimeField(_("matched at"), default=timezone.now)
 
     class Meta:
         verbose_name = _("matching result")

@@ -17,12 +17,14 @@ A message is one JSON object:
 
 A declaration with a higher revision than the one on file is an amendment and replaces it;
 the same or a lower revision is the same declaration sent again and changes nothing. A
-message_id seen before is ignored. Each message is validated whole: a bad one is rejected
-with every reason, and the rest of a batch still goes in.
+message_id seen before is ignored, whatever became of it: a rejected message, once fixed,
+is sent again under a new message_id. Each message is validated whole: a bad one is
+rejected with every reason, and the rest of a batch still goes in.
 """
 
 import datetime
 import re
+import uuid
 from decimal import Decimal, InvalidOperation
 
 from django.core.exceptions import ValidationError
@@ -38,6 +40,7 @@ from reconciliation.models import (
     Direction,
     InboundMessage,
     LedgerEntry,
+    Result,
 )
 
 NUMBER_RE = re.compile(r"^[A-Z0-9]{14}$")
@@ -63,6 +66,10 @@ def _text(data, key, errors, *, where="", pattern=None, max_length=None, require
         errors.append(f"{where}{key}: must be a string")
         return ""
     value = value.strip().upper() if pattern is not None else value.strip()
+    if not value:
+        if required:
+            errors.append(f"{where}{key}: required")
+        return ""
     if pattern is not None and not pattern.match(value):
         errors.append(f"{where}{key}: {value!r} is not in the expected format")
     if max_length and len(value) > max_length:
@@ -216,6 +223,7 @@ def _apply_declaration(data):
         for field, value in data.items():
             setattr(declaration, field, value)
         declaration.permit = permit
+        declaration.result = Result.PENDING  # until the new revision is matched
         declaration.save()
     for item in items:
         DeclarationItem.objects.update_or_create(
@@ -299,12 +307,13 @@ def receive(messages, *, source):
 
 def _receive_one(message, *, source):
     raw_id = message.get("message_id") if isinstance(message, dict) else None
-    if isinstance(raw_id, str) and raw_id.strip():
-        seen = InboundMessage.objects.filter(message_id=raw_id.strip()).first()
+    raw_id = raw_id.strip() if isinstance(raw_id, str) else ""
+    if raw_id:
+        seen = InboundMessage.objects.filter(message_id=raw_id).first()
         if seen is not None:
             return seen, None  # processed once already
     record = InboundMessage(payload=message if isinstance(message, dict) else {"raw": message},
-                            source=source, message_id=raw_id if isinstance(raw_id, str) else "")
+                            source=source, message_id=raw_id)
     declaration = None
     try:
         message_id, kind, data = parse(message)
@@ -326,14 +335,17 @@ def _receive_one(message, *, source):
         declaration = None
         record.status = InboundMessage.Status.REJECTED
         record.errors = error.errors
-        if not record.message_id:
-            # Unnamed messages are still kept (with a generated id) so the bureau sees them.
-            record.message_id = f"rejected-{timezone.now():%Y%m%d%H%M%S%f}"
+        if not record.message_id or len(record.message_id) > 64:
+            # Kept all the same, under an id of ours, so that the bureau sees it.
+            record.message_id = f"rejected-{uuid.uuid4().hex}"
         try:
             with transaction.atomic():
                 record.save()
         except IntegrityError:
-            pass
+            pass  # the same message_id, rejected at the same moment by a twin request
+    except IntegrityError:
+        # The same message_id arriving twice at once: the other request processed it.
+        return InboundMessage.objects.get(message_id=record.message_id), None
     return record, declaration
 
 

@@ -127,3 +127,23 @@ def test_it_seeds_one_matching_and_one_mismatching_demo_declaration(
     assert match.result == "match"
     assert sorted(r["code"] for r in mismatch.results.get().reasons) == [
         "currency_mismatch", "tariff_mismatch"]
+
+
+@pytest.mark.parametrize("message_id", ["   ", "x" * 65])
+def test_it_keeps_a_message_whose_id_is_unusable_under_an_id_of_its_own(receive, permit,
+                                                                          message_id):
+    first, second = receive(helpers.declaration(permit, message_id=message_id),
+                            helpers.declaration(permit, message_id=message_id,
+                                                number="AA11500000002B"))
+    assert first.status == second.status == InboundMessage.Status.REJECTED
+    assert first.message_id != second.message_id
+    assert any(error.startswith("message_id") for error in first.errors)
+
+
+def test_it_resets_the_result_of_an_amendment_until_it_is_matched(permit):
+    from reconciliation import services
+
+    services.receive([helpers.declaration(permit)], source="test")  # not matched: no commit
+    Declaration.objects.update(result="match")
+    services.receive([helpers.declaration(permit, revision=1)], source="test")
+    assert Declaration.objects.get().result == "pending"

@@ -1,0 +1,239 @@
+"""The JSON endpoints customs' system talks to (RECON-1), and the wire format they share with
+the management command and the admin upload.
+
+    POST /api/customs/messages       one message (a JSON object) or a batch (an array);
+                                     answers [{"message_id", "status", "errors"}] in order
+    GET  /api/customs/results?after=<seq>&limit=<n>
+                                     matching results with seq > after, oldest first, and
+                                     "next": the cursor for the following call
+
+Both want the header `Authorization: Token <token>` of an active CustomsClient. Errors are
+JSON too: {"error": {"code": "...", "message": "..."}}, in English for customs' developers
+(the codes are what their system should test). The message format is in
+reconciliation/services.py.
+"""
+
+import functools
+import json
+from collections import Counter
+from dataclasses import dataclass, field
+
+from django.http import JsonResponse
+from django.utils import timezone
+from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_GET, require_POST
+
+from reconciliation import services
+from reconciliation.models import CustomsClient, InboundMessage, MatchResult
+
+MAX_BODY_BYTES = 5 * 1024 * 1024
+MAX_BATCH = 1000  # messages per request; a file may hold more (see receive_batch)
+CHUNK = 500  # messages per services.receive() call when loading a file
+DEFAULT_LIMIT, MAX_LIMIT = 100, 1000
+
+
+# --- the wire format ------------------------------------------------------------------------
+
+def _refuse_constant(name):
+    # Python's json accepts NaN and Infinity; JSON does not, and PostgreSQL's jsonb refuses
+    # to store them, so they would fail late instead of here.
+    raise ValueError(f"{name} is not valid JSON")
+
+
+def decode(data):
+    """The value of a JSON document (bytes in UTF-8, or str). ValueError if it is not strict
+    JSON, also for nesting too deep to parse."""
+    if isinstance(data, bytes):
+        data = data.decode("utf-8")  # UnicodeDecodeError is a ValueError
+    try:
+        return json.loads(data, parse_constant=_refuse_constant)
+    except RecursionError:
+        raise ValueError("nested too deeply") from None
+
+
+def read_json_lines(text):
+    """JSON lines: ([(line_no, message)], [(line_no, error)]). Blank lines are skipped; a
+    line that is not JSON is reported and the others still count."""
+    messages, broken = [], []
+    for line_no, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            messages.append((line_no, decode(line)))
+        except ValueError as error:
+            broken.append((line_no, f"not JSON: {error}"))
+    return messages, broken
+
+
+@dataclass
+class Outcome:
+    """What became of a file of messages. `problems` are (position, message_id, [errors])
+    of each rejected message and each line that was not JSON."""
+
+    counts: Counter = field(default_factory=Counter)
+    problems: list = field(default_factory=list)
+
+    @property
+    def accepted(self):
+        return self.counts[InboundMessage.Status.ACCEPTED]
+
+    @property
+    def duplicate(self):
+        return self.counts[InboundMessage.Status.DUPLICATE]
+
+    @property
+    def rejected(self):
+        return self.counts[InboundMessage.Status.REJECTED]
+
+    @property
+    def received_before(self):
+        return self.counts["received_before"]
+
+
+def receive_batch(entries, *, source, broken=()):
+    """Feed [(position, message)] to services.receive in chunks and count what became of
+    them. A message whose message_id was received before (earlier, or higher up in the same
+    file) is counted as received before: services answers it as it did the first time."""
+    outcome = Outcome()
+    for position, error in broken:
+        outcome.counts[InboundMessage.Status.REJECTED] += 1
+        outcome.problems.append((position, "", [error]))
+    seen = set()
+    for start in range(0, len(entries), CHUNK):
+        chunk = entries[start:start + CHUNK]
+        ids = {m["message_id"].strip() for _, m in chunk
+               if isinstance(m, dict) and isinstance(m.get("message_id"), str)}
+        known = set(InboundMessage.objects.filter(message_id__in=ids)
+                    .values_list("message_id", flat=True))
+        records = services.receive([m for _, m in chunk], source=source)
+        for (position, _message), record in zip(chunk, records, strict=True):
+            if record.message_id in known or (record.pk and record.pk in seen):
+                outcome.counts["received_before"] += 1
+                continue
+            seen.add(record.pk)
+            outcome.counts[record.status] += 1
+            if record.status == InboundMessage.Status.REJECTED:
+                outcome.problems.append((position, record.message_id, record.errors))
+    outcome.problems.sort(key=lambda problem: problem[0])
+    return outcome
+
+
+# --- authentication -------------------------------------------------------------------------
+
+def _error(status, code, message):
+    return JsonResponse({"error": {"code": code, "message": message}}, status=status)
+
+
+def customs_client_required(view):
+    """Let in a request with `Authorization: Token <token>` of an active CustomsClient (as
+    request.customs_client); anything else gets 401. Only the token's hash is on file."""
+
+    @functools.wraps(view)
+    def wrapper(request, *args, **kwargs):
+        scheme, _space, token = request.headers.get("Authorization", "").partition(" ")
+        token = token.strip()
+        client = None
+        if scheme.lower() == "token" and token:
+            client = CustomsClient.objects.filter(token_hash=CustomsClient.hash(token),
+                                                  active=True).first()
+        if client is None:
+            # The same answer for a missing, wrong or deactivated token.
+            response = _error(401, "unauthorized",
+                              "Send the header 'Authorization: Token <token>' with the token "
+                              "of an active customs service account.")
+            response["WWW-Authenticate"] = "Token"
+            return response
+        now = timezone.now()
+        CustomsClient.objects.filter(pk=client.pk).update(last_used_at=now)
+        client.last_used_at = now
+        request.customs_client = client
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+# --- endpoints ------------------------------------------------------------------------------
+
+def _read_body(request):
+    """The body, or None when it is larger than MAX_BODY_BYTES. Read from the stream, not
+    request.body, whose own limit (DATA_UPLOAD_MAX_MEMORY_SIZE) is the forms' one."""
+    try:
+        declared = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        declared = 0
+    if declared > MAX_BODY_BYTES:
+        return None
+    body = request.read(MAX_BODY_BYTES + 1)
+    return body if len(body) <= MAX_BODY_BYTES else None
+
+
+@csrf_exempt
+@require_POST
+@customs_client_required
+def messages(request):
+    """Messages from customs (RECON-1): each is validated and applied on its own, so a
+    rejected one is reported and the others go in. A message_id received before is not
+    processed again: it gets the answer it got the first time."""
+    body = _read_body(request)
+    if body is None:
+        return _error(413, "too_large", f"The body is larger than {MAX_BODY_BYTES} bytes.")
+    try:
+        data = decode(body)
+    except ValueError as error:
+        return _error(400, "malformed_json", f"The body is not valid JSON (UTF-8): {error}")
+    if not isinstance(data, dict | list):
+        return _error(400, "not_a_message",
+                      "The body must be a JSON object (one message) or an array of them.")
+    batch = data if isinstance(data, list) else [data]
+    if len(batch) > MAX_BATCH:
+        return _error(413, "batch_too_large",
+                      f"A batch holds at most {MAX_BATCH} messages; send the rest in another.")
+    records = services.receive(batch, source="api")
+    return JsonResponse([{"message_id": record.message_id, "status": record.status,
+                          "errors": record.errors} for record in records], safe=False)
+
+
+def _whole_number(request, name, *, default, minimum, maximum=None):
+    raw = request.GET.get(name, "")
+    if raw == "":
+        return default
+    if not raw.isdigit() or int(raw) < minimum or (maximum is not None and int(raw) > maximum):
+        upper = f" to {maximum}" if maximum is not None else " or more"
+        raise ValueError(f"{name} must be a whole number from {minimum}{upper}.")
+    return int(raw)
+
+
+def _result_data(result):
+    version = result.permit_version
+    return {
+        "seq": result.seq,
+        "declaration": result.declaration.number,
+        "revision": result.revision,
+        "result": result.result,
+        "reasons": [{"code": r.get("code"), "item_no": r.get("item_no"),
+                     "message": r.get("message")} for r in result.reasons],
+        "permit_no": version.permit.permit_no if version else result.declaration.permit_no,
+        "permit_version": version.version if version else None,
+        "matched_at": result.created_at.isoformat(),
+    }
+
+
+@never_cache
+@require_GET
+@customs_client_required
+def results(request):
+    """The outbound feed: results with seq > `after`, in seq order. Customs keeps `next`
+    and asks again with after=next; seq is handed out in commit order (see MatchResult), so
+    this loses nothing and repeats nothing. A declaration matched again (an amendment,
+    RECON-5) appears again with a higher seq: the newest result of a declaration counts."""
+    try:
+        after = _whole_number(request, "after", default=0, minimum=0)
+        limit = _whole_number(request, "limit", default=DEFAULT_LIMIT, minimum=1,
+                              maximum=MAX_LIMIT)
+    except ValueError as error:
+        return _error(400, "invalid_parameter", str(error))
+    rows = list(MatchResult.objects.filter(seq__gt=after).order_by("seq")
+                .select_related("declaration", "permit_version__permit")[:limit])
+    return JsonResponse({"results": [_result_data(row) for row in rows],
+                         "next": rows[-1].seq if rows else after})
