@@ -119,7 +119,9 @@ def main():
     args = parser.parse_args()
 
     setup_test_environment()
-    old_name = connection.creation.create_test_db(verbosity=0)
+    # A database of the benchmark's own, so that a test run at the same time is not touched.
+    connection.settings_dict.setdefault("TEST", {})["NAME"] = "bench_eportal"
+    old_name = connection.creation.create_test_db(verbosity=0, autoclobber=True)
     try:
         started = time.perf_counter()
         ids = generate(args.permits, args.declarations, random.Random(2026))

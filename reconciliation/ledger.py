@@ -40,18 +40,21 @@ def released_permit_ids(permits):
     return {row["permit_id"] for row in rows}
 
 
-def balances_of(version, used, released):
-    """{line_no: balance} of a permit version's items, given what is used on each line and
-    whether anything was released. A 不分批 permit is used up by its first shipment."""
-    if not version.partial_shipment and released:
-        return {item.line_no: ZERO for item in version.application.items.all()}
+def balances_of(items, partial_shipment, used, released):
+    """{line_no: balance} of a permit version's items (objects with line_no and quantity),
+    given what is used on each line and whether anything was released. A 不分批 permit is
+    used up by its first shipment."""
+    if not partial_shipment and released:
+        return {item.line_no: ZERO for item in items}
     return {item.line_no: max(item.quantity - used.get(item.line_no, ZERO), ZERO)
-            for item in version.application.items.all()}
+            for item in items}
 
 
 def balances(permit):
     """{line_no: balance} for the permit's version in force."""
-    return balances_of(permit.current, used_by_line([permit])[permit.pk],
+    version = permit.current
+    return balances_of(version.application.items.all(), version.partial_shipment,
+                       used_by_line([permit])[permit.pk],
                        permit.pk in released_permit_ids([permit]))
 
 

@@ -7,9 +7,10 @@ whatever the batch holds, then writes the results in one insert.
 
 from collections import defaultdict
 from decimal import Decimal
+from types import SimpleNamespace
 
 from django.db import transaction
-from django.db.models import Prefetch, Sum
+from django.db.models import Sum
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
@@ -67,11 +68,12 @@ def version_in_force(versions, day):
 
 
 def check(declaration, permit, used, released, own_use):
-    """The reasons (a list, empty for 相符) and the version matched against."""
+    """The reasons (a list, empty for 相符) and the version matched against. Works on the
+    plain rows load() reads: attributes as on the models."""
     if permit is None:
         return [_reason("permit_not_found", permit_no=declaration.permit_no)], None
     day = declaration.declared_on
-    version = version_in_force(permit.all_versions, day)
+    version = version_in_force(permit.versions, day)
     if version is None or not version.valid_from <= day <= version.valid_until:
         return [_reason("permit_not_valid", date=day.isoformat())], version
     reasons = []
@@ -81,14 +83,13 @@ def check(declaration, permit, used, released, own_use):
     if expected and declaration.direction != expected:
         reasons.append(_reason("wrong_direction", expected=Direction(expected).label,
                                actual=Direction(declaration.direction).label))
-    applicant = version.application.applicant_identifier
-    if declaration.declarant_identifier != applicant:
+    if declaration.declarant_identifier != version.applicant_identifier:
         reasons.append(_reason("declarant_mismatch", declarant=declaration.declarant_identifier,
-                               applicant=applicant))
+                               applicant=version.applicant_identifier))
     # What is left, not counting what this declaration itself already released.
-    balances = ledger.balances_of(version, used, released)
-    items = {item.line_no: item for item in version.application.items.all()}
-    for item in declaration.items.all():
+    balances = ledger.balances_of(version.items, version.partial_shipment, used, released)
+    items = {item.line_no: item for item in version.items}
+    for item in declaration.items:
         permitted = items.get(item.permit_item_no)
         if permitted is None:
             reasons.append(_reason("item_not_on_permit", item.item_no,
@@ -121,33 +122,53 @@ def _own_use(declaration_ids):
     return own
 
 
+def _rows(queryset, *fields):
+    return [SimpleNamespace(**row) for row in queryset.values(*fields)]
+
+
 def load(declaration_ids):
-    """Everything matching reads for a batch, in a fixed number of queries: the live
-    declarations with their items, the permits they cite with every version and its items,
-    the ledger sums. Only the columns the checks use are loaded."""
-    declarations = list(
-        Declaration.objects.filter(pk__in=declaration_ids, cancelled_at__isnull=True)
-        .only("number", "direction", "declared_on", "declarant_identifier", "permit_no",
-              "permit_id", "revision", "result")
-        .prefetch_related(Prefetch("items", queryset=DeclarationItem.objects.only(
-            "declaration_id", "item_no", "tariff_code", "quantity", "unit", "currency",
-            "permit_item_no"))))
+    """Everything matching reads for a batch, as plain rows in a fixed number of queries
+    (no model instances: this is the hot path of the feed): the live declarations with
+    their items, the permits they cite with every version and its items, the ledger sums."""
+    declarations = _rows(Declaration.objects.filter(pk__in=declaration_ids,
+                                                    cancelled_at__isnull=True),
+                         "id", "number", "direction", "declared_on", "declarant_identifier",
+                         "permit_no", "permit_id", "revision")
     if not declarations:
         return [], {}, {}, set(), {}
-    versions = (PermitVersion.objects.select_related("application")
-                .only("permit_id", "version", "issued_at", "valid_from", "valid_until",
-                      "partial_shipment", "application__applicant_identifier")
-                .prefetch_related(Prefetch("application__items", queryset=Item.objects.only(
-                    "application_id", "line_no", "tariff_code", "quantity", "unit",
-                    "currency")))
-                .order_by("-version"))
-    permits = {p.permit_no: p for p in Permit.objects.filter(
-        permit_no__in={d.permit_no for d in declarations})
-        .only("permit_no", "document_type", "revoked_at")
-        .prefetch_related(Prefetch("versions", to_attr="all_versions", queryset=versions))}
-    used = ledger.used_by_line(list(permits.values()))
-    released = ledger.released_permit_ids(list(permits.values()))
-    own_use = _own_use([d.pk for d in declarations])
+    items = defaultdict(list)
+    for item in _rows(DeclarationItem.objects.filter(
+            declaration_id__in=[d.id for d in declarations]),
+            "declaration_id", "item_no", "tariff_code", "quantity", "unit", "currency",
+            "permit_item_no"):
+        items[item.declaration_id].append(item)
+    for declaration in declarations:
+        declaration.items = sorted(items[declaration.id], key=lambda i: i.item_no)
+
+    permits = {p.permit_no: p for p in _rows(
+        Permit.objects.filter(permit_no__in={d.permit_no for d in declarations}),
+        "id", "permit_no", "document_type", "revoked_at")}
+    by_id = {p.id: p for p in permits.values()}
+    versions = _rows(PermitVersion.objects.filter(permit_id__in=by_id).order_by("-version"),
+                     "id", "permit_id", "version", "issued_at", "valid_from", "valid_until",
+                     "partial_shipment", "application_id",
+                     "application__applicant_identifier")
+    permitted = defaultdict(list)
+    for item in _rows(Item.objects.filter(application_id__in=[v.application_id
+                                                              for v in versions]),
+                      "application_id", "line_no", "tariff_code", "quantity", "unit",
+                      "currency"):
+        permitted[item.application_id].append(item)
+    for permit in permits.values():
+        permit.versions = []
+    for version in versions:  # newest first
+        version.applicant_identifier = version.application__applicant_identifier
+        version.items = permitted[version.application_id]
+        by_id[version.permit_id].versions.append(version)
+
+    used = ledger.used_by_line(list(by_id))
+    released = ledger.released_permit_ids(list(by_id))
+    own_use = _own_use([d.id for d in declarations])
     return declarations, permits, used, released, own_use
 
 
@@ -158,19 +179,19 @@ def match_declarations(declaration_ids):
     declarations, permits, used, released, own_use = load(declaration_ids)
     if not declarations:
         return []
-    results, resolved = [], []
+    results, by_result, resolved = [], defaultdict(list), []
     for declaration in declarations:
         permit = permits.get(declaration.permit_no)
         reasons, version = check(
-            declaration, permit, used[permit.pk] if permit else {},
-            permit is not None and permit.pk in released, own_use[declaration.pk])
+            declaration, permit, used[permit.id] if permit else {},
+            permit is not None and permit.id in released, own_use[declaration.id])
         if permit is not None and declaration.permit_id is None:
-            declaration.permit = permit  # issued after the declaration arrived
-            resolved.append(declaration.pk)
-        declaration.result = Result.MISMATCH if reasons else Result.MATCH
-        results.append(MatchResult(declaration=declaration, revision=declaration.revision,
-                                   result=declaration.result, reasons=reasons,
-                                   permit_version=version))
+            resolved.append((declaration.id, permit.id))  # issued after it arrived
+        result = Result.MISMATCH if reasons else Result.MATCH
+        by_result[result].append(declaration.id)
+        results.append(MatchResult(declaration_id=declaration.id, revision=declaration.revision,
+                                   result=result, reasons=reasons,
+                                   permit_version_id=version.id if version else None))
     # The feed's sequence numbers, under the counter's row lock: whoever commits first got
     # the lower numbers, so customs' cursor never skips a result committed late.
     counter, _created = FeedCounter.objects.select_for_update().get_or_create(pk=1)
@@ -181,10 +202,8 @@ def match_declarations(declaration_ids):
     MatchResult.objects.bulk_create(results)
     # Two UPDATEs for the results (not one per row); the permit is resolved at arrival and
     # only needs setting here when it was issued after the declaration came in.
-    for result in (Result.MATCH, Result.MISMATCH):
-        Declaration.objects.filter(pk__in=[d.pk for d in declarations if d.result == result]
-                                   ).update(result=result, updated_at=timezone.now())
-    for declaration in declarations:
-        if declaration.pk in resolved:
-            declaration.save(update_fields=["permit"])
+    for result, ids in by_result.items():
+        Declaration.objects.filter(pk__in=ids).update(result=result, updated_at=timezone.now())
+    for declaration_id, permit_id in resolved:
+        Declaration.objects.filter(pk=declaration_id).update(permit_id=permit_id)
     return results
