@@ -1,8 +1,38 @@
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
+# The menu (portal.menu): the section and entries named as in the manual.
+SECTION = _("Face-mask import permits")
+MENU = [
+    (110, _("Import permit application"), "masks:application_basic"),
+    (120, _("Write-off of masks imported without a declaration"), "masks:write_off_list"),
+    (130, _("Correct an import permit"), "masks:correction_start"),
+]
+
+
+def register_menu():
+    from portal import menu
+
+    for order, label, url_name in MENU:
+        menu.register(section=SECTION, label=label, url_name=url_name, order=order,
+                      users_only=True)
+
 
 class MasksConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "masks"
     verbose_name = _("Face-mask import permits")
+
+    def ready(self):
+
+        from masks.procedures import PROCEDURE
+        from permits import procedures
+        from portal.accounts.reviewers import REVIEWER_PERMISSIONS
+
+        procedures.register(PROCEDURE)  # issued at once (MASK-3)
+        # Reviewers keep the mask tariff codes and look at mask cases and write-offs.
+        REVIEWER_PERMISSIONS.update({
+            "masks.view_maskcode", "masks.add_maskcode", "masks.change_maskcode",
+            "masks.view_maskapplication", "masks.view_writeoff",
+        })
+        register_menu()

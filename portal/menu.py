@@ -16,6 +16,8 @@ class Entry:
     url_name: str
     order: int = 100
     staff_only: bool = False
+    # Procedures that only applicants and agents file (bureau staff work in the admin).
+    users_only: bool = False
 
     @property
     def url(self):
@@ -25,9 +27,9 @@ class Entry:
 _entries: list[Entry] = []
 
 
-def register(*, section, label, url_name, order=100, staff_only=False):
+def register(*, section, label, url_name, order=100, staff_only=False, users_only=False):
     entry = Entry(section=section, label=label, url_name=url_name, order=order,
-                  staff_only=staff_only)
+                  staff_only=staff_only, users_only=users_only)
     if entry not in _entries:
         _entries.append(entry)
 
@@ -56,7 +58,7 @@ def sections_for(user):
     """[(section, [entries])] in registration order of sections, entries by `order`."""
     sections: dict[str, list[Entry]] = {}
     for entry in sorted(_entries, key=lambda e: e.order):
-        if entry.staff_only and not user.is_staff:
+        if (entry.staff_only and not user.is_staff) or (entry.users_only and user.is_staff):
             continue
         sections.setdefault(entry.section, []).append(entry)
     return list(sections.items())

@@ -16,6 +16,7 @@ urlpatterns = [
     path("accounts/", include("portal.accounts.urls")),
     path("", include("permits.urls")),
     path("", include("reconciliation.urls")),
+    path("masks/", include("masks.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
 ]

@@ -1,0 +1,279 @@
+"""The mask procedure's forms, screen by screen as the manual shows them: basic data and goods
+items of 輸入許可申請 (MASK-1, MASK-2), the first pages of 更正輸入許可 (MASK-10) and
+非報單輸入口罩核銷 (MASK-5).
+
+Error codes beyond those of permits.fields and masks.services:
+
+    unknown_applicant     an agent's applicant identifier with no applicant account
+    category_mismatch     a tariff code of the other mask category
+    nothing_to_write_off  a write-off with no quantity in either category
+"""
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.utils.text import capfirst
+from django.utils.translation import gettext_lazy as _
+
+from masks import services
+from masks.models import WRITE_OFF_ROUTES, Category, MaskCode, Route
+from permits.fields import BaseItemForm, QuantityField, format_tariff_code
+from permits.models import Application, Kind
+from portal.accounts.identifiers import normalize
+from portal.accounts.models import Role, User
+from portal.forms import PortalForm
+
+
+def _label(name):
+    return capfirst(Application._meta.get_field(name).verbose_name)
+
+
+ROUTE_LABEL = _("Import situation")
+CATEGORY_LABEL = _("Mask category")
+
+
+# --- 輸入許可申請: basic data (MASK-1) ---------------------------------------------------------
+
+
+class BasicDataForm(PortalForm):
+    """申請人 basic data. On an applicant's own case the identifier is the account's and
+    cannot be changed; an agent types the identifier of the applicant it files for, whose
+    account must exist (ACC-4). The agent's own data come from its account (see the page)."""
+
+    applicant_identifier = forms.CharField(label=_label("applicant_identifier"), max_length=20)
+    applicant_name = forms.CharField(label=_label("applicant_name"), max_length=120)
+    applicant_name_en = forms.CharField(label=_label("applicant_name_en"), max_length=120,
+                                        required=False)
+    applicant_address = forms.CharField(label=_label("applicant_address"), max_length=200)
+    company_email = forms.EmailField(
+        label=_label("company_email"),
+        help_text=_("The permit number is e-mailed to this address."))
+    contact_person = forms.CharField(label=_label("contact_person"), max_length=60)
+    contact_phone = forms.CharField(label=_label("contact_phone"), max_length=30)
+    route = forms.ChoiceField(label=ROUTE_LABEL, choices=Route.choices,
+                              widget=forms.RadioSelect)
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user = user
+        if not user.is_agent:
+            # ACC-4: preset and locked. A disabled field ignores what is posted.
+            field = self.fields["applicant_identifier"]
+            field.disabled = True
+            self.initial["applicant_identifier"] = user.identifier
+
+    def clean_applicant_identifier(self):
+        if not self.user.is_agent:
+            return self.user.identifier
+        identifier = normalize(self.cleaned_data["applicant_identifier"])
+        if not applicant_account(identifier):
+            raise ValidationError(
+                _("There is no applicant account with this identifier: the applicant must "
+                  "apply for an account first."), code="unknown_applicant")
+        return identifier
+
+
+def applicant_account(identifier):
+    """The active applicant account with `identifier`, or None."""
+    return User.objects.filter(identifier=normalize(identifier), role=Role.APPLICANT,
+                               is_active=True, is_staff=False).first()
+
+
+# --- Goods items (MASK-2) ---------------------------------------------------------------------
+
+
+class MaskCodeSelect(forms.Select):
+    """The tariff codes grouped by category; each option says its category (data-category),
+    so that masks/item.js offers only the codes of the category chosen."""
+
+    def create_option(self, name, value, label, selected, index, subindex=None, attrs=None):
+        option = super().create_option(name, value, label, selected, index, subindex, attrs)
+        if value:
+            option["attrs"]["data-category"] = self.categories.get(str(value), "")
+        return option
+
+    def get_context(self, name, value, attrs):
+        self.categories = dict(MaskCode.objects.values_list("tariff_code", "category"))
+        return super().get_context(name, value, attrs)
+
+
+def mask_code_choices():
+    """The tariff codes in use, grouped by category: [(category label, [(code, label)])]."""
+    groups = {category: [] for category in Category}
+    for code in MaskCode.objects.active():
+        groups[code.category].append(
+            (code.tariff_code, f"{format_tariff_code(code.tariff_code)} {code.description}"))
+    return [("", "---------")] + [(Category(category).label, choices)
+                                  for category, choices in groups.items() if choices]
+
+
+class MaskItemForm(BaseItemForm):
+    """One goods item: the mask category (醫用 / 非醫用), then a tariff code of that category,
+    quantity, unit, unit price, currency and origin country. The goods name defaults to the
+    tariff code's description."""
+
+    category = forms.ChoiceField(label=CATEGORY_LABEL, choices=Category.choices,
+                                 widget=forms.RadioSelect)
+    tariff_code = forms.ChoiceField(label=capfirst(_("tariff code")), choices=mask_code_choices,
+                                    widget=MaskCodeSelect)
+
+    class Meta(BaseItemForm.Meta):
+        fields = ["category", "tariff_code", "description", "quantity", "unit", "unit_price",
+                  "currency", "amount", "origin_country"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if "description" in self.fields:
+            self.fields["description"].required = False
+            self.fields["description"].help_text = _(
+                "Left empty, it is the tariff code's description.")
+        if "unit" in self.fields:
+            self.fields["unit"].initial = "PCE"
+
+    def clean(self):
+        cleaned_data = super().clean()
+        code = MaskCode.objects.active().filter(
+            tariff_code=cleaned_data.get("tariff_code")).first()
+        category = cleaned_data.get("category")
+        if code is not None and category and code.category != category:
+            self.add_error("tariff_code", ValidationError(
+                _("This tariff code is for %(category)s masks."), code="category_mismatch",
+                params={"category": code.get_category_display()}))
+        if code is not None and "description" in self.fields and \
+                not cleaned_data.get("description"):
+            cleaned_data["description"] = code.description
+        return cleaned_data
+
+
+# --- 更正輸入許可 (MASK-10) --------------------------------------------------------------------
+
+
+class CorrectionStartForm(PortalForm):
+    """The first page: 申請類別, 原許可號碼 and 更正描述; "帶入原始資料" loads the permit's
+    version in force if the user may see it and the kind is allowed now (PERMIT-3)."""
+
+    kind = forms.ChoiceField(label=capfirst(_("application kind")),
+                             choices=[(k.value, k.label) for k in services.CHANGE_KINDS],
+                             initial=Kind.CORRECTION, widget=forms.RadioSelect)
+    permit_no = forms.CharField(label=_("Original permit number"), max_length=14)
+    change_description = forms.CharField(
+        label=_label("change_description"), max_length=500,
+        widget=forms.Textarea(attrs={"rows": 2, "placeholder": _("e.g. correct the masks' "
+                                                                 "country of origin")}))
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user = user
+        self.permit = None
+
+    def clean(self):
+        cleaned_data = super().clean()
+        if "permit_no" in self.errors:
+            return cleaned_data
+        try:
+            self.permit = services.permit_find(user=self.user,
+                                               permit_no=cleaned_data.get("permit_no"))
+        except ValidationError as error:
+            self.add_error("permit_no", error)
+            return cleaned_data
+        kind = cleaned_data.get("kind")
+        problem = kind and services.correction_problem(permit=self.permit, kind=kind)
+        if problem:
+            self.add_error("kind", problem)  # PERMIT-3: said next to the choice
+        return cleaned_data
+
+
+class CorrectionBasicForm(PortalForm):
+    """The second page: only the English name, contact phone and e-mail change."""
+
+    applicant_name_en = forms.CharField(label=_label("applicant_name_en"), max_length=120,
+                                        required=False)
+    contact_phone = forms.CharField(label=_label("contact_phone"), max_length=30)
+    company_email = forms.EmailField(label=_label("company_email"))
+
+
+class CorrectionItemForm(MaskItemForm):
+    """An item clicked by its 項次: mask category, tariff code, quantity, unit price, currency
+    and origin country change; the unit and goods name stay; the amount follows."""
+
+    unit = None
+    amount = None
+
+    class Meta(MaskItemForm.Meta):
+        fields = ["category", "tariff_code", "quantity", "unit_price", "currency",
+                  "origin_country"]
+
+    def __init__(self, *args, permit, line_no, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.permit = permit
+        self.line_no = line_no
+
+    def add_error(self, field, error):
+        # The base form reports an amount too large on "amount", which this form computes
+        # instead of asking: the unit price is what the user changes.
+        super().add_error("unit_price" if field == "amount" else field, error)
+
+    def clean_quantity(self):
+        quantity = self.cleaned_data["quantity"]
+        problem = services.below_used(permit=self.permit, line_no=self.line_no,
+                                      quantity=quantity)
+        if problem:
+            raise problem
+        return quantity
+
+
+# --- 非報單輸入口罩核銷 (MASK-5) ---------------------------------------------------------------
+
+
+class WriteOffQuantityField(QuantityField):
+    """A category's quantity: empty or 0 for none (the other category may have some)."""
+
+    allow_zero = True
+
+
+class WriteOffForm(PortalForm):
+    """新增核銷: the import situation, the permit number and the quantity per category."""
+
+    route = forms.ChoiceField(label=ROUTE_LABEL, widget=forms.RadioSelect,
+                              choices=[(r.value, r.label) for r in WRITE_OFF_ROUTES])
+    permit_no = forms.CharField(label=_("Permit number"), max_length=14)
+    medical_quantity = WriteOffQuantityField(label=_("Medical quantity"), required=False)
+    non_medical_quantity = WriteOffQuantityField(label=_("Non-medical quantity"),
+                                                 required=False)
+
+    FIELD_OF_CATEGORY = {Category.MEDICAL: "medical_quantity",
+                         Category.NON_MEDICAL: "non_medical_quantity"}
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user = user
+        self.permit = None
+        self.lines = {}
+
+    def clean(self):
+        cleaned_data = super().clean()
+        if self.errors:
+            return cleaned_data
+        quantities = {category: cleaned_data.get(name)
+                      for category, name in self.FIELD_OF_CATEGORY.items()}
+        if not any(quantities.values()):
+            raise ValidationError(_("Enter the quantity imported in at least one category."),
+                                  code="nothing_to_write_off")
+        try:
+            self.permit = services.permit_find(user=self.user,
+                                               permit_no=cleaned_data["permit_no"])
+        except ValidationError as error:
+            self.add_error("permit_no", error)
+            return cleaned_data
+        problems = services.write_off_problems(permit=self.permit, route=cleaned_data["route"])
+        for problem in problems:
+            self.add_error("route" if problem.code == "route_mismatch" else "permit_no", problem)
+        if problems:
+            return cleaned_data
+        # A first look at the balances, for the "確認" page; 核銷完成 checks again under the
+        # permit's lock (services.write_off_record).
+        try:
+            self.lines = services.write_off_allocate(permit=self.permit, quantities=quantities)
+        except ValidationError as error:
+            for category, errors in error.error_dict.items():
+                self.add_error(self.FIELD_OF_CATEGORY[category], errors)
+        return cleaned_data
