@@ -11,7 +11,7 @@ class MaskProcedure(Procedure):
     the mask category's code in Item.category (MASK-2)."""
 
     def item_category_label(self, code):
-        """The words for an item's category code on pages and the PDF (醫用, 非醫用)."""
+        """醫用 / 非醫用 for the mask category's code."""
         return Category(code).label if code in Category.values else code
 
 

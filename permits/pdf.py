@@ -18,6 +18,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from permits import procedures
 from permits.fields import format_tariff_code
 from permits.models import Country
 from portal import dates
@@ -75,6 +76,7 @@ def permit_context(version):
     permit = version.permit
     application = version.application
     items = list(application.items.order_by("line_no"))
+    procedure = procedures.get(application.document_type)
     countries = _country_names({item.origin_country for item in items}
                                | ({application.destination_country}
                                   if application.destination_country else set()))
@@ -111,7 +113,7 @@ def permit_context(version):
             "brand": item.brand,
             "model": item.model,
             "specification": item.specification,
-            "category": item.category,
+            "category": procedure.item_category_label(item.category),
             "control_no": item.control_no,
             "quantity": format_quantity(item.quantity),
             "unit": item.unit,

@@ -32,6 +32,10 @@ class Procedure:
         until = issued_on + relativedelta(months=self.validity_months) - relativedelta(days=1)
         return issued_on, until, True
 
+    def item_category_label(self, code):
+        """The words for an item's category code (Item.category) on pages and the PDF."""
+        return code
+
     def check_transition(self, application, to):
         """A reason the procedure refuses the move, or None."""
         if (application.status == Status.DRAFT and to == Status.APPROVED

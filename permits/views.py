@@ -8,7 +8,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from permits import pdf, workflow
+from permits import pdf, procedures, workflow
 from permits.attachments import AttachmentForm
 from permits.forms import QueryForm
 from permits.models import Application, Country, PermitVersion, Status, StatusChange
@@ -48,6 +48,9 @@ def application_detail(request, pk):
                       and workflow.actor_kind_of(request.user, application)
                       == workflow.APPLICANT)
     history = list(application.status_changes.all())
+    procedure = procedures.get(application.document_type)
+    for item in application.items.all():
+        item.category_label = procedure.item_category_label(item.category)
     request_note = next((c.note for c in reversed(history) if c.new == Status.SUPPLEMENT), "")
     return render(request, "permits/application_detail.html", {
         "application": application,
