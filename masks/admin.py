@@ -3,8 +3,17 @@
 is (permits.admin)."""
 
 from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
 
-from masks.models import MaskApplication, MaskCode, WriteOff
+from masks.models import (
+    Flow,
+    FlowReturn,
+    MaskApplication,
+    MaskCode,
+    StockReminder,
+    StockReport,
+    WriteOff,
+)
 from permits.models import Application
 
 
@@ -51,3 +60,58 @@ class WriteOffAdmin(ReadOnlyAdmin):
     list_filter = ("route",)
     list_select_related = ("permit", "actor")
     search_fields = ("permit__permit_no",)
+
+
+class FlowInline(admin.TabularInline):
+    model = Flow
+    fields = ("category", "quantity", "returned", "date", "counterparty", "declared_at",
+              "actor")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(StockReport)
+class StockReportAdmin(ReadOnlyAdmin):
+    """庫存 per declaration or permit (MASK-6), with its flows."""
+
+    list_display = ("__str__", "permit", "holder", "cleared", "allocated", "declared",
+                    "refreshed_at")
+    list_select_related = ("declaration", "permit", "holder")
+    search_fields = ("declaration__number", "permit__permit_no", "holder__identifier",
+                     "holder__name")
+    inlines = [FlowInline]
+
+
+@admin.register(Flow)
+class FlowAdmin(ReadOnlyAdmin):
+    list_display = ("report", "category", "quantity", "returned", "date", "counterparty",
+                    "declared_at", "applicant")
+    list_filter = ("category", ("declared_at", admin.EmptyFieldListFilter))
+    list_select_related = ("report__declaration", "report__permit", "report__holder")
+    search_fields = ("report__declaration__number", "report__permit__permit_no",
+                     "report__holder__identifier", "report__holder__name", "counterparty")
+    date_hierarchy = "date"
+
+    @admin.display(description=_("applicant"))
+    def applicant(self, obj):
+        return obj.report.holder
+
+
+@admin.register(FlowReturn)
+class FlowReturnAdmin(ReadOnlyAdmin):
+    list_display = ("flow", "quantity", "created_at", "declared_at", "actor")
+    list_select_related = ("flow__report__declaration", "flow__report__permit", "actor")
+    search_fields = ("flow__report__declaration__number", "flow__report__permit__permit_no",
+                     "flow__report__holder__identifier", "flow__report__holder__name")
+
+
+@admin.register(StockReminder)
+class StockReminderAdmin(ReadOnlyAdmin):
+    list_display = ("holder", "period", "sources", "undeclared", "created_at")
+    list_select_related = ("holder",)
+    search_fields = ("holder__identifier", "holder__name")
+    date_hierarchy = "period"

@@ -7,6 +7,8 @@ MENU = [
     (110, _("Import permit application"), "masks:application_basic"),
     (120, _("Write-off of masks imported without a declaration"), "masks:write_off_list"),
     (130, _("Correct an import permit"), "masks:correction_start"),
+    (140, _("Face-mask flow registration"), "masks:flow_start"),
+    (150, _("Face-mask flow returns"), "masks:return_start"),
 ]
 
 
@@ -33,6 +35,7 @@ class MasksConfig(AppConfig):
         # Reviewers keep the mask tariff codes and look at mask cases and write-offs.
         REVIEWER_PERMISSIONS.update({
             "masks.view_maskcode", "masks.add_maskcode", "masks.change_maskcode",
-            "masks.view_maskapplication", "masks.view_writeoff",
+            "masks.view_maskapplication", "masks.view_writeoff", "masks.view_stockreport",
+            "masks.view_flow", "masks.view_flowreturn", "masks.view_stockreminder",
         })
         register_menu()

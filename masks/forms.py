@@ -7,6 +7,7 @@ Error codes beyond those of permits.fields and masks.services:
     unknown_applicant     an agent's applicant identifier with no applicant account
     category_mismatch     a tariff code of the other mask category
     nothing_to_write_off  a write-off with no quantity in either category
+    counterparty_required a flow for sale without whom the masks went to
 """
 
 from django import forms
@@ -15,12 +16,20 @@ from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
 from masks import services
-from masks.models import WRITE_OFF_ROUTES, Category, MaskCode, Route
+from masks.models import (
+    FLOW_CATEGORIES_WITHOUT_DOCUMENTS,
+    WRITE_OFF_ROUTES,
+    Category,
+    FlowCategory,
+    MaskCode,
+    Route,
+)
+from permits.attachments import ALLOWED_TYPES, check_upload
 from permits.fields import BaseItemForm, QuantityField, format_tariff_code
 from permits.models import Application, Kind
 from portal.accounts.identifiers import normalize
 from portal.accounts.models import Role, User
-from portal.forms import PortalForm
+from portal.forms import PortalForm, RocDateField
 
 
 def _label(name):
@@ -277,3 +286,131 @@ class WriteOffForm(PortalForm):
             for category, errors in error.error_dict.items():
                 self.add_error(self.FIELD_OF_CATEGORY[category], errors)
         return cleaned_data
+
+
+# --- 口罩流向登錄作業 and 口罩流向退貨作業 (MASK-6 to MASK-9) ------------------------------------
+
+
+class DeclarationLoadForm(PortalForm):
+    """2 (報單): the declaration number; "帶入報單資料" loads its stock."""
+
+    declaration_no = forms.CharField(label=_("Declaration number"), max_length=14)
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user = user
+        self.report = None
+
+    def clean(self):
+        cleaned_data = super().clean()
+        if self.errors:
+            return cleaned_data
+        try:
+            declaration = services.declaration_find(user=self.user,
+                                                    number=cleaned_data["declaration_no"])
+            self.report = services.stock_report_load(declaration=declaration)
+        except ValidationError as error:
+            self.add_error("declaration_no", error)
+        return cleaned_data
+
+
+class PermitLoadForm(PortalForm):
+    """3 (非報單): the permit number of masks imported without a declaration."""
+
+    permit_no = forms.CharField(label=_("Permit number"), max_length=14)
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user = user
+        self.report = None
+
+    def clean(self):
+        cleaned_data = super().clean()
+        if self.errors:
+            return cleaned_data
+        try:
+            permit = services.stock_permit_find(user=self.user,
+                                                permit_no=cleaned_data["permit_no"])
+            self.report = services.stock_report_load(permit=permit)
+        except ValidationError as error:
+            self.add_error("permit_no", error)
+        return cleaned_data
+
+
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class DocumentsField(forms.FileField):
+    """Several files in one input; each is checked as case attachments are."""
+
+    widget = MultipleFileInput
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("required", False)
+        super().__init__(**kwargs)
+        self.widget.attrs["accept"] = ",".join(
+            extension for file_type in ALLOWED_TYPES.values()
+            for extension in file_type.extensions)
+
+    def clean(self, data, initial=None):
+        single = super().clean
+        files = data if isinstance(data, (list, tuple)) else [data] if data else []
+        cleaned = [single(upload, initial) for upload in files]
+        for upload in cleaned:
+            check_upload(upload)
+        return cleaned
+
+
+class FlowForm(PortalForm):
+    """流向登錄 (MASK-7): the use, quantity, date, counterparty and supporting documents."""
+
+    category = forms.ChoiceField(label=_("Flow"), choices=FlowCategory.choices,
+                                 widget=forms.RadioSelect)
+    quantity = QuantityField(label=_("Quantity"))
+    date = RocDateField(label=_("Date"))
+    counterparty = forms.CharField(
+        label=_("Counterparty"), max_length=120, required=False,
+        help_text=_("Whom the masks went to (not needed for own use)."))
+    documents = DocumentsField(
+        label=_("Supporting documents"),
+        help_text=_("Required for every flow except “Own use (not for sale)”: e.g. the "
+                    "invoice or delivery note. PDF, JPEG, PNG, TIFF, XLSX, ODS, DOCX or ODT."))
+
+    def __init__(self, *args, report, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.report = report
+
+    def clean_quantity(self):
+        # A first look for the page; flow_register takes the stock under the row lock.
+        quantity = self.cleaned_data["quantity"]
+        if quantity > self.report.stock:
+            raise services.error("over_stock", stock=self.report.stock, quantity=quantity)
+        return quantity
+
+    def clean(self):
+        cleaned_data = super().clean()
+        category = cleaned_data.get("category")
+        if category and category not in FLOW_CATEGORIES_WITHOUT_DOCUMENTS:
+            if "documents" not in self.errors and not cleaned_data.get("documents"):
+                self.add_error("documents", services.error("documents_required"))
+            if not cleaned_data.get("counterparty"):
+                self.add_error("counterparty", ValidationError(
+                    _("Enter whom the masks went to."), code="counterparty_required"))
+        return cleaned_data
+
+
+class ReturnForm(PortalForm):
+    """退貨: the quantity of a declared flow that came back (MASK-9)."""
+
+    quantity = QuantityField(label=_("Quantity returned"))
+
+    def __init__(self, *args, flow, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.flow = flow
+
+    def clean_quantity(self):
+        quantity = self.cleaned_data["quantity"]
+        if quantity > self.flow.remaining:
+            raise services.error("over_flow", left=self.flow.remaining, quantity=quantity)
+        return quantity

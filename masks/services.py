@@ -18,20 +18,59 @@ Error codes (ValidationError.code; tests and views look at these, never at the w
     route_mismatch       a write-off under another import situation than the permit's
     over_permit          a write-off of more than the permit has left in a category
     no_items             申請 without goods items
+    declaration_not_found  no import declaration with that number citing a mask permit
+                         the user may see (the same for someone else's declaration)
+    nothing_cleared      流向登錄 of a source under which nothing was released or written off
+    use_declaration      menu 3 (非報單) with the permit of an import through a declaration
+    over_stock           a flow of more than the 庫存 left
+    documents_required   a flow without supporting documents, for a category that needs them
+    nothing_to_declare   申報 with no pending flow (or return)
+    not_declared         a return against a flow not declared yet
+    over_flow            a return of more than the flow has left
 """
 
+import datetime
+import hashlib
 from decimal import Decimal
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
+from django.db.models import Exists, F, OuterRef, Sum, Value
+from django.db.models.functions import Greatest
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
-from masks.models import WRITE_OFF_ROUTES, Category, MaskApplication, Route, WriteOff
+from masks.models import (
+    FLOW_CATEGORIES_WITHOUT_DOCUMENTS,
+    WRITE_OFF_ROUTES,
+    Category,
+    Flow,
+    FlowDocument,
+    FlowReturn,
+    MaskApplication,
+    Route,
+    StockReminder,
+    StockReport,
+    WriteOff,
+)
 from permits import services as permit_services
 from permits import workflow
-from permits.models import Application, DocumentType, Kind, Permit, PermitState, Status
+from permits.attachments import check_upload, clean_name
+from permits.models import (
+    Application,
+    DocumentType,
+    Kind,
+    OutboundEmail,
+    Permit,
+    PermitState,
+    Status,
+)
+from portal.accounts.models import User
 from reconciliation import ledger
-from reconciliation.models import LedgerEntry
+from reconciliation.models import Declaration, Direction, LedgerEntry
 
 ZERO = Decimal(0)
 
@@ -57,6 +96,18 @@ MESSAGES = {
     "over_permit": _("The permit has %(balance)s left for %(category)s; %(quantity)s is more "
                      "than that."),
     "no_items": _("Add at least one goods item."),
+    "declaration_not_found": _("No customs import declaration with this number was found "
+                               "among your face-mask import permits."),
+    "nothing_cleared": _("No masks have been cleared under %(number)s yet: there is no stock "
+                         "to declare."),
+    "use_declaration": _("The masks of this permit were imported through a customs "
+                         "declaration: start from the declaration number (2)."),
+    "over_stock": _("The stock is %(stock)s; %(quantity)s is more than that."),
+    "documents_required": _("Attach the supporting documents: every flow except “Own use "
+                            "(not for sale)” needs them."),
+    "nothing_to_declare": _("There is nothing to declare."),
+    "not_declared": _("Only a declared flow can take a return."),
+    "over_flow": _("The flow has %(left)s left; %(quantity)s is more than that."),
 }
 
 # The change kinds of an issued mask permit (MASK-10).
@@ -271,3 +322,374 @@ def write_off_record(*, actor, permit, route, medical_quantity, non_medical_quan
     ledger.write_off(permit=permit, lines=lines, kind=LedgerEntry.Kind.WRITE_OFF, actor=actor,
                      reference=record.reference)
     return record
+
+
+# --- 口罩流向登錄作業 (MASK-6, MASK-7) ---------------------------------------------------------
+#
+# What counts as stock (庫存): the quantity cleared under a source, read from the
+# reconciliation ledger, less what the flows took.
+#   * A customs import declaration citing a mask permit (menu 2): the quantities customs
+#     released under it (LedgerEntry RELEASE entries of its items) plus their reversals (a
+#     cancelled declaration's releases are reversed, so it clears nothing).
+#   * A mask permit imported without a declaration (menu 3): the quantities written off
+#     through 非報單輸入口罩核銷 (LedgerEntry entries without a declaration item: WRITE_OFF and
+#     their reversals).
+# The flows take their quantity from the stock when they are registered (pending); 申報
+# makes them final. A return gives its quantity back to the stock when it is registered.
+# If the ledger later shows less cleared than the flows already took (customs cancelled
+# the declaration after the flows were registered), the stock stays at 0: flows are never
+# taken away by the portal, and the bureau sees the case in the admin.
+
+
+def _number(text):
+    return (text or "").strip().upper()
+
+
+def declaration_find(*, user, number):
+    """The import declaration numbered `number` that cites a mask permit `user` may see.
+    Someone else's declaration gives the same error as an unknown number."""
+    declaration = (Declaration.objects
+                   .filter(number=_number(number), direction=Direction.IMPORT,
+                           permit__in=visible_permits(user))
+                   .select_related("permit").first())
+    if declaration is None:
+        raise error("declaration_not_found")
+    return declaration
+
+
+def stock_permit_find(*, user, permit_no):
+    """The mask permit (menu 3) imported without a declaration, numbered `permit_no`."""
+    permit = permit_find(user=user, permit_no=permit_no)
+    if route_of(permit.current) not in WRITE_OFF_ROUTES:
+        raise error("use_declaration")
+    return permit
+
+
+def cleared_by_declaration(declaration_ids):
+    """{declaration_id: quantity released and not reversed}, in one query."""
+    return dict(LedgerEntry.objects
+                .filter(declaration_item__declaration_id__in=declaration_ids)
+                .values_list("declaration_item__declaration_id")
+                .annotate(total=Sum("quantity")).order_by())
+
+
+def cleared_by_permit(permit_ids):
+    """{permit_id: quantity written off without a declaration}, in one query."""
+    return dict(LedgerEntry.objects
+                .filter(permit_id__in=permit_ids, declaration_item__isnull=True)
+                .values_list("permit_id").annotate(total=Sum("quantity")).order_by())
+
+
+def _cleared(report):
+    if report.declaration_id:
+        return cleared_by_declaration([report.declaration_id]).get(report.declaration_id, ZERO)
+    return cleared_by_permit([report.permit_id]).get(report.permit_id, ZERO)
+
+
+def _refresh(report):
+    """Copy the cleared quantity from the ledger, in one UPDATE that never puts it below
+    what the flows already took (the check constraint would refuse that)."""
+    StockReport.objects.filter(pk=report.pk).update(
+        cleared=Greatest(Value(_cleared(report)), F("allocated")),
+        refreshed_at=timezone.now())
+    report.refresh_from_db()
+    return report
+
+
+@transaction.atomic
+def stock_report_load(*, declaration=None, permit=None):
+    """帶入報單資料: the StockReport of a declaration (menu 2) or of a permit imported without
+    one (menu 3), created on first use, with the cleared quantity read from the ledger.
+    Raises ValidationError(code="nothing_cleared") while nothing was cleared under it."""
+    if declaration is not None:
+        number = declaration.number
+        cleared = cleared_by_declaration([declaration.pk]).get(declaration.pk, ZERO)
+        lookup = {"declaration": declaration}
+        permit = declaration.permit
+    else:
+        number = permit.permit_no
+        cleared = cleared_by_permit([permit.pk]).get(permit.pk, ZERO)
+        lookup = {"permit": permit, "declaration": None}
+    report = StockReport.objects.filter(**lookup).first()
+    if report is None:
+        if cleared <= 0:
+            raise error("nothing_cleared", number=number)
+        # Two first loads at once: the unique constraints let one insert; get_or_create
+        # finds the other's row.
+        report, _created = StockReport.objects.get_or_create(
+            **lookup, defaults={"permit": permit, "holder_id": permit.holder_id,
+                                "cleared": cleared})
+    return _refresh(report)
+
+
+def _store_document(*, flow, upload, actor, content_type):
+    sha256, size = hashlib.sha256(), 0
+    for chunk in upload.chunks():
+        sha256.update(chunk)
+        size += len(chunk)
+    document = FlowDocument(flow=flow, original_name=clean_name(upload.name),
+                            content_type=content_type, size=size, sha256=sha256.hexdigest(),
+                            uploaded_by=actor)
+    document.file.save("upload", upload, save=False)  # the name comes from upload_to
+    try:
+        document.save()
+    except BaseException:
+        document.file.storage.delete(document.file.name)
+        raise
+    return document
+
+
+@transaction.atomic
+def flow_register(*, actor, report, category, quantity, date, counterparty="",
+                  documents=()):
+    """流向登錄 → 確認並回上一頁: a pending flow taking `quantity` from the stock (MASK-7).
+
+    The stock is taken by one UPDATE allocated = allocated + quantity. In PostgreSQL the
+    UPDATE locks the row, so a second request for the same stock waits for the first to
+    commit and then adds to what the first left; the check constraint allocated <= cleared
+    refuses whichever would go over (ValidationError, code "over_stock"). Every category
+    except 自用(非銷售) needs `documents` (uploaded files), each checked as case attachments
+    are (permits.attachments.check_upload).
+    """
+    if category not in FLOW_CATEGORIES_WITHOUT_DOCUMENTS and not documents:
+        raise error("documents_required")
+    content_types = [check_upload(upload) for upload in documents]
+    report = _refresh(report)
+    try:
+        with transaction.atomic():  # a savepoint: the refused UPDATE leaves the rest usable
+            StockReport.objects.filter(pk=report.pk).update(
+                allocated=F("allocated") + quantity)
+    except IntegrityError:
+        report.refresh_from_db()
+        raise error("over_stock", stock=report.stock, quantity=quantity) from None
+    flow = Flow.objects.create(report=report, category=category, quantity=quantity, date=date,
+                               counterparty=counterparty, actor=actor)
+    stored = []
+    try:
+        for upload, content_type in zip(documents, content_types, strict=True):
+            stored.append(_store_document(flow=flow, upload=upload, actor=actor,
+                                          content_type=content_type))
+    except BaseException:
+        for document in stored:
+            document.file.storage.delete(document.file.name)
+        raise
+    return flow
+
+
+@transaction.atomic
+def flow_delete(*, actor, flow):
+    """A pending flow taken back before 申報: its quantity returns to the stock."""
+    flow = Flow.objects.select_for_update().get(pk=flow.pk)
+    if flow.declared_at is not None:
+        raise error("nothing_to_declare")
+    StockReport.objects.filter(pk=flow.report_id).update(
+        allocated=F("allocated") - flow.quantity)
+    names = [document.file.name for document in flow.documents.all()]
+    storage = FlowDocument._meta.get_field("file").storage
+    flow.delete()
+    transaction.on_commit(lambda: [storage.delete(name) for name in names])
+
+
+@transaction.atomic
+def flows_declare(*, actor, report):
+    """申報: the pending flows of `report` become final (MASK-7). Returns how many."""
+    report = StockReport.objects.select_for_update().get(pk=report.pk)
+    pending = report.flows.filter(declared_at__isnull=True)
+    total = pending.aggregate(total=Sum("quantity"))["total"]
+    if not total:
+        raise error("nothing_to_declare")
+    count = pending.update(declared_at=timezone.now())
+    StockReport.objects.filter(pk=report.pk).update(declared=F("declared") + total)
+    return count
+
+
+# --- 口罩流向退貨作業 (MASK-9) ------------------------------------------------------------------
+
+
+@transaction.atomic
+def return_register(*, actor, flow, quantity):
+    """A return of `quantity` from a declared flow: it goes back to the stock at once (the
+    manual: 退貨成功後系統自動將退貨數量歸還至「庫存量」) and no longer counts as declared.
+
+    The flow's UPDATE returned = returned + quantity locks its row; the check constraint
+    returned <= quantity refuses a return beyond what is left, also when two come at once
+    (ValidationError, code "over_flow")."""
+    if flow.declared_at is None:
+        raise error("not_declared")
+    try:
+        with transaction.atomic():
+            Flow.objects.filter(pk=flow.pk).update(returned=F("returned") + quantity)
+    except IntegrityError:
+        flow.refresh_from_db()
+        raise error("over_flow", left=flow.remaining, quantity=quantity) from None
+    StockReport.objects.filter(pk=flow.report_id).update(
+        allocated=F("allocated") - quantity, declared=F("declared") - quantity)
+    return FlowReturn.objects.create(flow=flow, quantity=quantity, actor=actor)
+
+
+@transaction.atomic
+def returns_declare(*, actor, report):
+    """申報 of the returns registered on `report`'s flows. Returns how many."""
+    StockReport.objects.select_for_update().get(pk=report.pk)
+    count = FlowReturn.objects.filter(flow__report=report, declared_at__isnull=True).update(
+        declared_at=timezone.now())
+    if not count:
+        raise error("nothing_to_declare")
+    return count
+
+
+# --- 稽催信 (MASK-8) ----------------------------------------------------------------------------
+#
+# While a source has masks cleared and not declared (StockReport.cleared − declared > 0:
+# pending flows and returned masks count as not declared), its applicant (the permit's
+# holder) gets one reminder per period listing every such source, until that is 0. The job
+# runs daily (CELERY_BEAT_SCHEDULE); the period (MASK_REMINDER_DAYS, default 7) decides how
+# often a holder is mailed. Before mailing, the job brings the StockReport rows up to date
+# from the ledger, creating those of sources the user never opened.
+
+REMINDER_EPOCH = datetime.date(2020, 1, 6)  # a Monday: weekly periods run Monday to Sunday
+BATCH_SIZE = 1000
+
+
+def reminder_period(today=None):
+    """The first day of the reminder period `today` falls in."""
+    today = today or timezone.localdate()
+    days = max(int(settings.MASK_REMINDER_DAYS), 1)
+    return REMINDER_EPOCH + datetime.timedelta(days=(today - REMINDER_EPOCH).days // days * days)
+
+
+def _refresh_batch(sources, cleared, existing, lookup):
+    """Create the reports of sources with something cleared; update those whose cleared
+    quantity changed. Two queries at most."""
+    now = timezone.now()
+    new, changed = [], []
+    for key, permit_id, holder_id in sources:
+        quantity = cleared.get(key, ZERO)
+        report = existing.get(key)
+        if report is None:
+            if quantity > 0:
+                new.append(StockReport(permit_id=permit_id, holder_id=holder_id,
+                                       cleared=quantity, refreshed_at=now, **lookup(key)))
+        elif report.cleared != max(quantity, report.allocated):
+            # In SQL, against the row as it is then: a flow registered meanwhile counts.
+            report.cleared = Greatest(Value(quantity), F("allocated"))
+            report.refreshed_at = now
+            changed.append(report)
+    if new:
+        # A report created meanwhile by a user's first 帶入報單資料 is left as it is.
+        StockReport.objects.bulk_create(new, ignore_conflicts=True)
+    if changed:
+        StockReport.objects.bulk_update(changed, ["cleared", "refreshed_at"])
+    return len(new) + len(changed)
+
+
+def stock_reports_refresh(*, batch_size=BATCH_SIZE):
+    """Bring every source's StockReport up to date from the ledger, in keyset batches of
+    `batch_size` sources with the same few queries each. Returns the rows written."""
+    written = 0
+    declarations = (Declaration.objects.filter(direction=Direction.IMPORT,
+                                               permit__document_type=DocumentType.MASK_IMPORT)
+                    .order_by("pk").values_list("pk", "permit_id", "permit__holder_id"))
+    last = 0
+    while batch := list(declarations.filter(pk__gt=last)[:batch_size]):
+        last = batch[-1][0]
+        ids = [row[0] for row in batch]
+        existing = {report.declaration_id: report for report in StockReport.objects.filter(
+            declaration_id__in=ids).only("pk", "declaration_id", "cleared", "allocated")}
+        written += _refresh_batch(batch, cleared_by_declaration(ids), existing,
+                                  lambda key: {"declaration_id": key})
+    permits = (Permit.objects.filter(document_type=DocumentType.MASK_IMPORT)
+               .filter(Exists(WriteOff.objects.filter(permit=OuterRef("pk"))))
+               .order_by("pk").values_list("pk", "pk", "holder_id"))
+    last = 0
+    while batch := list(permits.filter(pk__gt=last)[:batch_size]):
+        last = batch[-1][0]
+        ids = [row[0] for row in batch]
+        existing = {report.permit_id: report for report in StockReport.objects.filter(
+            permit_id__in=ids, declaration__isnull=True).only(
+            "pk", "permit_id", "cleared", "allocated")}
+        written += _refresh_batch(batch, cleared_by_permit(ids), existing,
+                                  lambda key: {"declaration": None})
+    return written
+
+
+def _reminder_mail(holder, rows, period):
+    with translation.override(holder.language or settings.LANGUAGE_CODE):
+        context = {"holder": holder, "rows": rows, "period": period,
+                   "url": settings.PORTAL_BASE_URL + reverse("masks:flow_start")}
+        subject = " ".join(render_to_string("masks/emails/reminder_subject.txt",
+                                            context).split())
+        body = render_to_string("masks/emails/reminder.txt", context)
+    return OutboundEmail(to=holder.email, subject=subject, body=body)
+
+
+def _enqueue(email_ids):
+    from permits.tasks import send_outbound_email
+
+    for email_id in email_ids:
+        send_outbound_email.delay(email_id)
+
+
+def _remind_batch(holder_ids, period):
+    """One transaction: the reminder rows (unique per holder and period) and their outbox
+    rows; the mail is queued after commit. Five queries whatever the batch holds."""
+    rows = {}
+    for row in (StockReport.objects.filter(holder_id__in=holder_ids, cleared__gt=F("declared"))
+                .order_by("holder_id", "pk")
+                .values("holder_id", "declaration__number", "permit__permit_no",
+                        stock=F("cleared") - F("declared"))):
+        rows.setdefault(row["holder_id"], []).append(
+            {"number": row["declaration__number"] or row["permit__permit_no"],
+             "declaration": bool(row["declaration__number"]), "stock": row["stock"]})
+    holders = User.objects.filter(pk__in=rows).only("pk", "email", "language", "name")
+    mails = [(holder, _reminder_mail(holder, rows[holder.pk], period)) for holder in holders]
+    with transaction.atomic():
+        emails = OutboundEmail.objects.bulk_create([mail for _holder, mail in mails])
+        StockReminder.objects.bulk_create([
+            StockReminder(holder=holder, period=period, email=email,
+                          sources=len(rows[holder.pk]),
+                          undeclared=sum(row["stock"] for row in rows[holder.pk]))
+            for (holder, _mail), email in zip(mails, emails, strict=True)])
+        ids = [email.pk for email in emails]
+        transaction.on_commit(lambda: _enqueue(ids))
+    return len(emails)
+
+
+def reminders_send(*, today=None, batch_size=BATCH_SIZE, refresh=True):
+    """稽催信: refresh the stock from the ledger, then mail each holder with stock not
+    declared, once per period, one mail listing every declaration and permit with its
+    stock. Holders are taken in keyset batches; a batch that meets a reminder written
+    meanwhile by another run (the unique constraint) is rolled back and read again, without
+    the holders already reminded. Returns the number of mails queued."""
+    if refresh:
+        stock_reports_refresh(batch_size=batch_size)
+    period = reminder_period(today)
+    pending = (StockReport.objects.filter(cleared__gt=F("declared"))
+               .exclude(Exists(StockReminder.objects.filter(holder_id=OuterRef("holder_id"),
+                                                            period=period)))
+               .order_by("holder_id").values_list("holder_id", flat=True).distinct())
+    sent, last, retries = 0, 0, 0
+    while holder_ids := list(pending.filter(holder_id__gt=last)[:batch_size]):
+        try:
+            sent += _remind_batch(holder_ids, period)
+        except IntegrityError:
+            retries += 1
+            if retries > 3:
+                raise
+            continue  # read the batch again: the holders reminded meanwhile drop out
+        last = holder_ids[-1]
+    return sent
+
+
+def stock_summary(report):
+    """[(label, quantity)] for the page's chart: 庫存, then the flows by category."""
+    from masks.models import FlowCategory
+
+    by_category = dict(report.flows.values_list("category").annotate(
+        total=Sum(F("quantity") - F("returned"))).order_by())
+    rows = [(str(_("Stock")), report.stock)]
+    rows += [(category.label, by_category.get(category.value, ZERO))
+             for category in FlowCategory]
+    top = max((quantity for _label, quantity in rows), default=ZERO) or Decimal(1)
+    return [{"label": label, "quantity": quantity, "percent": float(quantity / top * 100)}
+            for label, quantity in rows]

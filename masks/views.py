@@ -13,7 +13,7 @@ from functools import wraps
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404
+from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.decorators import method_decorator
@@ -29,16 +29,21 @@ from masks.forms import (
     CorrectionBasicForm,
     CorrectionItemForm,
     CorrectionStartForm,
+    DeclarationLoadForm,
+    FlowForm,
     MaskItemForm,
+    PermitLoadForm,
+    ReturnForm,
     WriteOffForm,
     applicant_account,
 )
-from masks.models import Category, Route, WriteOff
+from masks.models import Category, Flow, FlowDocument, FlowReturn, Route, StockReport, WriteOff
 from masks.procedures import PROCEDURE
 from permits import drafts, workflow
 from permits import services as permit_services
 from permits.fields import plain_decimal
 from permits.models import Application, Country, DocumentType, Kind, PermitVersion
+from portal import dates
 
 APPLICATION = "masks.application"
 CORRECTION = "masks.correction"
@@ -528,3 +533,196 @@ def write_off_confirm(request):
 
 def _decimal(text):
     return Decimal(text) if text not in (None, "") else None
+
+
+# --- 口罩流向登錄作業 (MASK-6, MASK-7) and 口罩流向退貨作業 (MASK-9) ----------------------------
+
+
+def _stock_start(request, *, heading, next_url_name, template="masks/flow_start.html"):
+    """The first page of both: 2 (報單) the declaration number, or 3 (非報單) the permit
+    number; "帶入報單資料" loads the stock and opens it."""
+    menu = request.POST.get("menu") if request.method == "POST" else None
+    declaration_form = DeclarationLoadForm(request.POST if menu == "2" else None,
+                                           user=request.user, prefix="d")
+    permit_form = PermitLoadForm(request.POST if menu == "3" else None, user=request.user,
+                                 prefix="p")
+    form = {"2": declaration_form, "3": permit_form}.get(menu)
+    if form is not None and form.is_valid():
+        return redirect(next_url_name, pk=form.report.pk)
+    return render(request, template, {
+        "heading": heading, "menu": menu or "2", "declaration_form": declaration_form,
+        "permit_form": permit_form}, status=400 if form is not None else 200)
+
+
+def _report(request, pk):
+    return get_object_or_404(StockReport.objects.visible_to(request.user)
+                             .select_related("declaration", "permit", "holder"), pk=pk)
+
+
+def _report_rows(report):
+    """申請人證書相關資訊 (MASK-6): the applicant and permit data of the stock's permit."""
+    version = report.permit.current
+    application = version.application
+    rows = [(_("Declaration number"), report.declaration.number)] if report.declaration_id \
+        else []
+    return [*rows,
+            (_("Permit number"), report.permit.permit_no),
+            (_field_label("applicant_identifier"), application.applicant_identifier),
+            (_field_label("applicant_name"), application.applicant_name),
+            (_field_label("applicant_address"), application.applicant_address),
+            (_("Import situation"), Route(services.route_of(version) or Route.DECLARATION).label),
+            (capfirst(_("valid until")), dates.to_roc(version.valid_until))]
+
+
+@filer_required
+def flow_start(request):
+    return _stock_start(request, heading=_("Face-mask flow registration"),
+                        next_url_name="masks:flow_report")
+
+
+@filer_required
+def flow_report(request, pk):
+    """The stock and its flows: "流向登錄" adds one, "申報" declares the pending ones."""
+    report = _report(request, pk)
+    flows = report.flows.select_related("actor").prefetch_related("documents")
+    return render(request, "masks/flow_report.html", {
+        "report": report, "rows": _report_rows(report), "flows": flows,
+        "has_pending": any(flow.declared_at is None for flow in flows),
+        "chart": services.stock_summary(report)})
+
+
+@method_decorator(filer_required, name="dispatch")
+class FlowAddView(FormView):
+    """流向登錄: one flow; "確認並回上一頁" registers it and goes back to the stock."""
+
+    form_class = FlowForm
+    template_name = "masks/flow_form.html"
+
+    def dispatch(self, request, *args, **kwargs):
+        if request.user.is_authenticated and not request.user.is_staff:
+            self.report = _report(request, kwargs["pk"])
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "report": self.report}
+
+    def get_context_data(self, **kwargs):
+        return {**super().get_context_data(**kwargs), "report": self.report}
+
+    def form_valid(self, form):
+        data = form.cleaned_data
+        try:
+            services.flow_register(
+                actor=self.request.user, report=self.report, category=data["category"],
+                quantity=data["quantity"], date=data["date"],
+                counterparty=data["counterparty"], documents=data["documents"])
+        except ValidationError as error:
+            field = {"over_stock": "quantity", "documents_required": "documents"}.get(
+                error.code if hasattr(error, "code") else None, "documents")
+            form.add_error(field, error)
+            return self.form_invalid(form)
+        messages.success(self.request, _("The flow was registered. Click “Declare” to "
+                                         "declare it."))
+        return redirect("masks:flow_report", pk=self.report.pk)
+
+
+@require_POST
+@filer_required
+def flow_delete(request, pk, flow_pk):
+    report = _report(request, pk)
+    flow = get_object_or_404(report.flows.filter(declared_at__isnull=True), pk=flow_pk)
+    services.flow_delete(actor=request.user, flow=flow)
+    messages.success(request, _("The flow was deleted."))
+    return redirect("masks:flow_report", pk=report.pk)
+
+
+@require_POST
+@filer_required
+def flow_declare(request, pk):
+    """申報 of the pending flows (MASK-7)."""
+    report = _report(request, pk)
+    try:
+        count = services.flows_declare(actor=request.user, report=report)
+    except ValidationError as error:
+        messages.error(request, error.messages[0])
+    else:
+        messages.success(request, _("%(count)s flow(s) declared.") % {"count": count})
+    return redirect("masks:flow_report", pk=report.pk)
+
+
+@login_required
+def flow_document(request, pk):
+    """A flow's supporting document, only for those who may see the stock. Always a
+    download with the type checked at upload (as permits.attachment_views)."""
+    document = get_object_or_404(FlowDocument.objects.filter(
+        flow__report__in=StockReport.objects.visible_to(request.user)), pk=pk)
+    response = FileResponse(document.file.storage.open(document.file.name, "rb"),
+                            as_attachment=True, filename=document.original_name,
+                            content_type=document.content_type)
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+@filer_required
+def return_start(request):
+    return _stock_start(request, heading=_("Face-mask flow returns"),
+                        next_url_name="masks:return_report")
+
+
+@filer_required
+def return_report(request, pk):
+    """The declared flows to click, the returns registered, and "申報" (MASK-9)."""
+    report = _report(request, pk)
+    flows = report.flows.filter(declared_at__isnull=False)
+    returns = FlowReturn.objects.filter(flow__report=report).select_related("flow")
+    return render(request, "masks/return_report.html", {
+        "report": report, "rows": _report_rows(report), "flows": flows, "returns": returns,
+        "has_pending": any(r.declared_at is None for r in returns)})
+
+
+@method_decorator(filer_required, name="dispatch")
+class ReturnAddView(FormView):
+    """The flow clicked: the quantity returned; "確認並回上一頁" gives it back to the stock."""
+
+    form_class = ReturnForm
+    template_name = "masks/return_form.html"
+
+    def dispatch(self, request, *args, **kwargs):
+        if request.user.is_authenticated and not request.user.is_staff:
+            self.report = _report(request, kwargs["pk"])
+            self.flow = get_object_or_404(
+                Flow.objects.filter(report=self.report, declared_at__isnull=False),
+                pk=kwargs["flow_pk"])
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "flow": self.flow}
+
+    def get_context_data(self, **kwargs):
+        return {**super().get_context_data(**kwargs), "report": self.report,
+                "flow": self.flow}
+
+    def form_valid(self, form):
+        try:
+            services.return_register(actor=self.request.user, flow=self.flow,
+                                     quantity=form.cleaned_data["quantity"])
+        except ValidationError as error:
+            form.add_error("quantity", error)
+            return self.form_invalid(form)
+        messages.success(self.request, _("The return was registered and its quantity is "
+                                         "back in stock. Click “Declare” to declare it."))
+        return redirect("masks:return_report", pk=self.report.pk)
+
+
+@require_POST
+@filer_required
+def return_declare(request, pk):
+    report = _report(request, pk)
+    try:
+        count = services.returns_declare(actor=request.user, report=report)
+    except ValidationError as error:
+        messages.error(request, error.messages[0])
+    else:
+        messages.success(request, _("%(count)s return(s) declared.") % {"count": count})
+    return redirect("masks:return_report", pk=report.pk)

@@ -28,6 +28,8 @@ VARIABLES = {
     "PROXY_COUNT": (False, "reverse proxies in front of the portal (client address for lockouts)"),
     "CONN_MAX_AGE": (False, "seconds a PostgreSQL connection is kept (default 60)"),
     "LOG_LEVEL": (False, "root log level (default INFO)"),
+    "MASK_REMINDER_DAYS": (False, "days between two mask stock reminders (稽催信) to an "
+                                  "applicant (default 7)"),
     "PRIVATE_MEDIA_ROOT": (False, "where attachments are stored (default var/private/)"),
     "PORTAL_BASE_URL": (True, "the portal's public address, e.g. https://eportal.example.gov.tw "
                               "(links in e-mail, the QR code on permits)"),

@@ -7,6 +7,7 @@ SECRET_KEY and turns on HTTPS-only cookies, HSTS and the SSL redirect behind a p
 import secrets
 from datetime import timedelta
 
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
 from portal.env import BASE_DIR, VAR_DIR, env
@@ -127,7 +128,11 @@ CELERY_TIMEZONE = "Asia/Taipei"
 CELERY_BEAT_SCHEDULE = {
     # The outbox's safety net: mail whose task was lost goes out within a minute or so.
     "resend-unsent-emails": {"task": "permits.tasks.resend_unsent_emails", "schedule": 60.0},
+    # 稽催信 (MASK-8): checked daily; each applicant is mailed once per MASK_REMINDER_DAYS.
+    "mask-stock-reminders": {"task": "masks.tasks.send_stock_reminders",
+                             "schedule": crontab(hour=9, minute=0)},
 }
+MASK_REMINDER_DAYS = env.int("MASK_REMINDER_DAYS", default=7)
 
 # --- E-mail ----------------------------------------------------------------------------------
 if env.str("EMAIL_URL", default=""):

@@ -122,3 +122,85 @@ def test_it_issues_a_mask_permit_writes_it_off_and_prints_it(applicant, live_ser
     assert response.status == 200
     assert response.headers["content-type"] == "application/pdf"
     assert response.body().startswith(b"%PDF")
+
+
+DECLARATION = "AA11509120001B"
+
+
+def make_mask_permit(applicant, *, route, items):
+    """A mask permit filed and issued through masks.services (tests/masks/conftest.py)."""
+    from masks import services
+    from tests.masks.conftest import BASIC
+
+    application = services.application_submit(
+        actor=applicant, applicant=applicant, route=route, items=items,
+        **{k: v for k, v in BASIC.items() if k != "route"})
+    return application.issued_version.permit
+
+
+def test_it_registers_declares_and_returns_a_mask_flow(applicant, live_server, page,
+                                                       tmp_path):
+    """口罩流向登錄作業 and 口罩流向退貨作業 as the manual shows them: the 10 masks cleared
+    under a declaration are sold to a medical institution on 109/09/12, with the invoice as
+    a PDF; 申報; then 4 of them come back (退貨) and go back to the stock; 申報."""
+    import weasyprint
+
+    from masks.models import Flow, FlowReturn, StockReport
+    from tests.masks.test_flows import cleared_declaration
+
+    orm(seed_reference_data)
+    orm(cleared_declaration, make_mask_permit, applicant, quantity="10", number=DECLARATION)
+    invoice = tmp_path / "invoice.pdf"
+    weasyprint.HTML(string="<p>統一發票 口罩 10 片</p>").write_pdf(invoice)
+    log_in(page, f"{live_server.url}/accounts/login/", applicant.identifier,
+           "correct-horse-battery")
+
+    # 2 (報單): the declaration number, 帶入報單資料; the cleared 10 are the stock.
+    page.get_by_test_id("menu").get_by_role(
+        "link", name=t("Face-mask flow registration")).click()
+    page.locator("#id_d-declaration_no").fill(DECLARATION)
+    page.get_by_role("button", name=t("Load declaration data")).click()
+    page.wait_for_load_state()
+    assert DECLARATION in page.get_by_test_id("stock-source").inner_text()
+    assert page.get_by_test_id("stock").inner_text() == "10"
+
+    # 流向登錄: 醫療院所, 10, 109/09/12, the invoice; 確認並回上一頁.
+    page.get_by_role("link", name=t("Register a flow")).click()
+    page.locator("input[name=category][value=medical_institution]").check()
+    page.locator("#id_quantity").fill("10")
+    page.locator("#id_date").fill("109/09/12")
+    page.locator("#id_counterparty").fill("國立臺灣大學醫學院附設醫院")
+    page.locator("#id_documents").set_input_files(invoice)
+    page.get_by_role("button", name=t("Confirm and go back")).click()
+    page.wait_for_load_state()
+    assert page.get_by_test_id("stock").inner_text() == "0"
+    assert "109/09/12" in page.get_by_test_id("flows").inner_text()
+    download = page.request.get(live_server.url + page.get_by_test_id("flows").get_by_role(
+        "link", name="invoice.pdf").get_attribute("href"))
+    assert download.status == 200 and download.body().startswith(b"%PDF")
+
+    # 申報.
+    page.get_by_role("button", name=t("Declare"), exact=True).click()
+    page.wait_for_load_state()
+    flow = orm(Flow.objects.get)
+    assert flow.declared_at is not None
+    assert (flow.category, str(flow.date), flow.quantity) == ("medical_institution",
+                                                              "2020-09-12", 10)
+
+    # 口罩流向退貨作業: 帶入報單資料, click the flow, 4 returned, 確認並回上一頁, 申報.
+    page.goto(f"{live_server.url}/")
+    page.get_by_test_id("menu").get_by_role("link", name=t("Face-mask flow returns")).click()
+    page.locator("#id_d-declaration_no").fill(DECLARATION)
+    page.get_by_role("button", name=t("Load declaration data")).click()
+    page.wait_for_load_state()
+    page.get_by_test_id("declared-flows").get_by_role("link").first.click()
+    page.locator("#id_quantity").fill("4")
+    page.get_by_role("button", name=t("Confirm and go back")).click()
+    page.wait_for_load_state()
+    assert page.get_by_test_id("stock").inner_text() == "4"
+    page.get_by_role("button", name=t("Declare"), exact=True).click()
+    page.wait_for_load_state()
+    returned = orm(FlowReturn.objects.get)
+    assert (returned.quantity, returned.declared_at is not None) == (4, True)
+    report = orm(StockReport.objects.get)
+    assert (report.cleared, report.allocated, report.declared) == (10, 6, 6)

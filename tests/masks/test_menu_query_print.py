@@ -26,14 +26,11 @@ def corrected(make_mask_permit, applicant):
 
 
 def test_it_names_the_menu_entries_as_the_manual_does():
-    # The msgids; the catalogue gives 口罩輸入許可, 輸入許可申請, 非報單輸入口罩核銷, 更正輸入許可.
-    with translation.override("en"):
-        assert str(apps.SECTION) == "Face-mask import permits"
-        assert [str(label) for _order, label, _name in apps.MENU] == [
-            "Import permit application", "Write-off of masks imported without a declaration",
-            "Correct an import permit"]
     with translation.override("zh-hant"):
         assert str(apps.SECTION) == "口罩輸入許可"
+        assert [str(label) for _order, label, _name in apps.MENU] == [
+            "輸入許可申請", "非報單輸入口罩核銷", "更正輸入許可", "口罩流向登錄作業",
+            "口罩流向退貨作業"]
 
 
 def test_it_lists_the_entries_on_the_home_page(client, applicant, monkeypatch):
@@ -44,7 +41,8 @@ def test_it_lists_the_entries_on_the_home_page(client, applicant, monkeypatch):
     section = next(entries for name, entries in sections.items() if name == apps.SECTION)
     assert [entry.url for entry in section] == [
         reverse("masks:application_basic"), reverse("masks:write_off_list"),
-        reverse("masks:correction_start")]
+        reverse("masks:correction_start"), reverse("masks:flow_start"),
+        reverse("masks:return_start")]
 
 
 def test_it_finds_both_versions_of_a_corrected_permit_in_the_query(client, applicant,
