@@ -363,3 +363,18 @@ def test_it_lets_only_one_of_two_racing_flows_through(make_mask_permit, applican
     assert sorted(results) == ["over_stock", "registered"]
     report.refresh_from_db()
     assert (report.allocated, Flow.objects.count()) == (D(6), 1)
+
+
+@pytest.mark.django_db
+def test_it_seeds_a_demo_import_with_stock_to_declare(applicant,
+                                                      django_capture_on_commit_callbacks):
+    from masks import demo
+    from masks.services import cleared_by_declaration
+    from reconciliation.models import Declaration
+
+    with django_capture_on_commit_callbacks(execute=True):
+        assert demo.seed(applicant=applicant) == 1
+        assert demo.seed(applicant=applicant) == 0  # once
+    declaration = Declaration.objects.get(number=demo.DECLARATION)
+    assert declaration.result == "match"
+    assert cleared_by_declaration([declaration.pk]) == {declaration.pk: 10}

@@ -74,6 +74,11 @@ class Command(BaseCommand):
         if declarations.seed(applicant=users["applicant"]):
             self.stdout.write("Demo declarations AW115000000001 (match) and "
                               "AW115000000002 (mismatch) created.")
+        from masks import demo as masks_demo
+
+        if masks_demo.seed(applicant=users["applicant"]):
+            self.stdout.write(f"Demo mask import: declaration {masks_demo.DECLARATION}, "
+                              "10 masks released, ready for 口罩流向登錄作業.")
         self.stdout.write("Demo accounts (log in at http://127.0.0.1:8000/):")
         self.stdout.write("| role | account | password |")
         self.stdout.write("|---|---|---|")
