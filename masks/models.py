@@ -6,14 +6,13 @@ A mask case is a permits.Application of document type MASK_IMPORT; its items sto
 category in Item.category (Category values) and the tariff code of a MaskCode.
 """
 
-import secrets
 
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from permits.models import get_private_storage
+from permits.models import StoredFile
 
 
 class Route(models.TextChoices):
@@ -265,33 +264,18 @@ class Flow(models.Model):
         return self.quantity - self.returned
 
 
-def flow_document_path(document, filename):
-    # The stored name says nothing of the user's file name (kept in original_name).
-    return f"mask-flows/{timezone.now():%Y/%m}/{secrets.token_hex(16)}"
-
-
-class FlowDocument(models.Model):
+class FlowDocument(StoredFile):
     """A supporting document of a flow (MASK-7), checked and stored as case attachments are
-    (permits.attachments) and served only to those who may see the stock."""
+    (permits.attachments.store) and served only to those who may see the stock."""
+
+    upload_dir = "mask-flows"
 
     flow = models.ForeignKey(Flow, on_delete=models.CASCADE, related_name="documents")
-    file = models.FileField(storage=get_private_storage, upload_to=flow_document_path,
-                            max_length=200)
-    original_name = models.CharField(_("file name"), max_length=200)
-    content_type = models.CharField(_("file type"), max_length=100)
-    size = models.PositiveIntegerField(_("size"))
-    sha256 = models.CharField(max_length=64)
-    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
-                                    verbose_name=_("uploaded by"))
-    uploaded_at = models.DateTimeField(_("uploaded"), default=timezone.now)
 
     class Meta:
         verbose_name = _("flow document")
         verbose_name_plural = _("flow documents")
         ordering = ["flow", "pk"]
-
-    def __str__(self):
-        return self.original_name
 
 
 class FlowReturn(models.Model):

@@ -30,7 +30,6 @@ Error codes (ValidationError.code; tests and views look at these, never at the w
 """
 
 import datetime
-import hashlib
 from decimal import Decimal
 
 from django.conf import settings
@@ -58,7 +57,7 @@ from masks.models import (
 )
 from permits import services as permit_services
 from permits import workflow
-from permits.attachments import check_upload, clean_name
+from permits.attachments import check_upload, store
 from permits.models import (
     Application,
     DocumentType,
@@ -426,20 +425,7 @@ def stock_report_load(*, declaration=None, permit=None):
 
 
 def _store_document(*, flow, upload, actor, content_type):
-    sha256, size = hashlib.sha256(), 0
-    for chunk in upload.chunks():
-        sha256.update(chunk)
-        size += len(chunk)
-    document = FlowDocument(flow=flow, original_name=clean_name(upload.name),
-                            content_type=content_type, size=size, sha256=sha256.hexdigest(),
-                            uploaded_by=actor)
-    document.file.save("upload", upload, save=False)  # the name comes from upload_to
-    try:
-        document.save()
-    except BaseException:
-        document.file.storage.delete(document.file.name)
-        raise
-    return document
+    return store(FlowDocument(flow=flow), upload, content_type=content_type, actor=actor)
 
 
 @transaction.atomic

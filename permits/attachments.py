@@ -227,13 +227,27 @@ class AttachmentForm(PortalForm):
         return upload
 
 
-def _digest(upload):
-    sha256 = hashlib.sha256()
-    size = 0
+def store(stored_file, upload, *, content_type, actor):
+    """Fill and save a StoredFile (an Attachment, a mask flow's document…) from a checked
+    upload: its digest, size and cleaned name; the file under a random name. If the row
+    cannot be saved, the file goes too: a stored file without its row would never be found
+    again."""
+    sha256, size = hashlib.sha256(), 0
     for chunk in upload.chunks():
         sha256.update(chunk)
         size += len(chunk)
-    return sha256.hexdigest(), size
+    stored_file.original_name = clean_name(upload.name)
+    stored_file.content_type = content_type
+    stored_file.size = size
+    stored_file.sha256 = sha256.hexdigest()
+    stored_file.uploaded_by = actor
+    stored_file.file.save("upload", upload, save=False)  # the name comes from upload_to
+    try:
+        stored_file.save()
+    except BaseException:
+        stored_file.file.storage.delete(stored_file.file.name)
+        raise
+    return stored_file
 
 
 @transaction.atomic
@@ -258,17 +272,5 @@ def attachment_add(*, application, actor, document_kind, upload):
     if document_kind not in kinds:
         raise ValidationError(ERRORS["invalid_kind"], code="invalid_kind")
     content_type = check_upload(upload)
-    sha256, size = _digest(upload)
-
-    attachment = Attachment(application=app, document_kind=document_kind,
-                            original_name=clean_name(upload.name), content_type=content_type,
-                            size=size, sha256=sha256, uploaded_by=actor)
-    # The name passed here is ignored by attachment_path(), which makes a random one.
-    attachment.file.save("upload", upload, save=False)
-    try:
-        attachment.save()
-    except BaseException:
-        # Nothing half-saved: a stored file without its row would never be found again.
-        attachment.file.storage.delete(attachment.file.name)
-        raise
-    return attachment
+    return store(Attachment(application=app, document_kind=document_kind), upload,
+                 content_type=content_type, actor=actor)

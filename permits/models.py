@@ -365,19 +365,18 @@ def get_private_storage():
     return private_storage
 
 
-def attachment_path(attachment, filename):
+def stored_file_path(instance, filename):
     # The stored name says nothing of the user's file name (kept in original_name).
-    return f"attachments/{timezone.now():%Y/%m}/{secrets.token_hex(16)}"
+    return f"{instance.upload_dir}/{timezone.now():%Y/%m}/{secrets.token_hex(16)}"
 
 
-class Attachment(models.Model):
-    """An uploaded document of a case, stored outside every web root and served only
-    through permits.attachment_views.attachment_download, which checks visible_to()."""
+class StoredFile(models.Model):
+    """An uploaded file kept outside every web root, served only through a view that checks
+    who may see what it belongs to. Written by permits.attachments.store()."""
 
-    application = models.ForeignKey(Application, on_delete=models.CASCADE,
-                                    related_name="attachments")
-    document_kind = models.CharField(_("document kind"), max_length=40)
-    file = models.FileField(storage=get_private_storage, upload_to=attachment_path,
+    upload_dir = "files"
+
+    file = models.FileField(storage=get_private_storage, upload_to=stored_file_path,
                             max_length=200)
     original_name = models.CharField(_("file name"), max_length=200)
     content_type = models.CharField(_("file type"), max_length=100)
@@ -388,12 +387,26 @@ class Attachment(models.Model):
     uploaded_at = models.DateTimeField(_("uploaded"), default=timezone.now)
 
     class Meta:
-        verbose_name = _("attachment")
-        verbose_name_plural = _("attachments")
-        ordering = ["uploaded_at", "pk"]
+        abstract = True
 
     def __str__(self):
         return self.original_name
+
+
+class Attachment(StoredFile):
+    """An uploaded document of a case, served only through
+    permits.attachment_views.attachment_download, which checks visible_to()."""
+
+    upload_dir = "attachments"
+
+    application = models.ForeignKey(Application, on_delete=models.CASCADE,
+                                    related_name="attachments")
+    document_kind = models.CharField(_("document kind"), max_length=40)
+
+    class Meta:
+        verbose_name = _("attachment")
+        verbose_name_plural = _("attachments")
+        ordering = ["uploaded_at", "pk"]
 
     def get_document_kind_display(self):
         from permits import procedures

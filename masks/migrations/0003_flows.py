@@ -41,7 +41,7 @@ class Migration(migrations.Migration):
             name='FlowDocument',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('file', models.FileField(max_length=200, storage=permits.models.get_private_storage, upload_to=masks.models.flow_document_path)),
+                ('file', models.FileField(max_length=200, storage=permits.models.get_private_storage, upload_to=permits.models.stored_file_path)),
                 ('original_name', models.CharField(max_length=200, verbose_name='file name')),
                 ('content_type', models.CharField(max_length=100, verbose_name='file type')),
                 ('size', models.PositiveIntegerField(verbose_name='size')),
