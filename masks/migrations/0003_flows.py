@@ -2,7 +2,6 @@
 
 import django.db.models.deletion
 import django.utils.timezone
-import masks.models
 import permits.models
 from django.conf import settings
 from django.db import migrations, models
