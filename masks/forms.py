@@ -291,50 +291,48 @@ class WriteOffForm(PortalForm):
 # --- 口罩流向登錄作業 and 口罩流向退貨作業 (MASK-6 to MASK-9) ------------------------------------
 
 
-class DeclarationLoadForm(PortalForm):
+class StockLoadForm(PortalForm):
+    """A number typed to load a stock: `load(number)` finds what it names (among what the
+    user may see) and returns its StockReport, or raises the not-found error."""
+
+    field_name = None
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user = user
+        self.report = None
+
+    def clean(self):
+        cleaned_data = super().clean()
+        if self.errors:
+            return cleaned_data
+        try:
+            self.report = self.load(cleaned_data[self.field_name])
+        except ValidationError as error:
+            self.add_error(self.field_name, error)
+        return cleaned_data
+
+
+class DeclarationLoadForm(StockLoadForm):
     """2 (報單): the declaration number; "帶入報單資料" loads its stock."""
 
+    field_name = "declaration_no"
     declaration_no = forms.CharField(label=_("Declaration number"), max_length=14)
 
-    def __init__(self, *args, user, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.user = user
-        self.report = None
-
-    def clean(self):
-        cleaned_data = super().clean()
-        if self.errors:
-            return cleaned_data
-        try:
-            declaration = services.declaration_find(user=self.user,
-                                                    number=cleaned_data["declaration_no"])
-            self.report = services.stock_report_load(declaration=declaration)
-        except ValidationError as error:
-            self.add_error("declaration_no", error)
-        return cleaned_data
+    def load(self, number):
+        declaration = services.declaration_find(user=self.user, number=number)
+        return services.stock_report_load(declaration=declaration)
 
 
-class PermitLoadForm(PortalForm):
+class PermitLoadForm(StockLoadForm):
     """3 (非報單): the permit number of masks imported without a declaration."""
 
+    field_name = "permit_no"
     permit_no = forms.CharField(label=_("Permit number"), max_length=14)
 
-    def __init__(self, *args, user, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.user = user
-        self.report = None
-
-    def clean(self):
-        cleaned_data = super().clean()
-        if self.errors:
-            return cleaned_data
-        try:
-            permit = services.stock_permit_find(user=self.user,
-                                                permit_no=cleaned_data["permit_no"])
-            self.report = services.stock_report_load(permit=permit)
-        except ValidationError as error:
-            self.add_error("permit_no", error)
-        return cleaned_data
+    def load(self, number):
+        permit = services.stock_permit_find(user=self.user, permit_no=number)
+        return services.stock_report_load(permit=permit)
 
 
 class MultipleFileInput(forms.ClearableFileInput):
