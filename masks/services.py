@@ -122,9 +122,7 @@ def error(code, **params):
 
 def visible_permits(user):
     """The mask permits `user` may see: those whose cases they may see (ACC-4)."""
-    return (Permit.objects.filter(
-        document_type=DocumentType.MASK_IMPORT,
-        versions__application__in=Application.objects.visible_to(user)).distinct())
+    return Permit.objects.visible_to(user).filter(document_type=DocumentType.MASK_IMPORT)
 
 
 def permit_find(*, user, permit_no):
@@ -388,11 +386,14 @@ def _cleared(report):
     return cleared_by_permit([report.permit_id]).get(report.permit_id, ZERO)
 
 
-def _refresh(report):
-    """Copy the cleared quantity from the ledger, in one UPDATE that never puts it below
-    what the flows already took (the check constraint would refuse that)."""
+def _refresh(report, cleared=None):
+    """Copy the cleared quantity from the ledger (or `cleared`, already read from it), in
+    one UPDATE that never puts it below what the flows already took (the check constraint
+    would refuse that)."""
+    if cleared is None:
+        cleared = _cleared(report)
     StockReport.objects.filter(pk=report.pk).update(
-        cleared=Greatest(Value(_cleared(report)), F("allocated")),
+        cleared=Greatest(Value(cleared), F("allocated")),
         refreshed_at=timezone.now())
     report.refresh_from_db()
     return report
@@ -421,7 +422,7 @@ def stock_report_load(*, declaration=None, permit=None):
         report, _created = StockReport.objects.get_or_create(
             **lookup, defaults={"permit": permit, "holder_id": permit.holder_id,
                                 "cleared": cleared})
-    return _refresh(report)
+    return _refresh(report, cleared)
 
 
 def _store_document(*, flow, upload, actor, content_type):

@@ -241,6 +241,19 @@ class Item(models.Model):
         return f"{self.line_no}. {self.description}"
 
 
+class PermitQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """The permits of which some version came from a case `user` may see
+        (Application.visible_to): the one rule for permits, as that one is for cases."""
+        if not user.is_authenticated:
+            return self.none()
+        if user.is_staff:
+            return self
+        return self.filter(
+            pk__in=PermitVersion.objects.filter(
+                application__in=Application.objects.visible_to(user)).values("permit_id"))
+
+
 class Permit(models.Model):
     """許可證: one permit number. Its content lives in versions; the newest one is in force
     (PERMIT-2)."""
@@ -258,6 +271,8 @@ class Permit(models.Model):
     first_cleared_at = models.DateTimeField(_("first clearance"), null=True, blank=True)
     first_released_at = models.DateTimeField(_("first release"), null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    objects = PermitQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("permit")

@@ -2,7 +2,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.shortcuts import render
 
-from permits.models import Application, Permit
+from permits.models import Permit
 from reconciliation.forms import NOT_FOUND, DeclarationQueryForm
 from reconciliation.models import Declaration
 
@@ -14,9 +14,7 @@ def visible_declarations(user):
     that does not exist, which no case leads to."""
     if user.is_authenticated and user.is_staff:
         return Declaration.objects.all()
-    permits = Permit.objects.filter(
-        versions__application__in=Application.objects.visible_to(user))
-    return Declaration.objects.filter(permit__in=permits)
+    return Declaration.objects.filter(permit__in=Permit.objects.visible_to(user))
 
 
 @login_required
