@@ -14,6 +14,7 @@ from masks.models import (
     StockReport,
     WriteOff,
 )
+from permits.admin import ReadOnlyAdmin, ReadOnlyInline
 from permits.models import Application
 
 
@@ -29,15 +30,11 @@ class MaskCodeAdmin(admin.ModelAdmin):
         return False  # issued permits cite the codes: retire one by clearing "in use"
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request):
-        return False
+class MaskApplicationInline(ReadOnlyInline):
+    """The import route (MASK-4) on the one case page (masks.procedures: admin_inlines)."""
 
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
+    model = MaskApplication
+    fields = ("route",)
 
 
 @admin.register(MaskApplication)
@@ -62,16 +59,10 @@ class WriteOffAdmin(ReadOnlyAdmin):
     search_fields = ("permit__permit_no",)
 
 
-class FlowInline(admin.TabularInline):
+class FlowInline(ReadOnlyInline):
     model = Flow
     fields = ("category", "quantity", "returned", "date", "counterparty", "declared_at",
               "actor")
-    readonly_fields = fields
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(StockReport)

@@ -20,6 +20,16 @@ def register_menu():
                       users_only=True)
 
 
+def seed_demo(users):
+    """make run: a mask import with released stock to declare (masks/demo.py)."""
+    from masks import demo
+
+    if demo.seed(applicant=users["applicant"]):
+        return (f"Demo mask import: declaration {demo.DECLARATION}, "
+                "10 masks released, ready for 口罩流向登錄作業.")
+    return None
+
+
 class MasksConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "masks"
@@ -27,8 +37,10 @@ class MasksConfig(AppConfig):
 
     def ready(self):
 
+        import masks.entry  # noqa: F401  (registers the entry flows for 我的案件)
         from masks.procedures import PROCEDURE
         from permits import procedures
+        from portal import demo
         from portal.accounts.reviewers import REVIEWER_PERMISSIONS
 
         procedures.register(PROCEDURE)  # issued at once (MASK-3)
@@ -39,3 +51,4 @@ class MasksConfig(AppConfig):
             "masks.view_flow", "masks.view_flowreturn", "masks.view_stockreminder",
         })
         register_menu()
+        demo.register(order=30, seed=seed_demo)

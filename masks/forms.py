@@ -24,67 +24,34 @@ from masks.models import (
     MaskCode,
     Route,
 )
+from permits import changes
 from permits.attachments import ALLOWED_TYPES, check_upload
+from permits.entry import BasicDataForm
 from permits.fields import BaseItemForm, QuantityField, format_tariff_code
 from permits.models import Application, Kind
-from portal.accounts.identifiers import normalize
-from portal.accounts.models import Role, User
-from portal.forms import PortalForm, RocDateField
-
-
-def _label(name):
-    return capfirst(Application._meta.get_field(name).verbose_name)
-
+from portal.forms import PortalForm, RocDateField, field_label
 
 ROUTE_LABEL = _("Import situation")
+# The change kinds of an issued mask permit that 更正輸入許可 files (MASK-10, PERMIT-3); the
+# fourth, 餘額重簽, starts from 輸入許可申請 after 註銷.
+CORRECTION_KINDS = (Kind.CORRECTION, Kind.MISMATCH_CORRECTION, Kind.CLEARED_CORRECTION)
 CATEGORY_LABEL = _("Mask category")
 
 
 # --- 輸入許可申請: basic data (MASK-1) ---------------------------------------------------------
 
 
-class BasicDataForm(PortalForm):
-    """申請人 basic data. On an applicant's own case the identifier is the account's and
-    cannot be changed; an agent types the identifier of the applicant it files for, whose
-    account must exist (ACC-4). The agent's own data come from its account (see the page)."""
+class MaskBasicDataForm(BasicDataForm):
+    """The shared basic data (permits.entry: the applicant's, and an agent's own contact
+    data) and the import situation (MASK-4)."""
 
-    applicant_identifier = forms.CharField(label=_label("applicant_identifier"), max_length=20)
-    applicant_name = forms.CharField(label=_label("applicant_name"), max_length=120)
-    applicant_name_en = forms.CharField(label=_label("applicant_name_en"), max_length=120,
-                                        required=False)
-    applicant_address = forms.CharField(label=_label("applicant_address"), max_length=200)
-    company_email = forms.EmailField(
-        label=_label("company_email"),
-        help_text=_("The permit number is e-mailed to this address."))
-    contact_person = forms.CharField(label=_label("contact_person"), max_length=60)
-    contact_phone = forms.CharField(label=_label("contact_phone"), max_length=30)
     route = forms.ChoiceField(label=ROUTE_LABEL, choices=Route.choices,
                               widget=forms.RadioSelect)
 
-    def __init__(self, *args, user, **kwargs):
+    def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.user = user
-        if not user.is_agent:
-            # ACC-4: preset and locked. A disabled field ignores what is posted.
-            field = self.fields["applicant_identifier"]
-            field.disabled = True
-            self.initial["applicant_identifier"] = user.identifier
-
-    def clean_applicant_identifier(self):
-        if not self.user.is_agent:
-            return self.user.identifier
-        identifier = normalize(self.cleaned_data["applicant_identifier"])
-        if not applicant_account(identifier):
-            raise ValidationError(
-                _("There is no applicant account with this identifier: the applicant must "
-                  "apply for an account first."), code="unknown_applicant")
-        return identifier
-
-
-def applicant_account(identifier):
-    """The active applicant account with `identifier`, or None."""
-    return User.objects.filter(identifier=normalize(identifier), role=Role.APPLICANT,
-                               is_active=True, is_staff=False).first()
+        self.fields["company_email"].help_text = _("The permit number is e-mailed to this "
+                                                   "address.")
 
 
 # --- Goods items (MASK-2) ---------------------------------------------------------------------
@@ -161,11 +128,11 @@ class CorrectionStartForm(PortalForm):
     version in force if the user may see it and the kind is allowed now (PERMIT-3)."""
 
     kind = forms.ChoiceField(label=capfirst(_("application kind")),
-                             choices=[(k.value, k.label) for k in services.CHANGE_KINDS],
+                             choices=[(k.value, k.label) for k in CORRECTION_KINDS],
                              initial=Kind.CORRECTION, widget=forms.RadioSelect)
     permit_no = forms.CharField(label=_("Original permit number"), max_length=14)
     change_description = forms.CharField(
-        label=_label("change_description"), max_length=500,
+        label=field_label(Application, "change_description"), max_length=500,
         widget=forms.Textarea(attrs={"rows": 2, "placeholder": _("e.g. correct the masks' "
                                                                  "country of origin")}))
 
@@ -185,7 +152,8 @@ class CorrectionStartForm(PortalForm):
             self.add_error("permit_no", error)
             return cleaned_data
         kind = cleaned_data.get("kind")
-        problem = kind and services.correction_problem(permit=self.permit, kind=kind)
+        problem = kind and changes.change_problem(kind=kind, permit=self.permit,
+                                                  version=self.permit.current)
         if problem:
             self.add_error("kind", problem)  # PERMIT-3: said next to the choice
         return cleaned_data
@@ -194,10 +162,15 @@ class CorrectionStartForm(PortalForm):
 class CorrectionBasicForm(PortalForm):
     """The second page: only the English name, contact phone and e-mail change."""
 
-    applicant_name_en = forms.CharField(label=_label("applicant_name_en"), max_length=120,
-                                        required=False)
-    contact_phone = forms.CharField(label=_label("contact_phone"), max_length=30)
-    company_email = forms.EmailField(label=_label("company_email"))
+    applicant_name_en = forms.CharField(label=field_label(Application, "applicant_name_en"),
+                                        max_length=120, required=False)
+    contact_phone = forms.CharField(label=field_label(Application, "contact_phone"),
+                                    max_length=30)
+    company_email = forms.EmailField(label=field_label(Application, "company_email"),
+                                     max_length=254)
+
+    def __init__(self, *args, user=None, **kwargs):
+        super().__init__(*args, **kwargs)
 
 
 class CorrectionItemForm(MaskItemForm):
@@ -292,24 +265,29 @@ class WriteOffForm(PortalForm):
 
 
 class StockLoadForm(PortalForm):
-    """A number typed to load a stock: `load(number)` finds what it names (among what the
-    user may see) and returns its StockReport, or raises the not-found error."""
+    """A number typed to load a stock: `find(number)` finds what it names (among what the
+    user may see), or raises the not-found error. Valid, `source` holds it as the keyword
+    arguments of services.stock_report_load, which the view calls: clean() only checks that
+    something was cleared under it, and writes nothing."""
 
     field_name = None
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
         self.user = user
-        self.report = None
+        self.source = None
 
     def clean(self):
         cleaned_data = super().clean()
         if self.errors:
             return cleaned_data
         try:
-            self.report = self.load(cleaned_data[self.field_name])
+            source = self.find(cleaned_data[self.field_name])
+            services.stock_report_check(**source)
         except ValidationError as error:
             self.add_error(self.field_name, error)
+        else:
+            self.source = source
         return cleaned_data
 
 
@@ -319,9 +297,8 @@ class DeclarationLoadForm(StockLoadForm):
     field_name = "declaration_no"
     declaration_no = forms.CharField(label=_("Declaration number"), max_length=14)
 
-    def load(self, number):
-        declaration = services.declaration_find(user=self.user, number=number)
-        return services.stock_report_load(declaration=declaration)
+    def find(self, number):
+        return {"declaration": services.declaration_find(user=self.user, number=number)}
 
 
 class PermitLoadForm(StockLoadForm):
@@ -330,9 +307,8 @@ class PermitLoadForm(StockLoadForm):
     field_name = "permit_no"
     permit_no = forms.CharField(label=_("Permit number"), max_length=14)
 
-    def load(self, number):
-        permit = services.stock_permit_find(user=self.user, permit_no=number)
-        return services.stock_report_load(permit=permit)
+    def find(self, number):
+        return {"permit": services.stock_permit_find(user=self.user, permit_no=number)}
 
 
 class MultipleFileInput(forms.ClearableFileInput):

@@ -1,7 +1,7 @@
 """What the mask procedure tells the shared permit framework (permits/procedures.py)."""
 
 from masks.models import Category
-from permits.models import DocumentType
+from permits.models import DocumentType, Kind
 from permits.procedures import Procedure
 
 
@@ -15,4 +15,11 @@ class MaskProcedure(Procedure):
         return Category(code).label if code in Category.values else code
 
 
-PROCEDURE = MaskProcedure(document_type=DocumentType.MASK_IMPORT, auto_issue=True)
+# Its permits are cited by import declarations alone (RECON-2).
+PROCEDURE = MaskProcedure(document_type=DocumentType.MASK_IMPORT, auto_issue=True,
+                          direction="import",
+                          # 更正輸入許可 (MASK-10), and 餘額重簽 after 註銷 (PERMIT-3)
+                          change_kinds=(Kind.CORRECTION, Kind.MISMATCH_CORRECTION,
+                                        Kind.CLEARED_CORRECTION, Kind.BALANCE_REISSUE),
+                          new_application_url="masks:application_basic",
+                          admin_inlines=("masks.admin.MaskApplicationInline",))

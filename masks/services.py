@@ -1,18 +1,13 @@
 """Writes of the mask procedure (DOMAIN.md §3): filing a permit application, which issues the
-permit at once (MASK-3); correcting an issued permit (MASK-10, PERMIT-3); writing off the
-quantities imported without a declaration (MASK-5). Views call these and nothing else that
-writes.
+permit at once (MASK-3); writing off the quantities imported without a declaration (MASK-5);
+flows, returns and reminders (MASK-6 to MASK-9). Views call these and nothing else that
+writes. The entry pages and changes (更正, 餘額重簽, PERMIT-3) are permits.entry's and
+permits.changes' (masks/entry.py declares the mask flows).
 
 Error codes (ValidationError.code; tests and views look at these, never at the wording):
 
     not_found            no mask permit with that number that the user may see
-    has_clearance        更正 after customs recorded a clearance (PERMIT-3)
-    no_mismatch          單證比對不符修正 without a mismatch found by the matching
-    has_release          單證比對不符修正 after goods were released
-    no_clearance         已通關相符修正 before any clearance
-    revoked              a change or write-off of a cancelled permit
-    not_current          the permit was changed since its data were loaded
-    below_used           a corrected quantity below what was already written off
+    revoked              a write-off of a cancelled permit
     not_valid            a write-off against a permit not valid today
     declaration_route    a write-off of a permit whose import situation is 報單
     route_mismatch       a write-off under another import situation than the permit's
@@ -55,8 +50,8 @@ from masks.models import (
     StockReport,
     WriteOff,
 )
+from permits import changes, workflow
 from permits import services as permit_services
-from permits import workflow
 from permits.attachments import check_upload, store
 from permits.models import (
     Application,
@@ -76,18 +71,7 @@ ZERO = Decimal(0)
 MESSAGES = {
     "not_found": _("No face-mask import permit with this number was found among your "
                    "permits."),
-    "has_clearance": _("Customs has recorded a clearance under this permit: a correction "
-                       "is no longer possible (choose another application kind)."),
-    "no_mismatch": _("The matching found no mismatch for this permit: a mismatch correction "
-                     "is not possible."),
-    "has_release": _("Goods were already released under this permit: cancel it and apply "
-                     "anew for the balance instead."),
-    "no_clearance": _("Customs has recorded no clearance under this permit: a "
-                      "post-clearance correction is not possible (choose Correction)."),
     "revoked": _("The permit was cancelled."),
-    "not_current": _("The permit was changed meanwhile: load its original data again."),
-    "below_used": _("Item %(line)s: %(used)s was already written off; the quantity cannot be "
-                    "less."),
     "not_valid": _("The permit is not valid today."),
     "declaration_route": _("This permit is for an import through a customs declaration: "
                            "customs writes its quantities off."),
@@ -108,10 +92,6 @@ MESSAGES = {
     "not_declared": _("Only a declared flow can take a return."),
     "over_flow": _("The flow has %(left)s left; %(quantity)s is more than that."),
 }
-
-# The change kinds of an issued mask permit (MASK-10).
-CHANGE_KINDS = (Kind.CORRECTION, Kind.MISMATCH_CORRECTION, Kind.CLEARED_CORRECTION)
-
 
 def error(code, **params):
     # Quantities read as the user wrote them: 10, not 10.0000 (PERMIT-9 has no separators).
@@ -170,23 +150,7 @@ def application_submit(*, actor, applicant, route, items, client_token=None, **b
                                system=True)
 
 
-# --- 更正輸入許可 (MASK-10, PERMIT-2, PERMIT-3) -------------------------------------------------
-
-
-def correction_problem(*, permit, kind):
-    """Why `kind` may not change `permit` now (a ValidationError), or None (PERMIT-3)."""
-    if permit.revoked_at is not None:
-        return error("revoked")
-    if kind == Kind.CORRECTION and permit.has_clearance():
-        return error("has_clearance")
-    if kind == Kind.MISMATCH_CORRECTION:
-        if not permit.declarations.filter(result="mismatch").exists():
-            return error("no_mismatch")
-        if permit.has_release():
-            return error("has_release")
-    if kind == Kind.CLEARED_CORRECTION and not permit.has_clearance():
-        return error("no_clearance")
-    return None
+# --- 更正輸入許可 (MASK-10): an entry flow (masks/entry.py); its gates are permits.changes' --
 
 
 def used_by_line(permit):
@@ -195,51 +159,13 @@ def used_by_line(permit):
 
 
 def below_used(*, permit, line_no, quantity):
-    """The error for a corrected quantity below what line `line_no` already used, or None."""
+    """The error for a corrected quantity below what line `line_no` already used, or None:
+    said next to the item's quantity at 確認 (permits.changes checks every item again at
+    申請)."""
     used = used_by_line(permit).get(line_no, ZERO)
     if quantity < used:
-        return error("below_used", line=line_no, used=used)
+        return changes.error("below_used", line=line_no, used=used)
     return None
-
-
-@transaction.atomic
-def correction_submit(*, actor, version, kind, description, items, client_token=None,
-                      **basic):
-    """申請 of a change (更正, 單證比對不符修正, 已通關相符修正) of the permit version `version`:
-    a case of `kind` that changes it, issued at once as the permit's next version
-    (permits.services.permit_issue); the earlier versions stay as they were (PERMIT-2).
-
-    The permit row is locked first, and what PERMIT-3 allows is checked under the lock: a
-    clearance that customs records, or another change approved, between loading the data
-    and 申請 is seen here, and the change refused.
-    """
-    if not items:
-        raise error("no_items")
-    permit = Permit.objects.select_for_update().get(pk=version.permit_id)
-    repeated = bool(client_token) and Application.objects.filter(
-        client_token=client_token).exists()
-    if not repeated:  # a repeated 申請 returns the first one's case below, unchecked
-        if permit.current.pk != version.pk:
-            raise error("not_current")
-        problem = correction_problem(permit=permit, kind=kind)
-        if problem:
-            raise problem
-        used = used_by_line(permit)
-        for item in items:
-            if Decimal(item["quantity"]) < used.get(item["line_no"], ZERO):
-                raise error("below_used", line=item["line_no"], used=used[item["line_no"]])
-    original = version.application
-    application = permit_services.application_create(
-        document_type=DocumentType.MASK_IMPORT, kind=kind, changes=version,
-        applicant=original.applicant, actor=actor, change_description=description,
-        items=[{k: v for k, v in item.items() if k != "line_no"} for item in items],
-        client_token=client_token, **basic)
-    if application.status != Status.DRAFT:
-        return application
-    MaskApplication.objects.create(application=application,
-                                   route=route_of(version) or Route.DECLARATION)
-    return workflow.transition(application=application, to=Status.APPROVED, actor=actor,
-                               system=True)
 
 
 # --- 非報單輸入口罩核銷 (MASK-5) ---------------------------------------------------------------
@@ -399,20 +325,31 @@ def _refresh(report, cleared=None):
     return report
 
 
+def _stock_source(*, declaration, permit):
+    """A stock's source, a declaration (menu 2) or a permit imported without one (menu 3):
+    the lookup of its StockReport, its permit, its number and what was cleared under it."""
+    if declaration is not None:
+        return ({"declaration": declaration}, declaration.permit, declaration.number,
+                cleared_by_declaration([declaration.pk]).get(declaration.pk, ZERO))
+    return ({"permit": permit, "declaration": None}, permit, permit.permit_no,
+            cleared_by_permit([permit.pk]).get(permit.pk, ZERO))
+
+
+def stock_report_check(*, declaration=None, permit=None):
+    """Whether 帶入報單資料 can open the stock of a declaration or permit, writing nothing
+    (the load forms' clean() asks this): ValidationError(code="nothing_cleared") while
+    nothing was cleared under a source whose stock was never opened."""
+    lookup, _permit, number, cleared = _stock_source(declaration=declaration, permit=permit)
+    if cleared <= 0 and not StockReport.objects.filter(**lookup).exists():
+        raise error("nothing_cleared", number=number)
+
+
 @transaction.atomic
 def stock_report_load(*, declaration=None, permit=None):
     """帶入報單資料: the StockReport of a declaration (menu 2) or of a permit imported without
     one (menu 3), created on first use, with the cleared quantity read from the ledger.
     Raises ValidationError(code="nothing_cleared") while nothing was cleared under it."""
-    if declaration is not None:
-        number = declaration.number
-        cleared = cleared_by_declaration([declaration.pk]).get(declaration.pk, ZERO)
-        lookup = {"declaration": declaration}
-        permit = declaration.permit
-    else:
-        number = permit.permit_no
-        cleared = cleared_by_permit([permit.pk]).get(permit.pk, ZERO)
-        lookup = {"permit": permit, "declaration": None}
+    lookup, permit, number, cleared = _stock_source(declaration=declaration, permit=permit)
     report = StockReport.objects.filter(**lookup).first()
     if report is None:
         if cleared <= 0:
@@ -573,33 +510,40 @@ def _refresh_batch(sources, cleared, existing, lookup):
     return len(new) + len(changed)
 
 
+def _stock_sources():
+    """The two kinds of stock source (MASK-6), menu 2 (declarations) and menu 3 (permits
+    written off without one), each as (rows, cleared, reports, key, lookup): the rows
+    (key, permit_id, holder_id) in key (pk) order; cleared(keys) -> {key: quantity}, in one
+    query; reports(keys), their StockReport rows; key, the StockReport field holding the
+    key; lookup(key), the fields naming the source on a new StockReport."""
+    return [
+        (Declaration.objects.filter(direction=Direction.IMPORT,
+                                    permit__document_type=DocumentType.MASK_IMPORT)
+         .order_by("pk").values_list("pk", "permit_id", "permit__holder_id"),
+         cleared_by_declaration,
+         lambda keys: StockReport.objects.filter(declaration_id__in=keys),
+         "declaration_id", lambda key: {"declaration_id": key}),
+        (Permit.objects.filter(document_type=DocumentType.MASK_IMPORT)
+         .filter(Exists(WriteOff.objects.filter(permit=OuterRef("pk"))))
+         .order_by("pk").values_list("pk", "pk", "holder_id"),
+         cleared_by_permit,
+         lambda keys: StockReport.objects.filter(permit_id__in=keys, declaration__isnull=True),
+         "permit_id", lambda key: {"declaration": None}),
+    ]
+
+
 def stock_reports_refresh(*, batch_size=BATCH_SIZE):
     """Bring every source's StockReport up to date from the ledger, in keyset batches of
     `batch_size` sources with the same few queries each. Returns the rows written."""
     written = 0
-    declarations = (Declaration.objects.filter(direction=Direction.IMPORT,
-                                               permit__document_type=DocumentType.MASK_IMPORT)
-                    .order_by("pk").values_list("pk", "permit_id", "permit__holder_id"))
-    last = 0
-    while batch := list(declarations.filter(pk__gt=last)[:batch_size]):
-        last = batch[-1][0]
-        ids = [row[0] for row in batch]
-        existing = {report.declaration_id: report for report in StockReport.objects.filter(
-            declaration_id__in=ids).only("pk", "declaration_id", "cleared", "allocated")}
-        written += _refresh_batch(batch, cleared_by_declaration(ids), existing,
-                                  lambda key: {"declaration_id": key})
-    permits = (Permit.objects.filter(document_type=DocumentType.MASK_IMPORT)
-               .filter(Exists(WriteOff.objects.filter(permit=OuterRef("pk"))))
-               .order_by("pk").values_list("pk", "pk", "holder_id"))
-    last = 0
-    while batch := list(permits.filter(pk__gt=last)[:batch_size]):
-        last = batch[-1][0]
-        ids = [row[0] for row in batch]
-        existing = {report.permit_id: report for report in StockReport.objects.filter(
-            permit_id__in=ids, declaration__isnull=True).only(
-            "pk", "permit_id", "cleared", "allocated")}
-        written += _refresh_batch(batch, cleared_by_permit(ids), existing,
-                                  lambda key: {"declaration": None})
+    for rows, cleared, reports, key, lookup in _stock_sources():
+        last = 0
+        while batch := list(rows.filter(pk__gt=last)[:batch_size]):
+            last = batch[-1][0]
+            keys = [row[0] for row in batch]
+            existing = {getattr(report, key): report for report in reports(keys).only(
+                "pk", key, "cleared", "allocated")}
+            written += _refresh_batch(batch, cleared(keys), existing, lookup)
     return written
 
 

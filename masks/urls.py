@@ -1,27 +1,16 @@
 from django.urls import path
 
-from masks import views
+from masks import entry, views
 
 app_name = "masks"
 
 urlpatterns = [
-    # 輸入許可申請 (MASK-1 to MASK-4)
-    path("apply/", views.ApplicationBasicView.as_view(), name="application_basic"),
-    path("apply/review/", views.application_review, name="application_review"),
-    path("apply/items/new/", views.ApplicationItemView.as_view(), name="application_item_add"),
-    path("apply/items/<int:line_no>/", views.ApplicationItemView.as_view(),
-         name="application_item"),
-    path("apply/items/<int:line_no>/delete/", views.application_item_delete,
-         name="application_item_delete"),
-    path("apply/submit/", views.application_submit, name="application_submit"),
+    # 輸入許可申請 (MASK-1 to MASK-4) and its 餘額重簽 (PERMIT-3): permits.entry pages
+    *entry.APPLICATION.urls(),
     path("applications/<int:pk>/issued/", views.application_issued, name="application_issued"),
-    # 更正輸入許可 (MASK-10)
+    # 更正輸入許可 (MASK-10): 帶入原始資料, then permits.entry pages
     path("corrections/", views.CorrectionStartView.as_view(), name="correction_start"),
-    path("corrections/basic/", views.CorrectionBasicView.as_view(), name="correction_basic"),
-    path("corrections/items/", views.correction_items, name="correction_items"),
-    path("corrections/items/<int:line_no>/", views.CorrectionItemView.as_view(),
-         name="correction_item"),
-    path("corrections/submit/", views.correction_submit, name="correction_submit"),
+    *entry.CORRECTION.urls(),
     # 非報單輸入口罩核銷 (MASK-5)
     path("write-offs/", views.write_off_list, name="write_off_list"),
     path("write-offs/new/", views.WriteOffAddView.as_view(), name="write_off_add"),

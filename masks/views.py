@@ -1,21 +1,18 @@
-"""The mask procedure's pages, in the manual's order (seeds/000_1bffabeada53a817.txt):
-輸入許可申請 (basic data → 下一步 → 新增貨品明細 → 確認 → 申請), 非報單輸入口罩核銷 (新增核銷 →
-確認 → 核銷完成) and 更正輸入許可 (帶入原始資料 → 下一步 → 項次 → 確認 → 申請).
+"""The mask procedure's pages, in the manual's order (seeds/000_1bffabeada53a817.txt).
 
-A case being entered lives in the session until "申請" (nothing is written to the case
-tables before it); "下一步" and "確認" also copy it to the user's draft (PERMIT-6), which
-outlives the session (ACC-3) and comes back with "匯入暫存資料".
+輸入許可申請 and 更正輸入許可 are entry flows over permits.entry (masks/entry.py): this module
+has what is the procedure's own around them: the page that shows the permit issued at once,
+the first page of 更正輸入許可 (帶入原始資料), 非報單輸入口罩核銷 (新增核銷 → 確認 → 核銷完成),
+口罩流向登錄作業 and 口罩流向退貨作業.
 """
 
 from decimal import Decimal
-from functools import wraps
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import FileResponse, Http404
+from django.core.exceptions import ValidationError
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import reverse
 from django.utils.decorators import method_decorator
 from django.utils.text import capfirst
 from django.utils.translation import get_language
@@ -23,260 +20,41 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from django.views.generic import FormView
 
-from masks import services
+from masks import entry, services
 from masks.forms import (
-    BasicDataForm,
-    CorrectionBasicForm,
-    CorrectionItemForm,
     CorrectionStartForm,
     DeclarationLoadForm,
     FlowForm,
-    MaskItemForm,
     PermitLoadForm,
     ReturnForm,
     WriteOffForm,
-    applicant_account,
 )
 from masks.models import Category, Flow, FlowDocument, FlowReturn, Route, StockReport, WriteOff
 from masks.procedures import PROCEDURE
-from permits import drafts, workflow
-from permits import services as permit_services
+from permits import attachments
+from permits import entry as permit_entry
+from permits.entry import error_messages, filer_required
 from permits.fields import plain_decimal
-from permits.models import Application, Country, DocumentType, Kind, PermitVersion
+from permits.models import Application, Country, DocumentType
 from portal import dates
+from portal.forms import field_label
 
-APPLICATION = "masks.application"
-CORRECTION = "masks.correction"
 WRITE_OFF = "masks.write_off"
-
-ITEM_FIELDS = ("category", "tariff_code", "description", "quantity", "unit", "unit_price",
-               "currency", "amount", "origin_country")
-BASIC_FIELDS = ("applicant_name", "applicant_name_en", "applicant_address", "contact_person",
-                "contact_phone", "company_email")
-AGENT_FIELDS = ("agent_identifier", "agent_name", "agent_contact_person", "agent_phone",
-                "agent_email")
-
-
-def filer_required(view):
-    """Applicants and filing agents only: bureau staff work in the admin (ACC-5)."""
-
-    @login_required
-    @wraps(view)
-    def wrapped(request, *args, **kwargs):
-        if request.user.is_staff:
-            raise PermissionDenied
-        return view(request, *args, **kwargs)
-
-    return wrapped
 
 
 def jsonable(data):
-    """Cleaned form data as the session and the draft keep it: numbers as plain text in the
-    form the fields accept again (100.55, never 1.0055E+2)."""
+    """Cleaned form data as the session keeps it: numbers as plain text in the form the
+    fields accept again (100.55, never 1.0055E+2)."""
     return {key: plain_decimal(value) if isinstance(value, Decimal) else value
             for key, value in data.items()}
 
 
 def item_rows(items):
-    """The goods items for the pages' tables: 項次 from 1, labels for codes."""
+    """The goods items for the pages' tables: labels for codes."""
     name = "name_zh" if (get_language() or "").startswith("zh") else "name_en"
     countries = dict(Country.objects.values_list("code", name))
-    return [{**item, "line_no": item.get("line_no", index),
-             "category_label": PROCEDURE.item_category_label(item["category"]),
-             "country_name": countries.get(item["origin_country"], "")}
-            for index, item in enumerate(items, start=1)]
-
-
-def _field_label(name):
-    return capfirst(Application._meta.get_field(name).verbose_name)
-
-
-def basic_rows(basic, *, user):
-    """(label, value) of the basic data, shown back after "下一步" (MASK-1)."""
-    form = BasicDataForm(user=user)
-    rows = [(form.fields[name].label, basic.get(name))
-            for name in ("applicant_identifier", *BASIC_FIELDS)]
-    return [*rows, (form.fields["route"].label, Route(basic["route"]).label)]
-
-
-def agent_rows(user):
-    """(label, value) of a filing agent's data, from its account (ACC-4); None otherwise."""
-    if not user.is_agent:
-        return None
-    data = permit_services.party_defaults(applicant=user, agent=user)
-    return [(_field_label(name), data[name]) for name in AGENT_FIELDS]
-
-
-# --- 輸入許可申請 (MASK-1 to MASK-4) ----------------------------------------------------------
-
-
-def _case(request):
-    return request.session.get(APPLICATION) or {"basic": None, "items": []}
-
-
-def _keep_case(request, case):
-    """The case into the session and, as "下一步" and "確認" do, into the draft (PERMIT-6)."""
-    request.session[APPLICATION] = case
-    permit_services.draft_save(user=request.user, document_type=DocumentType.MASK_IMPORT,
-                               data={**(case["basic"] or {}), "items": case["items"]})
-
-
-@method_decorator(filer_required, name="dispatch")
-class ApplicationBasicView(drafts.DraftFormMixin, FormView):
-    """Basic data (MASK-1): the applicant's, and on an agent's case the agent's from its
-    account; "下一步" keeps them and shows them back."""
-
-    form_class = BasicDataForm
-    template_name = "masks/application_basic.html"
-    draft_document_type = DocumentType.MASK_IMPORT
-
-    def get_form_kwargs(self):
-        return {**super().get_form_kwargs(), "user": self.request.user}
-
-    def get_initial(self):
-        basic = _case(self.request)["basic"]
-        if basic:
-            return dict(basic)
-        if self.request.user.is_agent:
-            return {}
-        return permit_services.party_defaults(applicant=self.request.user)
-
-    def get_context_data(self, **kwargs):
-        return super().get_context_data(agent_rows=agent_rows(self.request.user), **kwargs)
-
-    def post(self, request, *args, **kwargs):
-        if request.POST.get("draft_action") == drafts.IMPORT_DRAFT:
-            # 匯入暫存資料 brings back the items with the basic data the form shows.
-            draft = permit_services.draft_load(user=request.user,
-                                               document_type=self.draft_document_type)
-            if draft is not None:
-                request.session[APPLICATION] = {"basic": _case(request)["basic"],
-                                                "items": draft.get("items", [])}
-        return super().post(request, *args, **kwargs)
-
-    def form_valid(self, form):
-        case = _case(self.request)
-        case["basic"] = jsonable(form.cleaned_data)
-        _keep_case(self.request, case)
-        return redirect("masks:application_review")
-
-
-@filer_required
-def application_review(request):
-    """The basic data shown back, the goods items entered, "新增貨品明細" and "申請"."""
-    case = _case(request)
-    if not case["basic"]:
-        return redirect("masks:application_basic")
-    return render(request, "masks/application_review.html", {
-        "basic_rows": basic_rows(case["basic"], user=request.user),
-        "agent_rows": agent_rows(request.user), "items": item_rows(case["items"])})
-
-
-@method_decorator(filer_required, name="dispatch")
-class ApplicationItemView(FormView):
-    """新增貨品明細 (MASK-2), or an item entered before (its 項次); "確認" keeps it."""
-
-    form_class = MaskItemForm
-    template_name = "masks/item_form.html"
-
-    def dispatch(self, request, *args, **kwargs):
-        self.case = _case(request)
-        if not self.case["basic"]:
-            return redirect("masks:application_basic")
-        self.line_no = kwargs.get("line_no")
-        if self.line_no is not None and not 1 <= self.line_no <= len(self.case["items"]):
-            raise Http404
-        return super().dispatch(request, *args, **kwargs)
-
-    def get_initial(self):
-        if self.line_no is None:
-            return {}
-        return dict(self.case["items"][self.line_no - 1])
-
-    def get_context_data(self, **kwargs):
-        return super().get_context_data(
-            line_no=self.line_no or len(self.case["items"]) + 1,
-            back_url="masks:application_review", **kwargs)
-
-    def form_valid(self, form):
-        item = jsonable({name: form.cleaned_data.get(name) for name in ITEM_FIELDS})
-        if self.line_no is None:
-            self.case["items"].append(item)
-        else:
-            self.case["items"][self.line_no - 1] = item
-        _keep_case(self.request, self.case)
-        messages.success(self.request, _("Item %(line)s was saved.") % {
-            "line": self.line_no or len(self.case["items"])})
-        return redirect("masks:application_review")
-
-
-@require_POST
-@filer_required
-def application_item_delete(request, line_no):
-    case = _case(request)
-    if not 1 <= line_no <= len(case["items"]):
-        raise Http404
-    del case["items"][line_no - 1]
-    _keep_case(request, case)
-    messages.success(request, _("Item %(line)s was deleted; the items after it moved up.")
-                     % {"line": line_no})
-    return redirect("masks:application_review")
-
-
-def _issued_by_token(request):
-    """The case a repeated "申請" already filed (its session state is gone), or None."""
-    token = request.POST.get("client_token", "")
-    if not token:
-        return None
-    return Application.objects.visible_to(request.user).filter(client_token=token).first()
-
-
-@require_POST
-@filer_required
-def application_submit(request):
-    """申請: check the case again, file it and issue the permit at once (MASK-3)."""
-    case = _case(request)
-    if not case["basic"]:
-        done = _issued_by_token(request)
-        if done is not None:
-            return redirect("masks:application_issued", pk=done.pk)
-        messages.error(request, _("There is no application being entered."))
-        return redirect("masks:application_basic")
-    # The checks of every step again: an applicant account or a tariff code may have changed
-    # since the step was confirmed.
-    form = BasicDataForm(data=case["basic"], user=request.user)
-    if not form.is_valid():
-        return render(request, "masks/application_basic.html", {
-            "form": form, "agent_rows": agent_rows(request.user)}, status=400)
-    items = []
-    for line_no, item in enumerate(case["items"], start=1):
-        item_form = MaskItemForm(data=item)
-        if not item_form.is_valid():
-            return render(request, "masks/item_form.html", {
-                "form": item_form, "line_no": line_no, "back_url": "masks:application_review",
-                "action": reverse("masks:application_item", args=[line_no])}, status=400)
-        items.append({name: item_form.cleaned_data.get(name) for name in ITEM_FIELDS})
-    basic = form.cleaned_data
-    applicant = (applicant_account(basic["applicant_identifier"]) if request.user.is_agent
-                 else request.user)
-    try:
-        application = services.application_submit(
-            actor=request.user, applicant=applicant, route=basic["route"], items=items,
-            client_token=request.POST.get("client_token") or None,
-            **{name: basic[name] for name in BASIC_FIELDS})
-    except (ValidationError, workflow.TransitionNotAllowed) as error:
-        messages.error(request, " ".join(_messages(error)))
-        return redirect("masks:application_review")
-    request.session.pop(APPLICATION, None)
-    messages.success(request, _("The permit was issued; its number was e-mailed to %(email)s.")
-                     % {"email": application.company_email})
-    return redirect("masks:application_issued", pk=application.pk)
-
-
-def _messages(error):
-    if isinstance(error, ValidationError):
-        return [str(message) for message in error.messages]
-    return [str(error.message)]
+    return [{**item, "category_label": PROCEDURE.item_category_label(item["category"]),
+             "country_name": countries.get(item["origin_country"], "")} for item in items]
 
 
 @login_required
@@ -291,167 +69,43 @@ def application_issued(request, pk):
     if version is None:
         raise Http404
     return render(request, "masks/application_issued.html", {
-        "application": application, "version": version,
+        "application": application, "version": version, "entry": entry.APPLICATION,
         "route": services.route_of(version),
         "needs_write_off": services.route_of(version) in services.WRITE_OFF_ROUTES,
-        "items": item_rows(list(application.items.values(*ITEM_FIELDS, "line_no")))})
-
-
-# --- 更正輸入許可 (MASK-10) --------------------------------------------------------------------
-
-
-def _correction(request):
-    return request.session.get(CORRECTION)
-
-
-def _correction_version(request, state):
-    """The permit version the correction in the session changes, if the user may see it."""
-    return get_object_or_404(
-        PermitVersion.objects.select_related("permit", "application").filter(
-            application__in=Application.objects.visible_to(request.user)),
-        pk=state["version_id"])
+        "items": item_rows(list(application.items.values(
+            "line_no", "category", "tariff_code", "description", "quantity", "unit",
+            "unit_price", "currency", "amount", "origin_country")))})
 
 
 @method_decorator(filer_required, name="dispatch")
 class CorrectionStartView(FormView):
-    """申請類別, 原許可號碼, 更正描述 and "帶入原始資料"."""
+    """更正輸入許可: 申請類別, 原許可號碼, 更正描述 and "帶入原始資料", which loads the permit's
+    version in force into a new draft of the change (MASK-10) if the user may see the permit
+    and PERMIT-3 allows the kind now."""
 
     form_class = CorrectionStartForm
     template_name = "masks/correction_start.html"
 
     def get_initial(self):
-        return {"permit_no": self.request.GET.get("permit_no", "")}
+        return {"permit_no": self.request.GET.get("permit_no", "")[:14]}
 
     def get_form_kwargs(self):
         return {**super().get_form_kwargs(), "user": self.request.user}
 
+    def form_invalid(self, form):
+        return self.render_to_response(self.get_context_data(form=form), status=400)
+
     def form_valid(self, form):
         version = form.permit.current
-        original = version.application
-        self.request.session[CORRECTION] = {
-            "version_id": version.pk, "permit_no": form.permit.permit_no,
-            "version": version.version, "kind": form.cleaned_data["kind"],
-            "change_description": form.cleaned_data["change_description"],
-            "basic": {name: getattr(original, name) for name in BASIC_FIELDS},
-            "applicant_identifier": original.applicant_identifier,
-            "items": [jsonable({"line_no": item.line_no,
-                                **{name: getattr(item, name) for name in ITEM_FIELDS}})
-                      for item in original.items.order_by("line_no")],
-        }
-        return redirect("masks:correction_basic")
-
-
-class CorrectionStepMixin:
-    """The pages after "帶入原始資料": they need the correction in the session."""
-
-    def dispatch(self, request, *args, **kwargs):
-        self.state = _correction(request)
-        if not self.state:
-            return redirect("masks:correction_start")
-        return super().dispatch(request, *args, **kwargs)
-
-    def get_context_data(self, **kwargs):
-        return super().get_context_data(
-            state=self.state, kind_label=Kind(self.state["kind"]).label, **kwargs)
-
-
-@method_decorator(filer_required, name="dispatch")
-class CorrectionBasicView(CorrectionStepMixin, FormView):
-    """The loaded basic data; English name, contact phone and e-mail change; "下一步"."""
-
-    form_class = CorrectionBasicForm
-    template_name = "masks/correction_basic.html"
-
-    def get_initial(self):
-        return dict(self.state["basic"])
-
-    def get_context_data(self, **kwargs):
-        basic = self.state["basic"]
-        rows = [(_field_label("applicant_identifier"), self.state["applicant_identifier"]),
-                *((_field_label(name), basic[name]) for name in BASIC_FIELDS)]
-        return super().get_context_data(original_rows=rows, **kwargs)
-
-    def form_valid(self, form):
-        self.state["basic"].update(form.cleaned_data)
-        self.request.session[CORRECTION] = self.state
-        return redirect("masks:correction_items")
-
-
-@filer_required
-def correction_items(request):
-    """The items; a click on a 項次 opens it; "申請" files the change."""
-    state = _correction(request)
-    if not state:
-        return redirect("masks:correction_start")
-    return render(request, "masks/correction_items.html", {
-        "state": state, "kind_label": Kind(state["kind"]).label,
-        "items": item_rows(state["items"])})
-
-
-@method_decorator(filer_required, name="dispatch")
-class CorrectionItemView(CorrectionStepMixin, FormView):
-    """One item of the permit: mask category, tariff code, unit price, currency, quantity and
-    origin change; "確認" goes back to the list."""
-
-    form_class = CorrectionItemForm
-    template_name = "masks/item_form.html"
-
-    def dispatch(self, request, *args, **kwargs):
-        self.line_no = kwargs["line_no"]
-        return super().dispatch(request, *args, **kwargs)
-
-    def item(self):
-        for item in self.state["items"]:
-            if item["line_no"] == self.line_no:
-                return item
-        raise Http404
-
-    def get_initial(self):
-        return dict(self.item())
-
-    def get_form_kwargs(self):
-        version = _correction_version(self.request, self.state)
-        return {**super().get_form_kwargs(), "permit": version.permit,
-                "line_no": self.line_no}
-
-    def get_context_data(self, **kwargs):
-        return super().get_context_data(line_no=self.line_no,
-                                        back_url="masks:correction_items", **kwargs)
-
-    def form_valid(self, form):
-        self.item().update(jsonable({name: form.cleaned_data[name] for name in (
-            "category", "tariff_code", "quantity", "unit_price", "currency", "origin_country",
-            "amount")}))
-        self.request.session[CORRECTION] = self.state
-        messages.success(self.request, _("Item %(line)s was saved.") % {"line": self.line_no})
-        return redirect("masks:correction_items")
-
-
-@require_POST
-@filer_required
-def correction_submit(request):
-    """申請: the change is issued at once as the permit's next version (PERMIT-2)."""
-    state = _correction(request)
-    if not state:
-        done = _issued_by_token(request)
-        if done is not None:
-            return redirect("masks:application_issued", pk=done.pk)
-        messages.error(request, _("Load the original data of a permit first."))
-        return redirect("masks:correction_start")
-    version = _correction_version(request, state)
-    try:
-        application = services.correction_submit(
-            actor=request.user, version=version, kind=state["kind"],
-            description=state["change_description"], items=state["items"],
-            client_token=request.POST.get("client_token") or None, **state["basic"])
-    except (ValidationError, workflow.TransitionNotAllowed) as error:
-        messages.error(request, " ".join(_messages(error)))
-        return redirect("masks:correction_items")
-    request.session.pop(CORRECTION, None)
-    messages.success(request, _("The correction was issued as version %(version)s of permit "
-                                "%(permit)s.") % {"version": application.permit_version.version,
-                                                  "permit": state["permit_no"]})
-    return redirect("masks:application_issued", pk=application.pk)
+        try:
+            application = permit_entry.draft_from(
+                entry=entry.CORRECTION, actor=self.request.user, source=version.application,
+                kind=form.cleaned_data["kind"], changes=version,
+                change_description=form.cleaned_data["change_description"])
+        except ValidationError as error:
+            form.add_error("kind", error)
+            return self.form_invalid(form)
+        return redirect(entry.CORRECTION.url("edit", application.pk))
 
 
 # --- 非報單輸入口罩核銷 (MASK-5) ---------------------------------------------------------------
@@ -510,7 +164,7 @@ def write_off_confirm(request):
                 non_medical_quantity=_decimal(pending["non_medical_quantity"]),
                 client_token=request.POST.get("client_token") or None)
         except ValidationError as error:
-            errors = _messages(error)
+            errors = error_messages(error)
         else:
             request.session.pop(WRITE_OFF, None)
             messages.success(request, _("The write-off of permit %(permit)s was recorded.")
@@ -521,7 +175,7 @@ def write_off_confirm(request):
     try:
         lines = services.write_off_allocate(permit=permit, quantities=quantities)
     except ValidationError as error:
-        errors = errors or _messages(error)
+        errors = errors or error_messages(error)
     items = {item.line_no: item for item in permit.current.application.items.all()}
     return render(request, "masks/write_off_confirm.html", {
         "pending": pending, "route": Route(pending["route"]), "permit": permit,
@@ -540,7 +194,7 @@ def _decimal(text):
 
 def _stock_start(request, *, heading, next_url_name, template="masks/flow_start.html"):
     """The first page of both: 2 (報單) the declaration number, or 3 (非報單) the permit
-    number; "帶入報單資料" loads the stock and opens it."""
+    number; "帶入報單資料" loads the stock (creating it on first use) and opens it."""
     menu = request.POST.get("menu") if request.method == "POST" else None
     declaration_form = DeclarationLoadForm(request.POST if menu == "2" else None,
                                            user=request.user, prefix="d")
@@ -548,7 +202,13 @@ def _stock_start(request, *, heading, next_url_name, template="masks/flow_start.
                                  prefix="p")
     form = {"2": declaration_form, "3": permit_form}.get(menu)
     if form is not None and form.is_valid():
-        return redirect(next_url_name, pk=form.report.pk)
+        try:
+            report = services.stock_report_load(**form.source)
+        except ValidationError as error:
+            # Customs cancelled the declaration since the form's check: nothing cleared.
+            form.add_error(form.field_name, error)
+        else:
+            return redirect(next_url_name, pk=report.pk)
     return render(request, template, {
         "heading": heading, "menu": menu or "2", "declaration_form": declaration_form,
         "permit_form": permit_form}, status=400 if form is not None else 200)
@@ -567,9 +227,9 @@ def _report_rows(report):
         else []
     return [*rows,
             (_("Permit number"), report.permit.permit_no),
-            (_field_label("applicant_identifier"), application.applicant_identifier),
-            (_field_label("applicant_name"), application.applicant_name),
-            (_field_label("applicant_address"), application.applicant_address),
+            (field_label(Application, "applicant_identifier"), application.applicant_identifier),
+            (field_label(Application, "applicant_name"), application.applicant_name),
+            (field_label(Application, "applicant_address"), application.applicant_address),
             (_("Import situation"), Route(services.route_of(version) or Route.DECLARATION).label),
             (capfirst(_("valid until")), dates.to_roc(version.valid_until))]
 
@@ -636,32 +296,33 @@ def flow_delete(request, pk, flow_pk):
     return redirect("masks:flow_report", pk=report.pk)
 
 
+def _declare(request, pk, *, service, done, next_url_name):
+    """申報 of a stock's pending flows or returns: how many were declared, or why not."""
+    report = _report(request, pk)
+    try:
+        count = service(actor=request.user, report=report)
+    except ValidationError as error:
+        messages.error(request, error.messages[0])
+    else:
+        messages.success(request, done % {"count": count})
+    return redirect(next_url_name, pk=report.pk)
+
+
 @require_POST
 @filer_required
 def flow_declare(request, pk):
     """申報 of the pending flows (MASK-7)."""
-    report = _report(request, pk)
-    try:
-        count = services.flows_declare(actor=request.user, report=report)
-    except ValidationError as error:
-        messages.error(request, error.messages[0])
-    else:
-        messages.success(request, _("%(count)s flow(s) declared.") % {"count": count})
-    return redirect("masks:flow_report", pk=report.pk)
+    return _declare(request, pk, service=services.flows_declare,
+                    done=_("%(count)s flow(s) declared."), next_url_name="masks:flow_report")
 
 
 @login_required
 def flow_document(request, pk):
-    """A flow's supporting document, only for those who may see the stock. Always a
-    download with the type checked at upload (as permits.attachment_views)."""
+    """A flow's supporting document, only for those who may see the stock (always a
+    download)."""
     document = get_object_or_404(FlowDocument.objects.filter(
         flow__report__in=StockReport.objects.visible_to(request.user)), pk=pk)
-    response = FileResponse(document.file.storage.open(document.file.name, "rb"),
-                            as_attachment=True, filename=document.original_name,
-                            content_type=document.content_type)
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Cache-Control"] = "private, no-store"
-    return response
+    return attachments.download_response(document)
 
 
 @filer_required
@@ -718,11 +379,7 @@ class ReturnAddView(FormView):
 @require_POST
 @filer_required
 def return_declare(request, pk):
-    report = _report(request, pk)
-    try:
-        count = services.returns_declare(actor=request.user, report=report)
-    except ValidationError as error:
-        messages.error(request, error.messages[0])
-    else:
-        messages.success(request, _("%(count)s return(s) declared.") % {"count": count})
-    return redirect("masks:return_report", pk=report.pk)
+    """申報 of the pending returns (MASK-9)."""
+    return _declare(request, pk, service=services.returns_declare,
+                    done=_("%(count)s return(s) declared."),
+                    next_url_name="masks:return_report")

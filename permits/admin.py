@@ -7,9 +7,10 @@ from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
+from django.utils.module_loading import import_string
 from django.utils.translation import gettext_lazy as _
 
-from permits import workflow
+from permits import procedures, workflow
 from permits.models import (
     Application,
     Attachment,
@@ -17,10 +18,25 @@ from permits.models import (
     Currency,
     Item,
     OutboundEmail,
+    Party,
     Permit,
+    PermitRevocation,
     PermitVersion,
     StatusChange,
 )
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Rows written only by services (or received from customs): seen, never edited."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
 
 
 class ReadOnlyInline(admin.TabularInline):
@@ -54,6 +70,13 @@ class AttachmentInline(ReadOnlyInline):
         return format_html('<a href="{}">{}</a>',
                            reverse("permits:attachment_download", args=[obj.pk]),
                            obj.original_name)
+
+
+class PartyInline(ReadOnlyInline):
+    """買方 / 收貨人 / 最終使用者, for the procedures that ask for them (SHTC-15)."""
+
+    model = Party
+    fields = ("role", "name", "address", "country", "name_zh", "same_as_buyer")
 
 
 class StatusChangeInline(ReadOnlyInline):
@@ -95,6 +118,19 @@ class ApplicationAdmin(admin.ModelAdmin):
 
     def get_readonly_fields(self, request, obj=None):
         return [f for fs in self.fieldsets for f in fs[1]["fields"]]
+
+    def get_inlines(self, request, obj):
+        """The shared inlines, with what the case's procedure adds after the items: its
+        parties if it asks for any, and its own inlines (Procedure.admin_inlines, dotted
+        paths, so that procedures.py need not import admin modules)."""
+        if obj is None:
+            return self.inlines
+        procedure = procedures.get(obj.document_type)
+        own = [PartyInline] if procedure.parties else []
+        own += [import_string(path) if isinstance(path, str) else path
+                for path in procedure.admin_inlines]
+        items, *rest = self.inlines
+        return [items, *own, *rest]
 
     def has_add_permission(self, request):
         return False  # cases are filed in the portal
@@ -177,6 +213,13 @@ class PermitVersionInline(ReadOnlyInline):
               "partial_shipment")
 
 
+class PermitRevocationInline(ReadOnlyInline):
+    """註銷: who cancelled the permit, when and why (permits.changes.permit_revoke)."""
+
+    model = PermitRevocation
+    fields = ("created_at", "actor", "reason")
+
+
 @admin.register(Permit)
 class PermitAdmin(admin.ModelAdmin):
     list_display = ("permit_no", "document_type", "holder", "created_at", "revoked_at")
@@ -185,7 +228,7 @@ class PermitAdmin(admin.ModelAdmin):
     list_select_related = ("holder",)
     readonly_fields = ("permit_no", "document_type", "holder", "verification_code",
                        "revoked_at", "first_cleared_at", "first_released_at", "created_at")
-    inlines = [PermitVersionInline]
+    inlines = [PermitVersionInline, PermitRevocationInline]
 
     def has_add_permission(self, request):
         return False

@@ -2,29 +2,45 @@ from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
 
+def seed_demo(users):
+    """make run: the applicant's three SHTC demo cases (permits/demo.py)."""
+    from permits import demo
+
+    if demo.seed(applicant=users["applicant"], agent=users["agent"],
+                 reviewer=users["reviewer"]):
+        return f"Demo cases created for the applicant ({users['applicant'].identifier})."
+    return None
+
+
 class PermitsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "permits"
     verbose_name = _("Permits")
 
     def ready(self):
-        from portal import menu
+        from portal import demo, menu
         from portal.accounts.reviewers import REVIEWER_PERMISSIONS
 
         # What a reviewer needs in the admin, and nothing more: see every part of a case,
         # move cases (through transition()), keep the reference tables.
         REVIEWER_PERMISSIONS.update({
             "permits.view_application", "permits.review_application", "permits.view_item",
-            "permits.view_attachment", "permits.view_statuschange", "permits.view_permit",
-            "permits.view_permitversion", "permits.view_outboundemail",
+            "permits.view_party", "permits.view_attachment", "permits.view_statuschange",
+            "permits.view_permit", "permits.view_permitversion", "permits.view_outboundemail",
+            "permits.view_permitrevocation",
             "permits.view_country", "permits.change_country",
             "permits.view_currency", "permits.change_currency",
         })
+        # 拾肆 簽審文件註銷或展延 (SHTC-11): filed by applicants and agents only.
+        menu.register(section=_("Cancellation or extension"),
+                      label=_("Cancel or extend a licensing document"),
+                      url_name="permits:cancellation", order=400, users_only=True)
         query = _("Application / write-off query")
         menu.register(section=query, label=_("Application status query (with printing)"),
                       url_name="permits:query", order=500)
         menu.register(section=query, label=_("My cases"), url_name="permits:dashboard",
                       order=510)
+        demo.register(order=10, seed=seed_demo)
         from permits.views import home_panel
 
         menu.register_panel(template_name="permits/includes/home_panel.html",

@@ -4,7 +4,6 @@ case or document is simply not found (404)."""
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import FileResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -44,15 +43,9 @@ def attachment_upload(request, pk):
 
 @login_required
 def attachment_download(request, pk):
-    """A document of a case, only for those who may see the case. Always a download with the
-    type checked at upload, never shown inline: nosniff keeps the browser from guessing."""
+    """A document of a case, only for those who may see the case (always a download)."""
     attachment = get_object_or_404(
         Attachment.objects.filter(
             application__in=Application.objects.visible_to(request.user)),
         pk=pk)
-    response = FileResponse(
-        attachment.file.storage.open(attachment.file.name, "rb"), as_attachment=True,
-        filename=attachment.original_name, content_type=attachment.content_type)
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Cache-Control"] = "private, no-store"
-    return response
+    return attachments.download_response(attachment)

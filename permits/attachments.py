@@ -19,6 +19,7 @@ from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.http import FileResponse
 from django.template.defaultfilters import filesizeformat
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
@@ -248,6 +249,18 @@ def store(stored_file, upload, *, content_type, actor):
         stored_file.file.storage.delete(stored_file.file.name)
         raise
     return stored_file
+
+
+def download_response(stored_file):
+    """The response serving a StoredFile, once the caller has checked who may see it. Always
+    a download with the type checked at upload, never shown inline: nosniff keeps the
+    browser from guessing; no-store keeps it out of shared caches."""
+    response = FileResponse(
+        stored_file.file.storage.open(stored_file.file.name, "rb"), as_attachment=True,
+        filename=stored_file.original_name, content_type=stored_file.content_type)
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, no-store"
+    return response
 
 
 @transaction.atomic

@@ -34,12 +34,11 @@ from decimal import ROUND_HALF_UP, Decimal, localcontext
 
 from django import forms
 from django.core.exceptions import ValidationError
-from django.utils.text import capfirst
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from permits.models import Country, Currency, Item
-from portal.forms import PortalModelForm
+from portal.forms import PortalModelForm, field_label
 
 # --- Shared text handling ---------------------------------------------------------------------
 
@@ -468,22 +467,19 @@ class FieldWarningsMixin:
                 if getattr(field, "warnings", None)}
 
 
-def _label(name):
-    return capfirst(Item._meta.get_field(name).verbose_name)
-
-
 class BaseItemForm(FieldWarningsMixin, PortalModelForm):
     """One goods item (項次). Procedures subclass it and add their own fields: the mask
     category (MASK-2), or `control_no = ExportControlNoField(required=False)` (SHTC-16) with
     "control_no" added to Meta.fields. line_no and application are set by the service."""
 
-    tariff_code = TariffCodeField(label=_label("tariff_code"))
-    quantity = QuantityField(label=_label("quantity"))
-    unit = UnitField(label=_label("unit"))
-    unit_price = PriceField(label=_label("unit_price"))
-    currency = CurrencyField(label=_label("currency"))
-    amount = AmountField(label=_label("amount"), required=False, help_text=AMOUNT_HELP)
-    origin_country = CountryField(label=_label("origin_country"))
+    tariff_code = TariffCodeField(label=field_label(Item, "tariff_code"))
+    quantity = QuantityField(label=field_label(Item, "quantity"))
+    unit = UnitField(label=field_label(Item, "unit"))
+    unit_price = PriceField(label=field_label(Item, "unit_price"))
+    currency = CurrencyField(label=field_label(Item, "currency"))
+    amount = AmountField(label=field_label(Item, "amount"), required=False,
+                         help_text=AMOUNT_HELP)
+    origin_country = CountryField(label=field_label(Item, "origin_country"))
 
     class Meta:
         model = Item

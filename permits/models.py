@@ -144,6 +144,9 @@ class Application(models.Model):
                                 blank=True, related_name="change_applications",
                                 verbose_name=_("changes permit"))
     change_description = models.TextField(_("change description"), blank=True)
+    # A 補正 (SHTC-8) amends a case closed 補正結案, which never had a permit.
+    amends = models.ForeignKey("self", on_delete=models.PROTECT, null=True, blank=True,
+                               related_name="amendments", verbose_name=_("amends case"))
 
     # A one-time token from the form that created the case: a double-clicked "申請" sends it
     # twice, and the unique index turns the second request into the first one's case.
@@ -161,10 +164,17 @@ class Application(models.Model):
         verbose_name_plural = _("applications")
         ordering = ["-created_at", "-pk"]
         permissions = [("review_application", _("Can move applications through review"))]
-        indexes = [models.Index(fields=["document_type", "status"])]
+        indexes = [
+            models.Index(fields=["document_type", "status"]),
+            # The periodic purge of unfinished drafts (permits.tasks.purge_drafts).
+            models.Index(fields=["updated_at"], condition=Q(status="draft"),
+                         name="application_draft_age"),
+        ]
         constraints = [
+            # A change names what it changes: a permit version, or for 補正 the closed case.
             models.CheckConstraint(
-                condition=Q(kind="new") | Q(changes__isnull=False),
+                condition=Q(kind="new") | Q(changes__isnull=False)
+                | Q(kind="amendment", amends__isnull=False),
                 name="application_change_names_permit"),
         ]
 
@@ -226,6 +236,10 @@ class Item(models.Model):
     currency = models.CharField(_("currency"), max_length=3)
     amount = models.DecimalField(_("amount"), max_digits=19, decimal_places=4)
     origin_country = models.CharField(_("origin country"), max_length=2)
+    # On a change or a balance re-issue: the 項次 of the permit version it comes from, whose
+    # used quantity and balance bound it (PERMIT-3, SHTC-11).
+    source_line_no = models.PositiveIntegerField(_("original item no."), null=True,
+                                                 blank=True)
 
     class Meta:
         verbose_name = _("goods item")
@@ -430,22 +444,56 @@ class Attachment(StoredFile):
         return labels.get(self.document_kind, self.document_kind)
 
 
-class Draft(models.Model):
-    """暫存資料 (PERMIT-6): the last case a user entered, one per document type."""
+class PartyRole(models.TextChoices):
+    """The trading parties a procedure may ask for (SHTC-15)."""
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
-                             related_name="drafts")
-    document_type = models.CharField(max_length=2, choices=DocumentType.choices)
-    data = models.JSONField(default=dict)
-    updated_at = models.DateTimeField(auto_now=True)
+    BUYER = "buyer", _("Buyer")
+    CONSIGNEE = "consignee", _("Consignee")
+    END_USER = "end_user", _("End user")
+
+
+class Party(models.Model):
+    """買方 / 收貨人 / 最終使用者 of a case: names and addresses in English as printed on the
+    assurance; a mainland-China end user also gives its name in Traditional Chinese
+    (SHTC-15). Written by permits.parties.parties_save()."""
+
+    application = models.ForeignKey(Application, on_delete=models.CASCADE,
+                                    related_name="parties")
+    role = models.CharField(_("party"), max_length=12, choices=PartyRole.choices)
+    name = models.CharField(_("name (English)"), max_length=200)
+    address = models.CharField(_("address (English)"), max_length=300)
+    country = models.CharField(_("country"), max_length=2)
+    name_zh = models.CharField(_("name (Traditional Chinese)"), max_length=120, blank=True)
+    same_as_buyer = models.BooleanField(_("same as buyer"), default=False)
 
     class Meta:
+        verbose_name = _("party")
+        verbose_name_plural = _("parties")
+        ordering = ["application", "role"]
         constraints = [
-            models.UniqueConstraint(fields=["user", "document_type"], name="draft_unique"),
+            models.UniqueConstraint(fields=["application", "role"], name="party_role_unique"),
         ]
 
     def __str__(self):
-        return f"{self.user_id}/{self.document_type}"
+        return f"{self.get_role_display()}: {self.name}"
+
+
+class PermitRevocation(models.Model):
+    """註銷 (menu 拾肆, SHTC-11): who cancelled a permit, when and why. Written with
+    Permit.revoked_at by permits.changes.permit_revoke() and by nothing else."""
+
+    permit = models.OneToOneField(Permit, on_delete=models.PROTECT, related_name="revocation")
+    reason = models.TextField(_("reason for cancellation"))
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                              verbose_name=_("by"))
+    created_at = models.DateTimeField(_("cancelled"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("permit cancellation")
+        verbose_name_plural = _("permit cancellations")
+
+    def __str__(self):
+        return f"{self.permit.permit_no}: {self.reason[:40]}"
 
 
 class OutboundEmail(models.Model):

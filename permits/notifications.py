@@ -66,3 +66,26 @@ def _enqueue(pk):
     from permits.tasks import send_outbound_email
 
     send_outbound_email.delay(pk)
+
+
+def queue_cancellation_mail(permit, revocation):
+    """Write the outbox row telling the applicant that `permit` was cancelled (註銷, SHTC-11):
+    the number, the day (ROC calendar), the reason and how to apply for the balance. It goes
+    to the company e-mail on the case of the version in force, as status mail does."""
+    application = permit.current.application
+    language = application.applicant.language or settings.LANGUAGE_CODE
+    with translation.override(language):
+        context = {
+            "application": application,
+            "permit": permit,
+            "revocation": revocation,
+            "case_url": settings.PORTAL_BASE_URL + reverse("permits:application_detail",
+                                                           args=[application.pk]),
+        }
+        subject = " ".join(render_to_string("emails/cancellation_subject.txt",
+                                            context).split())
+        body = render_to_string("emails/cancellation.txt", context)
+    email = OutboundEmail.objects.create(application=application, to=application.company_email,
+                                         subject=subject, body=body)
+    transaction.on_commit(lambda: _enqueue(email.pk))
+    return email

@@ -1,11 +1,17 @@
-"""The permit PDF (PERMIT-7, 列印): a reference copy (參考用聯) of one permit version.
+"""The portal's PDF documents, through one renderer (render_document): the permit (PERMIT-7,
+列印) and the other documents a procedure lists in Procedure.pdf_templates (SHTC-3: the
+end-use assurance, the red-flag affidavit; any procedure may use pdf/case_summary.html).
+Every template extends templates/pdf/base.html, which sets the CJK font once, on html
+(STYLE.md), and numbers the pages in the document's language.
 
-The bureau issues no paper permit (FAQ 3.8); the printed copy is for use when the system is
-down. Its QR code and the verification code printed beside it open the public verification
-page (permits.verify), which tells anyone holding the paper whether the permit is valid.
+The permit is a reference copy (參考用聯) of one permit version. The bureau issues no paper
+permit (FAQ 3.8); the printed copy is for use when the system is down. Its QR code and the
+verification code printed beside it open the public verification page (permits.verify),
+which tells anyone holding the paper whether the permit is valid. A case's other documents
+are not permits and carry no QR code.
 
-permit_context() turns a version into plain data and render_permit() prints it; neither
-needs a request.
+The *_context() functions turn a case or version into plain data and the render_*()
+functions print it; none needs a request.
 """
 
 from decimal import Decimal
@@ -20,10 +26,10 @@ from django.utils.translation import gettext as _
 
 from permits import procedures
 from permits.fields import format_tariff_code
-from permits.models import Country
+from permits.models import Country, Party, PartyRole
+from permits.parties import parties_of
 from portal import dates
-
-TEMPLATE = "pdf/permit.html"
+from portal.forms import field_label
 
 
 def format_quantity(value):
@@ -70,30 +76,38 @@ def _counter_content(template):
                     for i, part in enumerate(parts))
 
 
-def permit_context(version):
-    """The PDF's data for a permit version: strings, numbers and lists only. Call it inside
-    the language the PDF is printed in (labels of choices and country names follow it)."""
-    permit = version.permit
-    application = version.application
-    items = list(application.items.order_by("line_no"))
-    procedure = procedures.get(application.document_type)
-    countries = _country_names({item.origin_country for item in items}
-                               | ({application.destination_country}
-                                  if application.destination_country else set()))
+def _money_totals(items):
     totals = {}
     for item in items:
         totals[item.currency] = totals.get(item.currency, Decimal(0)) + item.amount
-    url = verification_url(permit)
+    return [{"currency": currency, "amount": format_money(amount)}
+            for currency, amount in sorted(totals.items())]
+
+
+def case_context(application):
+    """A case's data for its documents: strings, numbers and lists only. Call it inside the
+    language the PDF is printed in (labels of choices and country names follow it)."""
+    items = list(application.items.order_by("line_no"))
+    procedure = procedures.get(application.document_type)
+    parties = parties_of(application)
+    countries = _country_names({item.origin_country for item in items}
+                               | {party.country for party in parties.values()}
+                               | ({application.destination_country}
+                                  if application.destination_country else set()))
+    # The procedure's order first (買方, 收貨人, 最終使用者), then any other stored role.
+    roles = [PartyRole(role) for role in procedure.parties]
+    roles += [role for role in PartyRole if role in parties and role not in roles]
+    labels = {name: field_label(Party, name) for name in ("name", "address", "country",
+                                                          "name_zh")}
     return {
         "document_type": application.get_document_type_display(),
-        "permit_no": permit.permit_no,
-        "version": version.version,
         "kind": application.get_kind_display(),
+        "status": application.get_status_display(),
+        "number": application.number,
         "receipt_no": application.receipt_no or "",
-        "issued_on": dates.to_roc(timezone.localdate(version.issued_at)),
-        "valid_from": dates.to_roc(version.valid_from),
-        "valid_until": dates.to_roc(version.valid_until),
-        "partial_shipment": version.partial_shipment,
+        "registration_no": application.registration_no or "",
+        "submitted_on": (dates.to_roc(timezone.localdate(application.submitted_at))
+                         if application.submitted_at else ""),
         "applicant": {
             "identifier": application.applicant_identifier,
             "name": application.applicant_name,
@@ -105,6 +119,15 @@ def permit_context(version):
             "name": application.agent_name,
         } if application.agent_identifier else None,
         "destination": countries.get(application.destination_country, ""),
+        "parties": [{
+            "role": role.label,
+            "code": role.value,
+            "name": parties[role].name,
+            "address": parties[role].address,
+            "country": countries[parties[role].country],
+            "name_zh": parties[role].name_zh,
+            "labels": labels,
+        } for role in roles if role in parties],
         "has_control_no": any(item.control_no for item in items),
         "items": [{
             "line_no": item.line_no,
@@ -122,23 +145,70 @@ def permit_context(version):
             "amount": format_money(item.amount),
             "origin_country": countries[item.origin_country],
         } for item in items],
-        "totals": [{"currency": currency, "amount": format_money(amount)}
-                   for currency, amount in sorted(totals.items())],
-        "verification_url": url,
-        "verification_base_url": f"{settings.PORTAL_BASE_URL}{reverse('permits:verify')}",
-        "verification_code": permit.verification_code,
-        "qr_code": qr_data_uri(url),
+        "totals": _money_totals(items),
         "page_counter": _counter_content(_("Page %(page)s of %(pages)s")),
         "printed_at": dates.to_roc(timezone.localdate()),
     }
 
 
-def render_permit(version):
-    """The permit version as PDF bytes, in the holder's language (Traditional Chinese unless
-    they chose English)."""
+def permit_context(version):
+    """The permit PDF's data for a permit version: the case's (case_context) and the
+    permit's own, with the QR verification. Call it inside the language the PDF is printed
+    in."""
+    permit = version.permit
+    url = verification_url(permit)
+    return {
+        **case_context(version.application),
+        "permit_no": permit.permit_no,
+        "version": version.version,
+        "issued_on": dates.to_roc(timezone.localdate(version.issued_at)),
+        "valid_from": dates.to_roc(version.valid_from),
+        "valid_until": dates.to_roc(version.valid_until),
+        "partial_shipment": version.partial_shipment,
+        "verification_url": url,
+        "verification_base_url": f"{settings.PORTAL_BASE_URL}{reverse('permits:verify')}",
+        "verification_code": permit.verification_code,
+        "qr_code": qr_data_uri(url),
+    }
+
+
+def render_document(*, template, context, language):
+    """The one WeasyPrint call: `template` (extending pdf/base.html) rendered with `context`
+    in `language`, as PDF bytes. `context` may be a callable, called inside the language
+    (so labels and country names follow it)."""
     from weasyprint import HTML  # heavy: loaded only when a PDF is printed
 
-    language = version.permit.holder.language or settings.LANGUAGE_CODE
     with translation.override(language):
-        html = render_to_string(TEMPLATE, {**permit_context(version), "language": language})
+        data = context() if callable(context) else dict(context)
+        # In the document's language, whoever built the context.
+        data["page_counter"] = _counter_content(_("Page %(page)s of %(pages)s"))
+        data["language"] = language
+        html = render_to_string(template, data)
     return HTML(string=html, base_url=str(settings.BASE_DIR)).write_pdf()
+
+
+def _language_of(user):
+    return (user.language if user is not None else "") or settings.LANGUAGE_CODE
+
+
+def render_permit(version):
+    """The permit version as PDF bytes (the procedure's pdf_templates["permit"]), in the
+    holder's language (Traditional Chinese unless they chose English)."""
+    procedure = procedures.get(version.application.document_type)
+    return render_document(template=procedure.pdf_templates["permit"],
+                           context=lambda: permit_context(version),
+                           language=_language_of(version.permit.holder))
+
+
+def render_case_document(application, name, *, language=None):
+    """A procedure's other document `name` of a case (its pdf_templates[name], such as
+    SHTC's assurance), as PDF bytes, in the applicant's language unless `language` is given.
+    Not a permit: no QR code. Raises LookupError for a name the procedure does not list."""
+    if name == "permit":
+        raise LookupError("the permit is printed from its version: use render_permit()")
+    templates = procedures.get(application.document_type).pdf_templates
+    if name not in templates:
+        raise LookupError(f"{application.document_type} has no document {name!r}")
+    return render_document(template=templates[name],
+                           context=lambda: case_context(application),
+                           language=language or _language_of(application.applicant))

@@ -1,8 +1,11 @@
 """What differs between procedures, asked by the shared framework.
 
-masks/ and shtc/ register a Procedure for their document types in AppConfig.ready(). A
-document type nobody registered gets the defaults below (used by the framework's own tests
-and the demo data until the procedures land).
+A procedure (masks/, shtc/) is a thin package over permits/: it registers a Procedure for
+its document type in AppConfig.ready() and declares there what is its own: its document
+kinds and which of them a case requires, the parties it asks for, the change kinds it
+allows, its PDF documents, its declaration direction, its admin inlines and the entry
+flows (permits.entry) that create its cases; its demo data goes to portal.demo. A document
+type nobody registered gets the defaults below (used by the framework's own tests).
 """
 
 from dataclasses import dataclass, field
@@ -18,6 +21,9 @@ COMMON_DOCUMENT_KINDS = [
     ("other", _("Other document")),
 ]
 
+# The moves that send a case to the bureau or issue it: its required documents must be there.
+FILING_MOVES = (Status.INITIAL_REVIEW, Status.APPROVED)
+
 
 @dataclass
 class Procedure:
@@ -26,6 +32,21 @@ class Procedure:
     validity_months: int = 6
     # Issued at once by the portal's own checks, without a reviewer (masks, MASK-3).
     auto_issue: bool = False
+    # The declarations that may cite its permits (reconciliation.models.Direction value):
+    # "import" or "export"; None accepts either.
+    direction: str | None = None
+    # The parties its cases name (permits.models.PartyRole values), in the order shown.
+    parties: tuple = ()
+    # The change kinds of an issued permit it allows (permits.models.Kind values, PERMIT-2).
+    change_kinds: tuple = ()
+    # Its PDF documents: {name: template}; "permit" is printed for an issued version.
+    pdf_templates: dict = field(default_factory=lambda: {"permit": "pdf/permit.html"})
+    # The URL name of the entry page where a new case of the procedure starts; 註銷 sends
+    # the user there with 餘額註銷證號 filled in (SHTC-11).
+    new_application_url: str | None = None
+    # Admin inlines shown on the one case page for cases of this procedure, after the items:
+    # dotted paths ("masks.admin.MaskApplicationInline"), so this module imports no admin.
+    admin_inlines: tuple = ()
 
     def validity(self, application, issued_on):
         """(valid_from, valid_until, partial_shipment) for a new permit version."""
@@ -36,6 +57,11 @@ class Procedure:
         """The words for an item's category code (Item.category) on pages and the PDF."""
         return code
 
+    def required_documents(self, application):
+        """The document kinds (codes of document_kinds) the case must carry before it is
+        filed, decided from its data. None by default."""
+        return []
+
     def check_transition(self, application, to):
         """A reason the procedure refuses the move, or None."""
         if (application.status == Status.DRAFT and to == Status.APPROVED
@@ -44,6 +70,13 @@ class Procedure:
         if to in (Status.REGISTERED, Status.INITIAL_REVIEW, Status.APPROVED) and \
                 not application.items.exists():
             return _("Add at least one goods item first.")
+        if to in FILING_MOVES and application.status in (Status.DRAFT, Status.REGISTERED):
+            from permits import documents
+
+            missing = documents.missing(application)
+            if missing:
+                return _("Upload the required documents first: %(kinds)s.") % {
+                    "kinds": "、".join(str(label) for _code, label in missing)}
         return None
 
 
@@ -56,6 +89,11 @@ def register(procedure):
 
 def get(document_type):
     return _registry.get(document_type) or Procedure(document_type=DocumentType(document_type))
+
+
+def registered():
+    """Every registered procedure (for the hooks the framework runs over all of them)."""
+    return list(_registry.values())
 
 
 def document_kind_choices(document_type):

@@ -1,7 +1,7 @@
 """Writes on cases and permits. Views, the admin and tasks call these; see workflow.py for
 status changes, which only transition() makes."""
 
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal, localcontext
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -11,7 +11,6 @@ from django.utils.translation import gettext as _
 from permits import numbering, procedures, signals
 from permits.models import (
     Application,
-    Draft,
     Item,
     Kind,
     Permit,
@@ -21,6 +20,27 @@ from permits.models import (
 
 PARTY_FIELDS = ("applicant_name", "applicant_name_en", "applicant_address", "contact_person",
                 "contact_phone", "company_email", "destination_country")
+# What a new case may set besides the accounts' data: the basic data as entered, the agent's
+# contact data for this case, and the description of a change.
+CASE_FIELDS = (*PARTY_FIELDS, "agent_contact_person", "agent_phone", "agent_email",
+               "change_description")
+
+
+def plain(value):
+    """A stored value as a form posts it: numbers as plain text (100.55, never 1.0055E+2)."""
+    if isinstance(value, Decimal):
+        from permits.fields import plain_decimal
+
+        return plain_decimal(value)
+    return value
+
+
+def item_amount(quantity, unit_price):
+    """金額 left empty: quantity × unit price, rounded half up to the column's 4 places."""
+    with localcontext() as context:
+        context.prec = 40
+        return (Decimal(quantity) * Decimal(unit_price)).quantize(Decimal("0.0001"),
+                                                                  rounding=ROUND_HALF_UP)
 
 
 def party_defaults(*, applicant, agent=None):
@@ -72,8 +92,8 @@ def _same_filer(application, actor):
     return application
 
 
-def _create(*, document_type, applicant, actor, kind=Kind.NEW, changes=None, items=(),
-            client_token=None, **data):
+def _create(*, document_type, applicant, actor, kind=Kind.NEW, changes=None, amends=None,
+            items=(), client_token=None, **data):
     """`actor` is the applicant or the agent filing for them; the parties' identifiers come
     from the accounts."""
     agent = actor if actor.is_agent and actor.pk != applicant.pk else None
@@ -81,11 +101,10 @@ def _create(*, document_type, applicant, actor, kind=Kind.NEW, changes=None, ite
         raise ValidationError(_("Only the applicant or a filing agent may file this case."),
                               code="not_entitled")
     fields = party_defaults(applicant=applicant, agent=agent)
-    fields.update({k: v for k, v in data.items() if k in PARTY_FIELDS or k in (
-        "change_description",)})
+    fields.update({k: v for k, v in data.items() if k in CASE_FIELDS})
     application = Application.objects.create(
-        document_type=document_type, kind=kind, changes=changes, applicant=applicant,
-        agent=agent, client_token=client_token, **fields)
+        document_type=document_type, kind=kind, changes=changes, amends=amends,
+        applicant=applicant, agent=agent, client_token=client_token, **fields)
     for line_no, item in enumerate(items, start=1):
         item_add(application=application, line_no=line_no, **item)
     return application
@@ -100,8 +119,7 @@ def item_add(*, application, line_no=None, **fields):
         line_no = (application.items.order_by("-line_no")
                    .values_list("line_no", flat=True).first() or 0) + 1
     if fields.get("amount") is None:
-        fields["amount"] = (Decimal(fields["quantity"]) * Decimal(fields["unit_price"])
-                            ).quantize(Decimal("0.0001"))
+        fields["amount"] = item_amount(fields["quantity"], fields["unit_price"])
     item = Item(application=application, line_no=line_no, **fields)
     item.full_clean(exclude=["application"])
     item.save()
@@ -126,35 +144,37 @@ def permit_issue(*, application, at):
     A new case gets a new permit number; a change kind adds the next version to the permit
     it changes (PERMIT-2), never touching the versions before it.
     """
+    from permits import changes, workflow
+
     procedure = procedures.get(application.document_type)
     valid_from, valid_until, partial = procedure.validity(application, timezone.localdate(at))
+    if application.kind != Kind.NEW:
+        # PERMIT-3, SHTC-8 to SHTC-11 again at approval, under the permit's row lock (taken
+        # by check_change): a clearance recorded or another change approved since the change
+        # was filed refuses it, and transition() rolls the whole move back.
+        try:
+            changes.check_change(application)
+        except ValidationError as error:
+            raise workflow.TransitionNotAllowed(" ".join(error.messages),
+                                                "change_refused") from error
+    # What the case does: a 補正 does what the case it amends did (SHTC-8).
+    kind, changed = changes.origin(application)
     # 新申請 and 餘額重簽 (the balance of a cancelled permit, SHTC-11) get a new number.
-    if application.kind in (Kind.NEW, Kind.BALANCE_REISSUE):
+    if kind in (Kind.NEW, Kind.BALANCE_REISSUE):
         permit = Permit.objects.create(
             permit_no=numbering.next_number(numbering.PERMIT, application.document_type, at),
             document_type=application.document_type, holder=application.applicant,
             verification_code=Permit.new_verification_code(), created_at=at)
         version = 1
     else:
-        # Lock the permit: two approved changes of one permit get versions n+1 and n+2.
-        permit = Permit.objects.select_for_update().get(pk=application.changes.permit_id)
+        # Locked by check_change: two approved changes of one permit cannot both be n+1.
+        permit = Permit.objects.select_for_update().get(pk=changed.permit_id)
         version = permit.versions.count() + 1
         # A change keeps the validity of the version it changes.
-        valid_from = application.changes.valid_from
-        valid_until = application.changes.valid_until
+        valid_from = changed.valid_from
+        valid_until = changed.valid_until
     issued = PermitVersion.objects.create(
         permit=permit, version=version, application=application, issued_at=at,
         valid_from=valid_from, valid_until=valid_until, partial_shipment=partial)
     signals.permit_version_issued.send(sender=PermitVersion, version=issued)
     return issued
-
-
-def draft_save(*, user, document_type, data):
-    """PERMIT-6: keep only the last case the user entered per document type."""
-    Draft.objects.update_or_create(user=user, document_type=document_type,
-                                   defaults={"data": data})
-
-
-def draft_load(*, user, document_type):
-    draft = Draft.objects.filter(user=user, document_type=document_type).first()
-    return draft.data if draft else None

@@ -29,3 +29,11 @@ def resend_unsent_emails():
     for email_id in ids:
         send_outbound_email.delay(email_id)
     return len(ids)
+
+
+@shared_task
+def purge_drafts():
+    """Delete drafts untouched for DRAFT_MAX_AGE_DAYS: run nightly by Celery beat."""
+    from permits import entry
+
+    return entry.drafts_purge()

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from permits import attachment_views, verify, views
+from permits import attachment_views, cancel_views, verify, views
 
 app_name = "permits"
 
@@ -15,4 +15,5 @@ urlpatterns = [
     path("query/", views.query, name="query"),
     path("permits/<int:pk>/print/", views.permit_print, name="permit_print"),
     path("verify/", verify.verify, name="verify"),
+    path("permits/cancellation/", cancel_views.cancellation, name="cancellation"),
 ]

@@ -2,17 +2,21 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db.models import Prefetch
+from django.db.models import Count, Prefetch
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from permits import pdf, procedures, workflow
-from permits.attachments import AttachmentForm
+from permits import documents, entry, pdf, procedures, workflow
+from permits.attachments import OPEN_FOR_DOCUMENTS, AttachmentForm
 from permits.forms import QueryForm
 from permits.models import Application, Country, PermitVersion, Status, StatusChange
 from permits.notifications import NEXT_STEP
+from permits.parties import party_rows
+
+# The newest drafts listed in 我的案件; older ones are purged (DRAFT_MAX_AGE_DAYS).
+DRAFTS_SHOWN = 20
 
 
 def _cases(user):
@@ -31,22 +35,29 @@ def home_panel(request):
 
 @login_required
 def dashboard(request):
-    """我的案件: newest first, with what each case needs from the user."""
+    """我的案件: newest first, with what each case needs from the user; above them the
+    drafts (暫存) the user is entering, each with a link to go on with it."""
     page = Paginator(_cases(request.user).exclude(status=Status.DRAFT), 25).get_page(
         request.GET.get("page"))
-    return render(request, "permits/dashboard.html", {"page": page})
+    drafts = list(entry.drafts_of(request.user).annotate(item_count=Count("items"))
+                  .order_by("-updated_at", "-pk")[:DRAFTS_SHOWN])
+    for draft in drafts:
+        draft.continue_url = entry.continue_url(draft)
+    return render(request, "permits/dashboard.html", {"page": page, "drafts": drafts})
 
 
 @login_required
 def application_detail(request, pk):
     application = get_object_or_404(
         _cases(request.user).prefetch_related(
-            "items", "attachments",
+            "items", "attachments", "parties",
             Prefetch("status_changes", queryset=StatusChange.objects.select_related("actor"))),
         pk=pk)
-    may_supplement = (application.status == Status.SUPPLEMENT
-                      and workflow.actor_kind_of(request.user, application)
-                      == workflow.APPLICANT)
+    is_filer = workflow.actor_kind_of(request.user, application) == workflow.APPLICANT
+    may_supplement = application.status == Status.SUPPLEMENT and is_filer
+    # The applicant or agent adds documents while the case is theirs: a draft, registered,
+    # or in 補件 (attachments.OPEN_FOR_DOCUMENTS); the required ones are listed beside it.
+    may_upload = application.status in OPEN_FOR_DOCUMENTS and is_filer
     history = list(application.status_changes.all())
     procedure = procedures.get(application.document_type)
     for item in application.items.all():
@@ -59,8 +70,11 @@ def application_detail(request, pk):
                      if application.permit_version else []),
         "may_supplement": may_supplement,
         "supplement_request": request_note if application.status == Status.SUPPLEMENT else "",
+        "may_upload": may_upload,
         "attachment_form": AttachmentForm(document_type=application.document_type)
-        if may_supplement else None,
+        if may_upload else None,
+        "required_documents": documents.status(application),
+        "parties": party_rows(application),
         "next_step": NEXT_STEP.get(application.status, ""),
         "country_names": dict(Country.objects.values_list("code", "name_zh")),
     })

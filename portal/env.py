@@ -30,6 +30,8 @@ VARIABLES = {
     "LOG_LEVEL": (False, "root log level (default INFO)"),
     "MASK_REMINDER_DAYS": (False, "days between two mask stock reminders (稽催信) to an "
                                   "applicant (default 7)"),
+    "DRAFT_MAX_AGE_DAYS": (False, "days an untouched draft (暫存) is kept before the nightly "
+                                  "purge (default 30)"),
     "PRIVATE_MEDIA_ROOT": (False, "where attachments are stored (default var/private/)"),
     "PORTAL_BASE_URL": (True, "the portal's public address, e.g. https://eportal.example.gov.tw "
                               "(links in e-mail, the QR code on permits)"),

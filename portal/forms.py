@@ -5,9 +5,15 @@ import datetime
 
 from crispy_forms.helper import FormHelper
 from django import forms
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
 from portal import dates
+
+
+def field_label(model, name):
+    """A model field's label as forms and pages show it: its verbose name, capitalised."""
+    return capfirst(model._meta.get_field(name).verbose_name)
 
 
 class PortalFormMixin:

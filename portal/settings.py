@@ -131,8 +131,12 @@ CELERY_BEAT_SCHEDULE = {
     # 稽催信 (MASK-8): checked daily; each applicant is mailed once per MASK_REMINDER_DAYS.
     "mask-stock-reminders": {"task": "masks.tasks.send_stock_reminders",
                              "schedule": crontab(hour=9, minute=0)},
+    # Drafts (暫存) nobody touched for DRAFT_MAX_AGE_DAYS are deleted at night.
+    "purge-drafts": {"task": "permits.tasks.purge_drafts",
+                     "schedule": crontab(hour=3, minute=30)},
 }
 MASK_REMINDER_DAYS = env.int("MASK_REMINDER_DAYS", default=7)
+DRAFT_MAX_AGE_DAYS = env.int("DRAFT_MAX_AGE_DAYS", default=30)
 
 # --- E-mail ----------------------------------------------------------------------------------
 if env.str("EMAIL_URL", default=""):

@@ -20,7 +20,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
-from permits.admin import ReadOnlyInline
+from permits.admin import ReadOnlyAdmin, ReadOnlyInline
 from reconciliation import api
 from reconciliation.forms import MessageFileForm
 from reconciliation.models import (
@@ -45,17 +45,6 @@ def reasons_html(reasons):
     return format_html("<ul>{}</ul>", format_html_join(
         "", "<li>{} <code>{}</code></li>",
         ((reason.get("message", ""), reason.get("code", "")) for reason in reasons)))
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 class DeclarationItemInline(ReadOnlyInline):

@@ -9,7 +9,7 @@ class ReconciliationConfig(AppConfig):
 
     def ready(self):
         from permits.signals import permit_version_issued
-        from portal import menu
+        from portal import demo, menu
         from portal.accounts.reviewers import REVIEWER_PERMISSIONS
 
         permit_version_issued.connect(rematch_after_mismatch_correction,
@@ -28,6 +28,18 @@ class ReconciliationConfig(AppConfig):
         menu.register(section=_("Application / write-off query"),
                       label=_("Declaration matching query"), url_name="reconciliation:query",
                       order=520)
+        demo.register(order=20, seed=seed_demo)
+
+
+def seed_demo(users):
+    """make run: a matching and a mismatching declaration against the applicant's permit
+    (reconciliation/demo.py; after permits' demo, which issues that permit)."""
+    from reconciliation import demo
+
+    if demo.seed(applicant=users["applicant"]):
+        return ("Demo declarations AW115000000001 (match) and "
+                "AW115000000002 (mismatch) created.")
+    return None
 
 
 def rematch_after_mismatch_correction(sender, version, **kwargs):

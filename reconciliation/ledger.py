@@ -11,7 +11,8 @@ from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Sum
+from django.db.models import Sum, Value
+from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
 
 from permits.models import Permit
@@ -80,11 +81,21 @@ def write_off(*, permit, lines, kind, actor=None, reference="", declaration_item
                         "quantity": quantity}))
     if problems:
         raise ValidationError(problems)
-    return LedgerEntry.objects.bulk_create([
+    entries = LedgerEntry.objects.bulk_create([
         LedgerEntry(permit=permit, line_no=line_no, quantity=quantity, kind=kind,
                     actor=actor, reference=reference,
                     declaration_item=(declaration_items or {}).get(line_no))
         for line_no, quantity in lines.items() if quantity > 0])
+    if kind == LedgerEntry.Kind.WRITE_OFF and entries:
+        # A write-off without a declaration (MASK-5) means the goods were imported: for
+        # PERMIT-3 it is a clearance and a release record, as a declaration's are (the mask
+        # manual allows 更正 only before any record of entering customs procedures). Set
+        # under the lock taken above, only if not set yet.
+        at = entries[0].created_at
+        Permit.objects.filter(pk=permit.pk).update(
+            first_cleared_at=Coalesce("first_cleared_at", Value(at)),
+            first_released_at=Coalesce("first_released_at", Value(at)))
+    return entries
 
 
 @transaction.atomic

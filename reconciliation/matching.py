@@ -14,7 +14,8 @@ from django.db.models import Sum
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
-from permits.models import DocumentType, Item, Permit, PermitVersion
+from permits import procedures
+from permits.models import Item, Permit, PermitVersion
 from reconciliation import ledger
 from reconciliation.models import (
     Declaration,
@@ -46,10 +47,6 @@ REASONS = {
                                "%(balance)s left on permit item %(line)s."),
 }
 
-EXPECTED_DIRECTION = {DocumentType.MASK_IMPORT: Direction.IMPORT,
-                      DocumentType.SHTC_EXPORT: Direction.EXPORT}
-
-
 def _reason(code, item=None, **params):
     """{"code", "item_no", "message"}: `item` is the declaration item's number, if any."""
     if item is not None:
@@ -79,7 +76,9 @@ def check(declaration, permit, used, released, own_use):
     reasons = []
     if permit.revoked_at is not None and timezone.localdate(permit.revoked_at) <= day:
         reasons.append(_reason("permit_revoked"))
-    expected = EXPECTED_DIRECTION.get(permit.document_type)
+    # Each procedure names the direction of the declarations that may cite its permits
+    # (in memory: no query per declaration).
+    expected = procedures.get(permit.document_type).direction
     if expected and declaration.direction != expected:
         reasons.append(_reason("wrong_direction", expected=Direction(expected).label,
                                actual=Direction(declaration.direction).label))

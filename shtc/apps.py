@@ -6,3 +6,15 @@ class ShtcConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "shtc"
     verbose_name = _("Strategic high-tech export permits")
+
+    def ready(self):
+        from permits import procedures
+        from permits.models import DocumentType, Kind
+
+        # Until the SHTC procedure arrives with its issue, what the framework already asks
+        # of it: its permits are cited by export declarations alone (RECON-2), and the
+        # changes the SHTC manual names (SHTC-8 to SHTC-11).
+        procedures.register(procedures.Procedure(
+            document_type=DocumentType.SHTC_EXPORT, direction="export",
+            change_kinds=(Kind.CORRECTION, Kind.MISMATCH_CORRECTION, Kind.AMENDMENT,
+                          Kind.BALANCE_REISSUE)))

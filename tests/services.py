@@ -71,6 +71,19 @@ def require_program(name, package):
     require(shutil.which(name) is not None, f"needs {name} (Debian package {package})")
 
 
+def wait_until(predicate, *, timeout=30, failure="timed out"):
+    """Poll `predicate` until it returns something true, and return that; fail after
+    `timeout` seconds with `failure` (a string, or a callable giving one then)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() >= deadline:
+            raise AssertionError(failure() if callable(failure) else failure)
+        time.sleep(0.1)
+
+
 def free_port():
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -80,13 +93,10 @@ def free_port():
 class _Collector:
     def __init__(self):
         self.messages = []
-        self.lock = threading.Condition()
 
     async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd's name)
-        message = message_from_bytes(envelope.content, policy=policy.default)
-        with self.lock:
-            self.messages.append(message)
-            self.lock.notify_all()
+        # One append: atomic, so the test's thread reads the list while the server writes.
+        self.messages.append(message_from_bytes(envelope.content, policy=policy.default))
         return "250 OK"
 
 
@@ -114,13 +124,9 @@ class SMTPSink:
         self.controller.stop()
 
     def wait_for(self, count, timeout=30):
-        deadline = time.monotonic() + timeout
-        with self.collector.lock:
-            while len(self.messages) < count:
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    raise AssertionError(f"{len(self.messages)} mails arrived, not {count}")
-                self.collector.lock.wait(left)
+        """The messages, once `count` have arrived."""
+        wait_until(lambda: len(self.messages) >= count, timeout=timeout,
+                   failure=lambda: f"{len(self.messages)} mails arrived, not {count}")
         return self.messages
 
 
@@ -226,3 +232,16 @@ def run_concurrently(*calls):
     if errors:
         raise errors[0]
     return results
+
+
+def seed_reference_data():
+    """Countries, currencies and mask codes as the migrations seed them. A transactional test
+    (live server, browser, races) flushes the tables at its end, so a later one loads them
+    again; both loaders are idempotent."""
+    import importlib
+
+    from django.apps import apps
+
+    importlib.import_module("permits.migrations.0002_reference_data").load_reference_data(
+        apps, None)
+    importlib.import_module("masks.migrations.0002_mask_codes").load_codes(apps, None)

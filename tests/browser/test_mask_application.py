@@ -5,10 +5,8 @@ permit printed as a PDF.
 
 Buttons are found by the name the catalogue gives their msgid (下一步, 確認, 申請...)."""
 
-import importlib
 
 import pytest
-from django.apps import apps
 from django.urls import reverse
 from django.utils import translation
 
@@ -36,12 +34,7 @@ def mask_site(settings, smtp_sink, monkeypatch):
     return smtp_sink
 
 
-def seed_reference_data():
-    # An earlier test of this process without a transaction of its own may have flushed
-    # what the migrations seeded; both loaders are idempotent.
-    importlib.import_module("permits.migrations.0002_reference_data").load_reference_data(
-        apps, None)
-    importlib.import_module("masks.migrations.0002_mask_codes").load_codes(apps, None)
+from tests.services import seed_reference_data  # noqa: E402
 
 
 def log_in(page, url, identifier, password):

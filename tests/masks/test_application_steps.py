@@ -1,21 +1,35 @@
 """輸入許可申請 step by step (MASK-1, MASK-2, PERMIT-6, ACC-4): basic data → 下一步 → 新增貨品明細
-→ 確認. Nothing reaches the case tables before 申請: the case lives in the session, and the
-draft keeps a copy."""
+→ 確認. From the first 下一步 the case is a draft (暫存) in the case tables: it survives the
+session and is the draft that 匯入暫存資料 brings back; nothing is filed before 申請."""
+
+from decimal import Decimal
 
 import pytest
 
-from permits.models import Application, Draft
+from permits.models import Application, Status
 from tests.masks.conftest import BASIC, MEDICAL, NON_MEDICAL, item
 
 pytestmark = pytest.mark.django_db
 
 
+def draft():
+    return Application.objects.get(status=Status.DRAFT)
+
+
 def next_step(client, url, **data):
-    return client.post(url("masks:application_basic"), {**BASIC, **data})
+    """下一步 on a new case, or on the draft being entered if there is one."""
+    current = Application.objects.filter(status=Status.DRAFT).first()
+    target = url("masks:application_edit", current.pk) if current else \
+        url("masks:application_basic")
+    return client.post(target, {**BASIC, **data})
 
 
 def add_item(client, url, **fields):
-    return client.post(url("masks:application_item_add"), item(**fields))
+    return client.post(url("masks:application_item_add", draft().pk), item(**fields))
+
+
+def items(*fields):
+    return list(draft().items.order_by("line_no").values(*fields))
 
 
 def test_it_presets_the_applicants_own_data(client, url, applicant):
@@ -30,51 +44,67 @@ def test_it_keeps_the_applicant_identifier_locked(client, url, applicant, other_
     client.force_login(applicant)
     response = next_step(client, url, applicant_identifier=other_applicant.identifier)
     assert response.status_code == 302
-    basic = client.session["masks.application"]["basic"]
-    assert basic["applicant_identifier"] == applicant.identifier
+    assert draft().applicant_identifier == applicant.identifier
+    assert draft().applicant == applicant
 
 
 def test_it_shows_the_basic_data_back_after_next_step(client, url, applicant):
     client.force_login(applicant)
     response = next_step(client, url)
-    assert response.url == url("masks:application_review")
+    assert response.url == url("masks:application_review", draft().pk)
     page = client.get(response.url)
     assert ("申請公司 E-mail", BASIC["company_email"]) in [
         (str(label), value) for label, value in page.context["basic_rows"]]
     assert page.context["items"] == []
 
 
-def test_it_saves_the_draft_on_next_step_and_writes_no_case(client, url, applicant):
+def test_it_saves_the_draft_on_next_step_and_files_nothing(client, url, applicant):
     client.force_login(applicant)
     next_step(client, url)
-    draft = Draft.objects.get(user=applicant, document_type="MK").data
-    assert draft["company_email"] == BASIC["company_email"] and draft["items"] == []
-    assert not Application.objects.exists()
+    saved = Application.objects.get(applicant=applicant, document_type="MK")
+    assert saved.status == Status.DRAFT and saved.receipt_no is None
+    assert saved.company_email == BASIC["company_email"] and not saved.items.exists()
+    assert saved.mask.route == "postal"
+    assert not saved.status_changes.exists()
+
+
+def test_it_updates_the_same_draft_on_a_second_next_step(client, url, applicant):
+    client.force_login(applicant)
+    next_step(client, url)
+    next_step(client, url, contact_person="李大華")
+    assert draft().contact_person == "李大華"
+    assert Application.objects.count() == 1
+
+
+def test_it_creates_one_draft_for_a_double_clicked_first_next_step(client, url, applicant):
+    client.force_login(applicant)
+    for _ in range(2):
+        client.post(url("masks:application_basic"), {**BASIC, "client_token": "t-1"})
+    assert Application.objects.count() == 1
 
 
 def test_it_requires_the_import_situation(client, url, applicant):
     client.force_login(applicant)
     response = next_step(client, url, route="")
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert response.context["form"].errors.as_data()["route"][0].code == "required"
 
 
-def test_it_sends_the_basic_page_before_the_items(client, url, applicant):
+def test_it_gives_404_for_the_items_of_a_case_not_started(client, url, applicant):
     client.force_login(applicant)
-    response = client.get(url("masks:application_item_add"))
-    assert response.url == url("masks:application_basic")
+    assert client.get(url("masks:application_item_add", 9999)).status_code == 404
 
 
 def test_it_adds_a_goods_item_on_confirm_and_saves_the_draft(client, url, applicant):
     client.force_login(applicant)
     next_step(client, url)
     response = add_item(client, url, quantity="100.55")
-    assert response.url == url("masks:application_review")
-    [saved] = client.session["masks.application"]["items"]
-    assert saved["quantity"] == "100.55" and saved["amount"] == "502.75"
-    assert saved["tariff_code"] == MEDICAL and saved["category"] == "medical"
-    assert Draft.objects.get(user=applicant).data["items"] == [saved]
-    assert not Application.objects.exists()
+    assert response.url == url("masks:application_review", draft().pk)
+    [saved] = draft().items.all()
+    assert saved.line_no == 1
+    assert str(saved.quantity.normalize()) == "100.55" and saved.amount == Decimal("502.75")
+    assert saved.tariff_code == MEDICAL and saved.category == "medical"
+    assert draft().receipt_no is None
 
 
 def test_it_adds_more_items_in_order(client, url, applicant):
@@ -82,26 +112,23 @@ def test_it_adds_more_items_in_order(client, url, applicant):
     next_step(client, url)
     add_item(client, url)
     add_item(client, url, category="non_medical", quantity="600000")
-    items = client.get(url("masks:application_review")).context["items"]
-    assert [(i["line_no"], i["tariff_code"]) for i in items] == [(1, MEDICAL),
-                                                                 (2, NON_MEDICAL)]
+    rows = client.get(url("masks:application_review", draft().pk)).context["items"]
+    assert [(i.line_no, i.tariff_code) for i in rows] == [(1, MEDICAL), (2, NON_MEDICAL)]
 
 
 def test_it_names_the_goods_after_the_tariff_code_when_left_empty(client, url, applicant):
     client.force_login(applicant)
     next_step(client, url)
     add_item(client, url, description="")
-    [saved] = client.session["masks.application"]["items"]
-    assert saved["description"] == "紡織材料製醫用口罩"
+    assert items("description") == [{"description": "紡織材料製醫用口罩"}]
 
 
 def test_it_changes_an_item_opened_by_its_number(client, url, applicant):
     client.force_login(applicant)
     next_step(client, url)
     add_item(client, url)
-    client.post(url("masks:application_item", 1), item(origin_country="CN"))
-    [saved] = client.session["masks.application"]["items"]
-    assert saved["origin_country"] == "CN"
+    client.post(url("masks:application_item", draft().pk, 1), item(origin_country="CN"))
+    assert items("origin_country", "line_no") == [{"origin_country": "CN", "line_no": 1}]
 
 
 def test_it_deletes_an_item(client, url, applicant):
@@ -109,14 +136,16 @@ def test_it_deletes_an_item(client, url, applicant):
     next_step(client, url)
     add_item(client, url)
     add_item(client, url, quantity="7")
-    client.post(url("masks:application_item_delete", 1))
-    assert [i["quantity"] for i in client.session["masks.application"]["items"]] == ["7"]
+    add_item(client, url, quantity="8")
+    client.post(url("masks:application_item_delete", draft().pk, 1))
+    assert items("line_no", "quantity") == [{"line_no": 1, "quantity": Decimal(7)},
+                                            {"line_no": 2, "quantity": Decimal(8)}]
 
 
 def test_it_gives_404_for_an_item_number_not_entered(client, url, applicant):
     client.force_login(applicant)
     next_step(client, url)
-    assert client.get(url("masks:application_item", 1)).status_code == 404
+    assert client.get(url("masks:application_item", draft().pk, 1)).status_code == 404
 
 
 @pytest.mark.parametrize(("quantity", "code"), [
@@ -131,9 +160,10 @@ def test_it_refuses_a_bad_quantity(client, url, applicant, quantity, code):
     client.force_login(applicant)
     next_step(client, url)
     response = add_item(client, url, quantity=quantity)
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert response.context["form"].errors.as_data()["quantity"][0].code == code
-    assert client.session["masks.application"]["items"] == []
+    assert response.context["form"]["quantity"].value() == quantity  # the typing is kept
+    assert items("pk") == []
 
 
 def test_it_refuses_a_tariff_code_of_the_other_category(client, url, applicant):
@@ -161,10 +191,41 @@ def test_it_brings_back_the_draft_with_its_items(client, url, applicant):
     add_item(client, url)
     client.logout()  # ACC-3: the session ends; the draft stays
     client.force_login(applicant)
-    response = client.post(url("masks:application_basic"), {"draft_action": "import_draft"})
+    response = client.post(url("masks:application_basic"), {"draft_action": "import_draft"},
+                           follow=True)
     assert response.context["form"].initial["contact_person"] == "李大華"
     next_step(client, url, contact_person="李大華")
-    assert len(client.session["masks.application"]["items"]) == 1
+    assert len(items("pk")) == 1
+    assert Application.objects.count() == 1
+
+
+def test_it_brings_back_the_last_draft_of_the_user_only(client, url, applicant,
+                                                        other_applicant):
+    client.force_login(other_applicant)
+    next_step(client, url, contact_person="別人")
+    client.force_login(applicant)
+    response = client.post(url("masks:application_basic"), {"draft_action": "import_draft"})
+    assert response.status_code == 200 and not response.context["form"].is_bound
+    assert response.context["form"].initial["contact_person"] == applicant.contact_person
+
+
+def test_it_lists_the_draft_in_my_cases_with_a_way_to_continue(client, url, applicant):
+    client.force_login(applicant)
+    next_step(client, url)
+    page = client.get(url("permits:dashboard"))
+    assert url("masks:application_edit", draft().pk) in page.content.decode()
+
+
+def test_it_gives_404_for_another_users_draft(client, url, applicant, other_applicant):
+    client.force_login(other_applicant)
+    next_step(client, url)
+    pk = draft().pk
+    client.force_login(applicant)
+    for name in ("masks:application_edit", "masks:application_review",
+                 "masks:application_item_add"):
+        assert client.get(url(name, pk)).status_code == 404
+    assert client.post(url("masks:application_submit", pk)).status_code == 404
+    assert client.post(url("masks:application_item_delete", pk, 1)).status_code == 404
 
 
 def test_it_resets_the_form_to_the_initial_values(client, url, applicant):
@@ -194,21 +255,29 @@ def test_it_shows_the_agent_its_own_data_from_the_account(client, url, agent):
     form = response.context["form"]
     assert not form.fields["applicant_identifier"].disabled
     assert form["applicant_identifier"].value() in (None, "")
-    assert (agent.identifier in [value for _label, value in response.context["agent_rows"]])
+    assert form.fields["agent_identifier"].disabled
+    assert form["agent_identifier"].value() == agent.identifier
+    assert form["agent_contact_person"].value() == agent.contact_person
 
 
 def test_it_takes_the_applicant_an_agent_names_by_identifier(client, url, agent, applicant):
     client.force_login(agent)
-    response = next_step(client, url, applicant_identifier=f" {applicant.identifier} ")
+    response = next_step(client, url, applicant_identifier=f" {applicant.identifier} ",
+                         agent_contact_person="林小姐", agent_phone="03-398-1111",
+                         agent_email="lin@shunda.example")
     assert response.status_code == 302
-    assert client.session["masks.application"]["basic"]["applicant_identifier"] == \
-        applicant.identifier
+    saved = draft()
+    assert saved.applicant_identifier == applicant.identifier and saved.applicant == applicant
+    assert saved.agent == agent and saved.agent_identifier == agent.identifier
+    # The agent's own contact data are the case's, as typed (the mask manual).
+    assert (saved.agent_contact_person, saved.agent_email) == ("林小姐", "lin@shunda.example")
 
 
 @pytest.mark.parametrize("identifier", ["00501508", "04595252"])  # no account; an agent
 def test_it_refuses_an_applicant_without_an_applicant_account(client, url, agent, identifier):
     client.force_login(agent)
     response = next_step(client, url, applicant_identifier=identifier)
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert response.context["form"].errors.as_data()["applicant_identifier"][0].code == \
         "unknown_applicant"
+    assert not Application.objects.exists()

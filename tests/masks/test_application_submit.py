@@ -8,19 +8,23 @@ from masks import services
 from masks.models import MaskApplication
 from permits.models import Application, OutboundEmail, Permit, Status
 from tests import services as test_services
-from tests.masks.conftest import BASIC, item
+from tests.masks.conftest import AGENT, BASIC, item
 
 pytestmark = pytest.mark.django_db
 
 
 def enter(client, url, *items, **basic):
-    client.post(url("masks:application_basic"), {**BASIC, **basic})
+    """下一步 and 確認 of each item: the draft being entered."""
+    client.post(url("masks:application_basic"), {**BASIC, **AGENT, **basic})
+    draft = Application.objects.filter(status=Status.DRAFT).latest("pk")
     for fields in items or [{}]:
-        client.post(url("masks:application_item_add"), item(**fields))
+        client.post(url("masks:application_item_add", draft.pk), item(**fields))
+    return draft
 
 
-def apply(client, url, key="token-1"):
-    return client.post(url("masks:application_submit"), {"client_token": key})
+def apply(client, url, draft=None):
+    draft = draft or Application.objects.latest("pk")
+    return client.post(url("masks:application_submit", draft.pk))
 
 
 def test_it_issues_the_permit_at_once(client, url, applicant):
@@ -56,12 +60,16 @@ def test_it_mails_the_permit_number_to_the_address_given(client, url, applicant)
     assert Permit.objects.get().permit_no in email.body
 
 
-def test_it_forgets_the_case_being_entered_once_issued(client, url, applicant):
+def test_it_leaves_no_draft_once_issued(client, url, applicant):
     client.force_login(applicant)
-    enter(client, url)
-    apply(client, url)
-    assert "masks.application" not in client.session
-    assert client.get(url("masks:application_review")).url == url("masks:application_basic")
+    draft = enter(client, url)
+    issued = apply(client, url).url
+    assert not Application.objects.filter(status=Status.DRAFT).exists()
+    # The steps of a filed case lead to the case, never to a change of it.
+    response = client.get(url("masks:application_review", draft.pk))
+    assert response.url == issued
+    response = client.post(url("masks:application_item_add", draft.pk), item())
+    assert response.url == issued and draft.items.count() == 1
 
 
 @pytest.mark.parametrize(("route", "linked"), [("declaration", False), ("postal", True),
@@ -77,9 +85,9 @@ def test_it_links_to_the_write_off_for_imports_without_a_declaration(client, url
 
 def test_it_issues_one_permit_for_a_double_clicked_apply(client, url, applicant):
     client.force_login(applicant)
-    enter(client, url)
-    first = apply(client, url, key="double")
-    second = apply(client, url, key="double")  # the session's case is gone by now
+    draft = enter(client, url)
+    first = apply(client, url, draft)
+    second = apply(client, url, draft)  # the case is no longer a draft
     assert first.url == second.url
     assert Application.objects.count() == 1 and Permit.objects.count() == 1
 
@@ -112,9 +120,11 @@ def test_it_issues_one_permit_when_two_requests_race(applicant):
 def test_it_refuses_to_apply_without_items(client, url, applicant):
     client.force_login(applicant)
     client.post(url("masks:application_basic"), BASIC)
-    response = apply(client, url)
-    assert response.url == url("masks:application_review")
-    assert not Application.objects.exists()
+    draft = Application.objects.get()
+    response = apply(client, url, draft)
+    assert response.url == url("masks:application_review", draft.pk)
+    draft.refresh_from_db()
+    assert draft.status == Status.DRAFT and not Permit.objects.exists()
 
 
 def test_it_says_no_items_in_the_service(applicant):
@@ -128,18 +138,31 @@ def test_it_checks_the_items_again_on_apply(client, url, applicant):
     from masks.models import MaskCode
 
     client.force_login(applicant)
-    enter(client, url)
+    draft = enter(client, url)
     MaskCode.objects.update(active=False)  # retired by the bureau meanwhile
-    response = apply(client, url)
+    response = apply(client, url, draft)
     assert response.status_code == 400
     assert response.context["form"].errors.as_data()["tariff_code"][0].code == "invalid_choice"
-    assert not Application.objects.exists()
+    draft.refresh_from_db()
+    assert draft.status == Status.DRAFT and not Permit.objects.exists()
 
 
-def test_it_needs_a_case_being_entered(client, url, applicant):
+def test_it_checks_the_applicant_account_again_on_apply(client, url, agent, applicant):
+    client.force_login(agent)
+    draft = enter(client, url, applicant_identifier=applicant.identifier)
+    applicant.is_active = False  # the account was closed meanwhile
+    applicant.save()
+    response = apply(client, url, draft)
+    assert response.status_code == 400
+    assert response.context["form"].errors.as_data()["applicant_identifier"][0].code == \
+        "unknown_applicant"
+    draft.refresh_from_db()
+    assert draft.status == Status.DRAFT and not Permit.objects.exists()
+
+
+def test_it_gives_404_for_apply_of_a_case_that_does_not_exist(client, url, applicant):
     client.force_login(applicant)
-    response = apply(client, url)
-    assert response.url == url("masks:application_basic")
+    assert client.post(url("masks:application_submit", 9999)).status_code == 404
     assert not Application.objects.exists()
 
 

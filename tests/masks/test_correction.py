@@ -6,8 +6,9 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
-from masks import services
-from permits.models import Application, Kind, Permit, PermitVersion
+from masks import entry, services
+from permits import entry as permit_entry
+from permits.models import Application, Kind, Permit, PermitVersion, Status
 from reconciliation.models import Declaration
 from tests.masks.conftest import item
 
@@ -24,15 +25,24 @@ def start(client, url, permit_no, kind="correction", description="更正口罩�
         "kind": kind, "permit_no": permit_no, "change_description": description})
 
 
+def draft():
+    return Application.objects.get(status=Status.DRAFT)
+
+
+def apply(client, url):
+    return client.post(url("masks:correction_submit", draft().pk))
+
+
 def correct_origin(client, url, permit):
     start(client, url, permit.permit_no)
-    client.post(url("masks:correction_basic"), {
+    pk = draft().pk
+    client.post(url("masks:correction_edit", pk), {
         "applicant_name_en": "Anxin Masks Ltd.", "contact_phone": "02-1234-5678",
         "company_email": "new@anxin.example"})
-    client.post(url("masks:correction_item", 1), {
+    client.post(url("masks:correction_item", pk, 1), {
         "category": "medical", "tariff_code": "63079050311", "quantity": "80",
         "unit_price": "6", "currency": "TWD", "origin_country": "CN"})
-    return client.post(url("masks:correction_submit"), {"client_token": "c-1"})
+    return client.post(url("masks:correction_submit", pk))
 
 
 def declare(permit, result):
@@ -49,12 +59,13 @@ def kind_codes(response):
 def test_it_loads_the_original_data_of_the_version_in_force(client, url, applicant, permit):
     client.force_login(applicant)
     response = start(client, url, permit.permit_no.lower())
-    assert response.url == url("masks:correction_basic")
-    state = client.session["masks.correction"]
-    assert state["version_id"] == permit.current.pk and state["kind"] == "correction"
-    assert [(i["line_no"], i["origin_country"], i["quantity"]) for i in state["items"]] == [
-        (1, "US", "100"), (2, "US", "50")]
-    form = client.get(url("masks:correction_basic")).context["form"]
+    loaded = draft()
+    assert response.url == url("masks:correction_edit", loaded.pk)
+    assert loaded.changes == permit.current and loaded.kind == "correction"
+    assert loaded.change_description == "更正口罩產地" and loaded.mask.route == "postal"
+    assert [(i.line_no, i.source_line_no, i.origin_country, i.quantity)
+            for i in loaded.items.all()] == [(1, 1, "US", 100), (2, 2, "US", 50)]
+    form = client.get(url("masks:correction_edit", loaded.pk)).context["form"]
     assert form["company_email"].value() == permit.current.application.company_email
 
 
@@ -86,7 +97,9 @@ def test_it_leaves_version_1_as_it_was(client, url, applicant, permit):
 def test_it_issues_one_version_for_a_double_clicked_apply(client, url, applicant, permit):
     client.force_login(applicant)
     correct_origin(client, url, permit)
-    client.post(url("masks:correction_submit"), {"client_token": "c-1"})
+    corrected = permit.versions.get(version=2).application
+    again = client.post(url("masks:correction_submit", corrected.pk))
+    assert again.url == url("masks:application_issued", corrected.pk)
     assert permit.versions.count() == 2
 
 
@@ -95,15 +108,15 @@ def test_it_refuses_a_correction_after_clearance_next_to_the_kind(client, url, a
     Permit.objects.filter(pk=permit.pk).update(first_cleared_at=timezone.now())
     client.force_login(applicant)
     response = start(client, url, permit.permit_no)
-    assert response.status_code == 200 and kind_codes(response) == ["has_clearance"]
-    assert "masks.correction" not in client.session
+    assert response.status_code == 400 and kind_codes(response) == ["has_clearance"]
+    assert Application.objects.count() == 1  # no draft of the change
 
 
 def test_it_allows_a_post_clearance_correction_after_clearance(client, url, applicant, permit):
     Permit.objects.filter(pk=permit.pk).update(first_cleared_at=timezone.now())
     client.force_login(applicant)
     assert start(client, url, permit.permit_no, kind="cleared_correction").status_code == 302
-    client.post(url("masks:correction_submit"), {"client_token": "c-2"})
+    apply(client, url)
     assert permit.versions.get(version=2).application.kind == Kind.CLEARED_CORRECTION
 
 
@@ -126,7 +139,7 @@ def test_it_allows_a_mismatch_correction_after_a_mismatch(client, url, applicant
     declare(permit, "mismatch")
     client.force_login(applicant)
     assert start(client, url, permit.permit_no, kind="mismatch_correction").status_code == 302
-    client.post(url("masks:correction_submit"), {"client_token": "c-3"})
+    apply(client, url)
     assert permit.versions.get(version=2).application.kind == Kind.MISMATCH_CORRECTION
 
 
@@ -143,27 +156,42 @@ def test_it_checks_the_kind_again_on_apply(client, url, applicant, permit):
     client.force_login(applicant)
     start(client, url, permit.permit_no)
     Permit.objects.filter(pk=permit.pk).update(first_cleared_at=timezone.now())  # meanwhile
-    response = client.post(url("masks:correction_submit"), {"client_token": "c-4"})
-    assert response.url == url("masks:correction_items")
-    assert permit.versions.count() == 1
+    response = apply(client, url)
+    assert response.url == url("masks:correction_review", draft().pk)
+    assert permit.versions.count() == 1 and draft().status == Status.DRAFT
 
 
 def test_it_refuses_a_change_of_a_version_no_longer_in_force(applicant, permit):
+    """Two tabs loaded version 1; the first 申請 issues version 2, the second is refused with
+    a message that names version 2."""
     version = permit.current
-    kwargs = {"actor": applicant, "version": version, "kind": Kind.CORRECTION,
-              "description": "x", "items": [{**item(), "line_no": 1}]}
-    services.correction_submit(**kwargs)
+    first, second = (permit_entry.draft_from(
+        entry=entry.CORRECTION, actor=applicant, source=version.application,
+        kind=Kind.CORRECTION, changes=version, change_description="x") for _ in range(2))
+    permit_entry.draft_submit(entry=entry.CORRECTION, application=first, actor=applicant)
     with pytest.raises(services.ValidationError) as error:
-        services.correction_submit(**kwargs)
-    assert error.value.code == "not_current"
+        permit_entry.draft_submit(entry=entry.CORRECTION, application=second, actor=applicant)
+    assert [e.code for e in error.value.error_list] == ["not_current"]
+    assert "2" in error.value.error_list[0].message % error.value.error_list[0].params
+    second.refresh_from_db()
+    assert second.status == Status.DRAFT and permit.versions.count() == 2
+
+
+def test_it_counts_a_write_off_as_clearance(client, url, applicant, permit):
+    """The mask manual allows 更正 only before any clearance record: a write-off without a
+    declaration (郵包進口…) is one."""
+    services.write_off_record(actor=applicant, permit=permit, route="postal",
+                              medical_quantity=Decimal(1), non_medical_quantity=None)
+    client.force_login(applicant)
+    assert kind_codes(start(client, url, permit.permit_no)) == ["has_clearance"]
 
 
 def test_it_refuses_a_quantity_below_what_was_written_off(client, url, applicant, permit):
     services.write_off_record(actor=applicant, permit=permit, route="postal",
                               medical_quantity=Decimal(90), non_medical_quantity=None)
     client.force_login(applicant)
-    start(client, url, permit.permit_no)
-    response = client.post(url("masks:correction_item", 1), {
+    start(client, url, permit.permit_no, kind="cleared_correction")
+    response = client.post(url("masks:correction_item", draft().pk, 1), {
         "category": "medical", "tariff_code": "63079050311", "quantity": "80",
         "unit_price": "6", "currency": "TWD", "origin_country": "CN"})
     assert [e.code for e in response.context["form"].errors.as_data()["quantity"]] == [
@@ -173,7 +201,7 @@ def test_it_refuses_a_quantity_below_what_was_written_off(client, url, applicant
 def test_it_refuses_a_bad_quantity_on_an_item(client, url, applicant, permit):
     client.force_login(applicant)
     start(client, url, permit.permit_no)
-    response = client.post(url("masks:correction_item", 2), {
+    response = client.post(url("masks:correction_item", draft().pk, 2), {
         "category": "non_medical", "tariff_code": "63079050106", "quantity": "1,000",
         "unit_price": "6", "currency": "TWD", "origin_country": "CN"})
     assert [e.code for e in response.context["form"].errors.as_data()["quantity"]] == [
@@ -183,7 +211,9 @@ def test_it_refuses_a_bad_quantity_on_an_item(client, url, applicant, permit):
 def test_it_gives_404_for_an_item_number_the_permit_lacks(client, url, applicant, permit):
     client.force_login(applicant)
     start(client, url, permit.permit_no)
-    assert client.get(url("masks:correction_item", 3)).status_code == 404
+    assert client.get(url("masks:correction_item", draft().pk, 3)).status_code == 404
+    # A change adds no item and deletes none (MASK-10).
+    assert client.get(f"/masks/corrections/{draft().pk}/items/new/").status_code == 404
 
 
 def test_it_gives_the_same_answer_for_an_unknown_and_another_users_permit(
@@ -200,15 +230,12 @@ def test_it_hides_another_users_permit_on_apply(client, url, applicant, other_ap
                                                 permit):
     client.force_login(applicant)
     start(client, url, permit.permit_no)
-    state = client.session["masks.correction"]
+    pk = draft().pk
     client.force_login(other_applicant)
-    session = client.session
-    session["masks.correction"] = state
-    session.save()
-    assert client.post(url("masks:correction_submit"),
-                       {"client_token": "x"}).status_code == 404
-    assert client.get(url("masks:correction_item", 1)).status_code == 404
-    assert Application.objects.count() == 1
+    assert client.post(url("masks:correction_submit", pk)).status_code == 404
+    assert client.get(url("masks:correction_item", pk, 1)).status_code == 404
+    assert client.get(url("masks:correction_edit", pk)).status_code == 404
+    assert permit.versions.count() == 1
 
 
 def test_it_lets_the_agent_who_filed_correct(client, url, agent, applicant, make_mask_permit):

@@ -122,6 +122,21 @@ def test_it_refuses_a_declaration_with_nothing_released(client, url, make_mask_p
     assert not StockReport.objects.exists()
 
 
+def test_it_checks_the_number_in_the_form_without_writing(make_mask_permit, applicant):
+    from masks.forms import DeclarationLoadForm
+
+    declaration = cleared_declaration(make_mask_permit, applicant)
+    form = DeclarationLoadForm({"d-declaration_no": declaration.number}, user=applicant,
+                               prefix="d")
+    assert form.is_valid() and form.source == {"declaration": declaration}
+    assert not StockReport.objects.exists()  # the view loads the stock, not clean()
+    nothing = cleared_declaration(make_mask_permit, applicant, released="0")
+    form = DeclarationLoadForm({"d-declaration_no": nothing.number}, user=applicant,
+                               prefix="d")
+    assert not form.is_valid() and form.source is None
+    assert [e.code for e in form.errors.as_data()["declaration_no"]] == ["nothing_cleared"]
+
+
 def test_it_says_the_same_of_an_unknown_and_of_another_users_declaration(
         client, url, make_mask_permit, applicant, other_applicant):
     others = cleared_declaration(make_mask_permit, other_applicant)

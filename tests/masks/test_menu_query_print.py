@@ -5,10 +5,8 @@ import pytest
 from django.urls import reverse
 from django.utils import translation
 
-from masks import apps, services
-from permits.models import Kind
+from masks import apps
 from portal import menu
-from tests.masks.conftest import item
 
 pytestmark = pytest.mark.django_db
 
@@ -17,11 +15,9 @@ urlpatterns = []
 
 
 @pytest.fixture
-def corrected(make_mask_permit, applicant):
+def corrected(make_mask_permit, make_correction, applicant):
     permit = make_mask_permit(applicant)
-    services.correction_submit(actor=applicant, version=permit.current, kind=Kind.CORRECTION,
-                               description="更正口罩產地",
-                               items=[{**item(origin_country="CN"), "line_no": 1}])
+    make_correction(applicant, permit, origin_country="CN")
     return permit
 
 

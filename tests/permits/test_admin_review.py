@@ -121,3 +121,43 @@ def test_it_shows_reviewers_the_table_it_enforces(client, reviewer, applicant):
     assert len(rows[Status.INITIAL_REVIEW]["moves"]) == 7
     client.force_login(applicant)
     assert client.get(reverse("admin:permits_application_workflow")).status_code == 302
+
+
+def inline_models(response):
+    return [formset.opts.model for formset in response.context["inline_admin_formsets"]]
+
+
+@pytest.mark.django_db
+def test_it_adds_the_procedures_own_inlines_to_the_case_page(client, make_case, applicant,
+                                                             reviewer):
+    from masks.models import MaskApplication
+    from permits.models import Attachment, DocumentType, Item, StatusChange
+
+    shtc = make_case(applicant, status=Status.INITIAL_REVIEW)
+    mask = make_case(applicant, document_type=DocumentType.MASK_IMPORT)
+    MaskApplication.objects.create(application=mask, route="postal")
+    client.force_login(reviewer)
+    page = reverse("admin:permits_application_change", args=[mask.pk])
+    response = client.get(page)
+    assert inline_models(response) == [Item, MaskApplication, Attachment, StatusChange]
+    response = client.get(reverse("admin:permits_application_change", args=[shtc.pk]))
+    assert inline_models(response) == [Item, Attachment, StatusChange]
+
+
+@pytest.mark.django_db
+def test_it_shows_the_parties_of_a_procedure_that_asks_for_them(client, make_case, applicant,
+                                                                reviewer, monkeypatch):
+    from permits import procedures
+    from permits.models import DocumentType, Party, PartyRole
+
+    monkeypatch.setitem(procedures._registry, DocumentType.SHTC_EXPORT,  # noqa: SLF001
+                        procedures.Procedure(document_type=DocumentType.SHTC_EXPORT,
+                                             parties=(PartyRole.BUYER,)))
+    case = make_case(applicant, status=Status.INITIAL_REVIEW)
+    Party.objects.create(application=case, role=PartyRole.BUYER, name="Hans Müller GmbH",
+                         address="Berliner Str. 1, Berlin", country="DE")
+    client.force_login(reviewer)
+    response = client.get(reverse("admin:permits_application_change", args=[case.pk]))
+    assert Party in inline_models(response)
+    assert "Hans Müller GmbH" in response.content.decode()
+    assert 'name="parties-0-name"' not in response.content.decode()  # read-only

@@ -41,3 +41,36 @@ def test_it_creates_one_case_when_two_requests_race(applicant):
         *[lambda: create(applicant, "double-click").pk] * 2)
     assert len(set(results)) == 1
     assert Application.objects.count() == 1
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_it_issues_one_permit_when_one_draft_is_applied_from_two_tabs(applicant):
+    """申請 of one draft from two tabs (two clients, two sessions, no shared token): the row
+    lock lets one file it; the other finds it filed and is told so. One case, one permit."""
+    from django.test import Client
+
+    from masks.models import MaskApplication
+    from permits.models import Permit, Status
+
+    test_services.require_postgres()
+    test_services.seed_reference_data()
+    draft = services.application_create(document_type=DocumentType.MASK_IMPORT,
+                                        applicant=applicant, actor=applicant,
+                                        items=[{**ITEM, "category": "medical"}])
+    MaskApplication.objects.create(application=draft, route="postal")
+    url = f"/masks/apply/{draft.pk}/submit/"
+
+    def submit():
+        client = Client()
+        client.force_login(applicant)
+        response = client.post(url)
+        return response.status_code, response.get("Location") or response.content[:3000]
+
+    results = test_services.run_concurrently(submit, submit, submit)
+    assert {code for code, _url in results} == {302}
+    assert len({target for _code, target in results}) == 1  # all lead to the issued case
+    draft.refresh_from_db()
+    assert draft.status == Status.APPROVED
+    assert Application.objects.count() == 1 and Permit.objects.count() == 1
+    assert draft.status_changes.count() == 1

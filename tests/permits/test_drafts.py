@@ -1,76 +1,55 @@
-"""暫存資料 (PERMIT-6): the last case per user and document type; 匯入暫存資料 and 復原."""
+"""Drafts (暫存, PERMIT-6): a case being entered is an Application in 暫存 from its first
+下一步; the nightly purge deletes those nobody touched for DRAFT_MAX_AGE_DAYS. (匯入暫存資料
+and 復原 are tested on the mask pages and the framework's test procedure.)"""
+
+import datetime
 
 import pytest
-from django import forms
-from django.contrib.messages.storage.fallback import FallbackStorage
-from django.test import RequestFactory
-from django.views.generic import FormView
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone
 
-from permits import services
-from permits.drafts import DraftFormMixin
-from permits.models import DocumentType, Draft
-from portal.forms import RocDateField
+from permits import attachments, entry, services, tasks, workflow
+from permits.models import Application, Attachment, DocumentType, Status
 
+ITEM = {"tariff_code": "85423100003", "description": "FPGA", "quantity": "2", "unit": "PCE",
+        "unit_price": "10", "currency": "USD", "origin_country": "US"}
+PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 
-class BasicDataForm(forms.Form):
-    applicant_name = forms.CharField()
-    import_date = RocDateField(required=False)
+pytestmark = pytest.mark.django_db
 
 
-class BasicDataView(DraftFormMixin, FormView):
-    form_class = BasicDataForm
-    draft_document_type = DocumentType.MASK_IMPORT
-    template_name = "permits/query.html"  # any template: the tests read the context
-    initial = {"applicant_name": "預設名稱"}
-
-    def form_valid(self, form):
-        self.save_draft(form)  # "下一步"
-        return self.render_to_response(self.get_context_data(form=form))
+def draft(user, *, days_old):
+    application = services.application_create(document_type=DocumentType.SHTC_EXPORT,
+                                              applicant=user, actor=user, items=[ITEM])
+    Application.objects.filter(pk=application.pk).update(
+        updated_at=timezone.now() - datetime.timedelta(days=days_old))
+    return application
 
 
-def post(user, data):
-    request = RequestFactory().post("/", data)
-    request.user = user
-    request.session = {}
-    request._messages = FallbackStorage(request)
-    return BasicDataView.as_view()(request)
+def test_it_purges_drafts_older_than_the_setting(applicant, settings):
+    settings.DRAFT_MAX_AGE_DAYS = 30
+    old, fresh = draft(applicant, days_old=31), draft(applicant, days_old=29)
+    assert tasks.purge_drafts() == 1
+    assert list(Application.objects.values_list("pk", flat=True)) == [fresh.pk]
+    assert not Application.objects.filter(pk=old.pk).exists()
 
 
-@pytest.mark.django_db
-def test_it_keeps_only_the_last_case_per_document_type(applicant):
-    services.draft_save(user=applicant, document_type="MK", data={"n": 1})
-    services.draft_save(user=applicant, document_type="MK", data={"n": 2})
-    services.draft_save(user=applicant, document_type="SE", data={"n": 3})
-    assert services.draft_load(user=applicant, document_type="MK") == {"n": 2}
-    assert Draft.objects.filter(user=applicant).count() == 2
+def test_it_never_purges_a_filed_case(applicant):
+    filed = draft(applicant, days_old=400)
+    workflow.transition(application=filed, to=Status.INITIAL_REVIEW, actor=applicant)
+    Application.objects.filter(pk=filed.pk).update(
+        updated_at=timezone.now() - datetime.timedelta(days=400))
+    assert entry.drafts_purge() == 0
+    assert Application.objects.filter(pk=filed.pk).exists()
 
 
-@pytest.mark.django_db
-def test_it_keeps_drafts_apart_between_users(applicant, other_applicant):
-    services.draft_save(user=applicant, document_type="MK", data={"n": 1})
-    assert services.draft_load(user=other_applicant, document_type="MK") is None
-
-
-@pytest.mark.django_db
-def test_it_saves_on_next_and_brings_the_draft_back(applicant):
-    post(applicant, {"applicant_name": "安心醫材", "import_date": "109/09/12"})
-    assert Draft.objects.get(user=applicant).data == {"applicant_name": "安心醫材",
-                                                      "import_date": "2020-09-12"}
-    response = post(applicant, {"draft_action": "import_draft"})
-    form = response.context_data["form"]
-    assert not form.is_bound and form.initial["applicant_name"] == "安心醫材"
-    assert 'value="109/09/12"' in str(form["import_date"])
-
-
-@pytest.mark.django_db
-def test_it_keeps_the_initial_form_when_there_is_no_draft(applicant):
-    response = post(applicant, {"draft_action": "import_draft"})
-    form = response.context_data["form"]
-    assert not form.is_bound and form.initial == {"applicant_name": "預設名稱"}
-
-
-@pytest.mark.django_db
-def test_it_resets_the_form_to_its_initial_values(applicant):
-    response = post(applicant, {"draft_action": "reset", "applicant_name": "打錯的名字"})
-    form = response.context_data["form"]
-    assert not form.is_bound and form.initial == {"applicant_name": "預設名稱"}
+def test_it_deletes_the_files_of_a_purged_draft(applicant, django_capture_on_commit_callbacks):
+    old = draft(applicant, days_old=100)
+    attachment = attachments.attachment_add(
+        application=old, actor=applicant, document_kind="other",
+        upload=SimpleUploadedFile("a.pdf", PDF, content_type="application/pdf"))
+    storage, name = attachment.file.storage, attachment.file.name
+    assert storage.exists(name)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert entry.drafts_purge() == 1
+    assert not Attachment.objects.exists() and not storage.exists(name)

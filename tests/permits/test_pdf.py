@@ -8,8 +8,9 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from django.urls import reverse
 
-from permits import pdf
-from permits.models import Status
+from permits import pdf, procedures, workflow
+from permits.models import DocumentType, PartyRole, Status
+from permits.parties import parties_replace
 from tests import services
 
 ITEMS = [
@@ -128,3 +129,111 @@ def test_it_hides_the_pdf_from_another_applicant(client, version, other_applican
     client.force_login(other_applicant)
     response = client.get(reverse("permits:permit_print", args=[version.pk]))
     assert response.status_code == 404
+
+
+# --- One renderer, several documents ---------------------------------------------------------
+
+PARTIES = {
+    "buyer": {"name": "Acme Trading Co., Ltd.", "address": "1 Harbour Rd, Wan Chai",
+              "country": "HK"},
+    "consignee": {"same_as_buyer": True},
+    "end_user": {"name": "Shenzhen Precision Instruments Co., Ltd.",
+                 "address": "88 Keji Rd, Nanshan District, Shenzhen", "country": "CN",
+                 "name_zh": "深圳精密儀器有限公司"},
+}
+
+
+@pytest.fixture
+def summary_procedure(monkeypatch):
+    """A procedure with parties and a document of its own besides the permit; the registry
+    is put back after the test."""
+    procedure = procedures.Procedure(
+        document_type=DocumentType.SHTC_EXPORT,
+        parties=(PartyRole.BUYER, PartyRole.CONSIGNEE, PartyRole.END_USER),
+        pdf_templates={"permit": "pdf/permit.html", "summary": "pdf/case_summary.html"})
+    monkeypatch.setitem(procedures._registry, DocumentType.SHTC_EXPORT, procedure)
+    return procedure
+
+
+@pytest.fixture
+def case_with_parties(make_case, applicant, summary_procedure):
+    case = make_case(applicant, items=[dict(item) for item in ITEMS])
+    parties_replace(application=case, parties=PARTIES)
+    return case
+
+
+def write_case_document(case, tmp_path, name="summary"):
+    path = tmp_path / f"{name}.pdf"
+    path.write_bytes(pdf.render_case_document(case, name))
+    return path
+
+
+def embedded_fonts(path):
+    services.require_program("pdffonts", "poppler-utils")
+    output = subprocess.run(["pdffonts", str(path)], check=True, capture_output=True,
+                            text=True).stdout
+    fonts = [line.split() for line in output.splitlines()[2:] if line.strip()]
+    return [re.sub(r"[^a-z]", "", row[0].lower()) for row in fonts if row[-5] == "yes"]
+
+
+@pytest.mark.django_db
+def test_it_prints_a_procedures_own_document_with_the_parties_and_items(case_with_parties,
+                                                                        tmp_path):
+    text = pdftotext(write_case_document(case_with_parties, tmp_path))
+    assert "Acme Trading Co., Ltd." in text
+    assert "Shenzhen Precision Instruments Co., Ltd." in text
+    assert "深圳精密儀器有限公司" in text
+    assert "現場可程式閘陣列" in text and "雷射干涉儀" in text
+
+
+@pytest.mark.django_db
+def test_it_embeds_the_cjk_font_in_a_case_document(case_with_parties, tmp_path):
+    fonts = embedded_fonts(write_case_document(case_with_parties, tmp_path))
+    assert any("notosanscjktc" in name for name in fonts)
+
+
+@pytest.mark.django_db
+def test_it_prints_no_verification_on_a_case_document(case_with_parties, tmp_path):
+    text = pdftotext(write_case_document(case_with_parties, tmp_path))
+    assert "參考用聯" not in text
+    context = pdf.case_context(case_with_parties)
+    assert "qr_code" not in context and "verification_code" not in context
+
+
+@pytest.mark.django_db
+def test_it_numbers_the_pages_of_a_case_document_in_the_applicants_language(
+        case_with_parties, tmp_path):
+    applicant = case_with_parties.applicant
+    applicant.language = "en"
+    applicant.save(update_fields=["language"])
+    assert "Page 1 of 1" in pdftotext(write_case_document(case_with_parties, tmp_path))
+
+
+@pytest.mark.django_db
+def test_it_lists_the_parties_in_the_procedures_order(case_with_parties):
+    parties = pdf.case_context(case_with_parties)["parties"]
+    assert [p["code"] for p in parties] == ["buyer", "consignee", "end_user"]
+    # 同買方資料: the consignee is printed with the buyer's data.
+    assert parties[1]["name"] == "Acme Trading Co., Ltd."
+
+
+@pytest.mark.django_db
+def test_it_refuses_a_document_the_procedure_does_not_list(case_with_parties):
+    with pytest.raises(LookupError):
+        pdf.render_case_document(case_with_parties, "affidavit")
+    with pytest.raises(LookupError):
+        pdf.render_case_document(case_with_parties, "permit")  # printed from its version
+
+
+@pytest.mark.django_db
+def test_it_prints_the_permit_from_the_procedures_template(summary_procedure, make_case,
+                                                           applicant, reviewer, tmp_path):
+    case = make_case(applicant, items=[dict(item) for item in ITEMS])
+    parties_replace(application=case, parties=PARTIES)
+    workflow.transition(application=case, to=Status.INITIAL_REVIEW, actor=applicant)
+    case = workflow.transition(application=case, to=Status.APPROVED, actor=reviewer)
+    path = write_pdf(case.issued_version, tmp_path)
+    text = pdftotext(path)
+    assert "參考用聯" in text and case.issued_version.permit.verification_code in text
+    assert "Acme Trading Co., Ltd." in text  # its parties, from the shared include
+    assert any("notosanscjktc" in name for name in embedded_fonts(path))

@@ -7,7 +7,7 @@ import pytest
 from django.utils import timezone
 
 from permits import workflow
-from permits.models import Kind, PermitState, Status
+from permits.models import Kind, Permit, PermitState, Status
 
 
 @pytest.fixture
@@ -37,6 +37,8 @@ def test_it_adds_a_version_for_a_correction(make_case, applicant, reviewer, perm
 @pytest.mark.django_db
 def test_it_gives_a_balance_reissue_a_new_number(make_case, applicant, reviewer,
                                                  permit_version):
+    # 餘額重簽 follows 註銷 (SHTC-11).
+    Permit.objects.filter(pk=permit_version.permit_id).update(revoked_at=timezone.now())
     reissue = _approve_change(make_case, applicant, reviewer, permit_version,
                               Kind.BALANCE_REISSUE)
     assert reissue.permit != permit_version.permit and reissue.version == 1

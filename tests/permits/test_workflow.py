@@ -1,5 +1,6 @@
 """The transition table (PERMIT-5): every (from, to) pair, the history row, the actors."""
 
+import dataclasses
 import itertools
 
 import pytest
@@ -18,9 +19,8 @@ def auto_issue(monkeypatch):
     original = procedures.get
 
     def get(document_type):
-        procedure = original(document_type)
-        procedure.auto_issue = True
-        return procedure
+        # A copy: the registered procedure stays as it is for the other tests.
+        return dataclasses.replace(original(document_type), auto_issue=True)
 
     monkeypatch.setattr(procedures, "get", get)
 

@@ -1,7 +1,6 @@
 """The customs endpoints (RECON-1): token authentication, messages in, results out."""
 
 import json
-import time
 
 import pytest
 from django.urls import reverse
@@ -207,16 +206,6 @@ def test_it_refuses_a_bad_cursor_or_limit(client, customs, params):
 
 # --- end to end -----------------------------------------------------------------------------
 
-def wait_for(predicate, timeout=30):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.2)
-    raise AssertionError("timed out")
-
-
 @pytest.mark.postgres
 @pytest.mark.redis
 @pytest.mark.django_db(transaction=True)
@@ -234,7 +223,7 @@ def test_it_matches_posted_declarations_in_the_worker_and_serves_the_results(
         body = fetch(client, customs.token, after=0).json()
         return body if len(body["results"]) == 2 else None
 
-    body = wait_for(two_results)
+    body = services.wait_until(two_results)
     assert {(r["declaration"], r["result"]) for r in body["results"]} == {
         (number(1), "match"), (number(2), "mismatch")}
     assert body["next"] == max(r["seq"] for r in body["results"])

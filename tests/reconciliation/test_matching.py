@@ -9,7 +9,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from permits import workflow
-from permits.models import Kind, Permit, PermitVersion, Status
+from permits.models import DocumentType, Kind, Permit, PermitVersion, Status
 from reconciliation import matching
 from reconciliation.models import Declaration
 from tests.reconciliation import helpers
@@ -56,6 +56,17 @@ def test_it_writes_each_reason_as_a_chinese_sentence(receive, permit):
     receive(helpers.declaration(permit, items=[item(currency="EUR")]))
     [reason] = Declaration.objects.get().results.get().reasons
     assert reason["item_no"] == 1 and "幣別" in reason["message"]
+
+
+def test_it_takes_the_direction_from_the_permits_procedure(receive, make_case, applicant,
+                                                           reviewer):
+    """A mask permit is cited by import declarations only (masks.procedures)."""
+    mask = make_case(applicant, document_type=DocumentType.MASK_IMPORT, status="approved",
+                     reviewer=reviewer).issued_version.permit
+    assert reasons_of(receive, helpers.declaration(mask, number="AA11500000001B")) == [
+        "wrong_direction"]
+    assert reasons_of(receive, helpers.declaration(mask, number="AA11500000002B",
+                                                   direction="import")) == []
 
 
 def test_it_refuses_a_declaration_dated_outside_the_validity(receive, permit):

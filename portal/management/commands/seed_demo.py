@@ -4,6 +4,7 @@ from django.conf import settings
 from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand, CommandError
 
+from portal import demo
 from portal.accounts.models import REVIEWERS_GROUP, IdentifierType, Role, User
 
 # The README lists these logins (| role | account | password |); keep both in step.
@@ -64,21 +65,9 @@ class Command(BaseCommand):
                 user.groups.add(reviewers)
             rows.append((label, identifier, password))
             users[label] = user
-        from permits import demo
-
-        if demo.seed(applicant=users["applicant"], agent=users["agent"],
-                     reviewer=users["reviewer"]):
-            self.stdout.write("Demo cases created for the applicant (22099131).")
-        from reconciliation import demo as declarations
-
-        if declarations.seed(applicant=users["applicant"]):
-            self.stdout.write("Demo declarations AW115000000001 (match) and "
-                              "AW115000000002 (mismatch) created.")
-        from masks import demo as masks_demo
-
-        if masks_demo.seed(applicant=users["applicant"]):
-            self.stdout.write(f"Demo mask import: declaration {masks_demo.DECLARATION}, "
-                              "10 masks released, ready for 口罩流向登錄作業.")
+        # Each app's demo data, registered in its AppConfig.ready().
+        for line in demo.seed_all(users):
+            self.stdout.write(line)
         self.stdout.write("Demo accounts (log in at http://127.0.0.1:8000/):")
         self.stdout.write("| role | account | password |")
         self.stdout.write("|---|---|---|")

@@ -1,0 +1,809 @@
+"""Case entry: the pages through which an applicant, or the agent filing for it, enters a case
+step by step (PERMIT-6, ACC-4; the mask manual's 輸入許可申請 and 更正輸入許可, the SHTC manual's
+9-1-1 and 9-2-1). Shaped like uktrade/icms: the shared pages live here, and a procedure
+declares a CaseEntry subclass that names its forms, buttons and final action.
+
+    basic data ─下一步→ review (data shown back, goods items) ─新增貨品明細→ item ─確認→ review
+                                                            ─申請 (the final action)→ done
+
+The working case is an Application in 暫存 (Status.DRAFT) from the first valid "下一步": it
+survives the session (ACC-3), is listed in 我的案件 with a way to continue it, and is the
+draft of PERMIT-6 ("匯入暫存資料" brings back the user's last one; "復原" resets the form).
+Every step locks the case row and checks that it is still a draft, so a step posted from a
+second tab after 申請 is refused; 申請 itself is a transition() under the same lock, so a
+second 申請 of the same case, from any tab or client, finds it submitted and files nothing.
+Unfinished drafts older than settings.DRAFT_MAX_AGE_DAYS are purged by a periodic task.
+
+A change (更正, 餘額重簽, 補正…) is entered the same way: its procedure's start page loads the
+original (帶入原始資料 / 帶入參考資料) into a new draft with draft_from(), and permits.changes
+checks its gates when it is loaded and again, under the permit's lock, when it is issued.
+"""
+
+import datetime
+
+from django import forms
+from django.conf import settings
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import F, Q
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.translation import get_language, gettext_lazy
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+from django.views.generic import FormView
+
+from permits import documents, parties, procedures, services, workflow
+from permits.decorators import filer_required
+from permits.models import Application, Country, Item, Kind, Status
+from portal.accounts.identifiers import normalize
+from portal.accounts.models import Role, User
+from portal.forms import PortalForm, field_label
+
+IMPORT_DRAFT = "import_draft"  # 匯入暫存資料
+RESET = "reset"  # 復原
+
+# The basic data every case carries (Application fields), and the agent's own contact data
+# on an agent's case (the mask manual: 申辦代理人須加填申辦代理人資料).
+BASIC_FIELDS = ("applicant_name", "applicant_name_en", "applicant_address", "contact_person",
+                "contact_phone", "company_email")
+AGENT_FIELDS = ("agent_contact_person", "agent_phone", "agent_email")
+ITEM_FIELDS = ("category", "tariff_code", "description", "brand", "model", "specification",
+               "control_no", "quantity", "unit", "unit_price", "currency", "amount",
+               "origin_country", "source_line_no")
+
+
+class AlreadySubmitted(Exception):
+    """A step or 申請 of a case that is no longer a draft (another tab or client filed it)."""
+
+    def __init__(self, application):
+        super().__init__(str(application))
+        self.application = application
+
+
+def applicant_account(identifier):
+    """The active applicant account with `identifier`, or None."""
+    return User.objects.filter(identifier=normalize(identifier), role=Role.APPLICANT,
+                               is_active=True, is_staff=False).first()
+
+
+def drafts_of(user):
+    """The cases `user` is entering: drafts it files itself, as applicant or as agent. An
+    applicant does not continue a draft its agent started (nor the other way round)."""
+    return Application.objects.visible_to(user).filter(status=Status.DRAFT).filter(
+        Q(agent=user) | Q(applicant=user, agent__isnull=True))
+
+
+# --- Forms ------------------------------------------------------------------------------------
+
+
+class BasicDataForm(PortalForm):
+    """申請人 basic data. On an applicant's own case the identifier is the account's and
+    cannot be changed; an agent types the identifier of the applicant it files for, whose
+    account must exist (ACC-4). On an agent's case the agent's identifier and name come from
+    its account (locked) and its contact person, phone and e-mail are the case's own,
+    prefilled from the account. Procedures subclass it and add their fields."""
+
+    applicant_identifier = forms.CharField(label=field_label(Application, "applicant_identifier"),
+                                           max_length=20)
+    applicant_name = forms.CharField(label=field_label(Application, "applicant_name"),
+                                     max_length=120)
+    applicant_name_en = forms.CharField(label=field_label(Application, "applicant_name_en"),
+                                        max_length=120, required=False)
+    applicant_address = forms.CharField(label=field_label(Application, "applicant_address"),
+                                        max_length=200)
+    company_email = forms.EmailField(
+        label=field_label(Application, "company_email"), max_length=254,
+        help_text=gettext_lazy("Every change of status is e-mailed to this address."))
+    contact_person = forms.CharField(label=field_label(Application, "contact_person"),
+                                     max_length=60)
+    contact_phone = forms.CharField(label=field_label(Application, "contact_phone"),
+                                    max_length=30)
+    agent_identifier = forms.CharField(label=field_label(Application, "agent_identifier"),
+                                       required=False, disabled=True)
+    agent_name = forms.CharField(label=field_label(Application, "agent_name"), required=False,
+                                 disabled=True)
+    agent_contact_person = forms.CharField(
+        label=field_label(Application, "agent_contact_person"), max_length=60)
+    agent_phone = forms.CharField(label=field_label(Application, "agent_phone"), max_length=30)
+    agent_email = forms.EmailField(label=field_label(Application, "agent_email"),
+                                   max_length=254)
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user = user
+        if user.is_agent:
+            # ACC-4: the agent's identifier is preset from its account and cannot change.
+            self.initial["agent_identifier"] = user.identifier
+            self.initial["agent_name"] = user.name
+        else:
+            for name in ("agent_identifier", "agent_name", *AGENT_FIELDS):
+                del self.fields[name]
+            # ACC-4: preset and locked. A disabled field ignores what is posted.
+            self.fields["applicant_identifier"].disabled = True
+            self.initial["applicant_identifier"] = user.identifier
+
+    def clean_applicant_identifier(self):
+        if not self.user.is_agent:
+            return self.user.identifier
+        identifier = normalize(self.cleaned_data["applicant_identifier"])
+        if not applicant_account(identifier):
+            raise ValidationError(
+                _("There is no applicant account with this identifier: the applicant must "
+                  "apply for an account first."), code="unknown_applicant")
+        return identifier
+
+    def applicant(self):
+        """The applicant account of the cleaned data."""
+        if not self.user.is_agent:
+            return self.user
+        return applicant_account(self.cleaned_data["applicant_identifier"])
+
+
+class ReferenceForm(PortalForm):
+    """申請類別 on a new case: 餘額註銷證號, the number of a permit cancelled for its balance
+    (SHTC-11, menu 拾肆); "帶入參考資料" loads its data with the quantities left."""
+
+    balance_permit_no = forms.CharField(label=gettext_lazy("Cancelled permit number for "
+                                                           "balance re-issue"),
+                                        max_length=14)
+
+
+def model_initial(application, form_class):
+    """The form's initial values from the stored case (its fields of the same name)."""
+    return {name: getattr(application, name) for name in form_class.base_fields
+            if hasattr(application, name) and not name.startswith("_")}
+
+
+def item_data(item):
+    """An Item as the item forms post it (to check it again at 申請)."""
+    data = {}
+    for name in ITEM_FIELDS:
+        value = getattr(item, name)
+        if value is None:
+            continue
+        data[name] = services.plain(value)
+    return data
+
+
+# --- Services ----------------------------------------------------------------------------------
+
+
+def _locked_draft(application):
+    """The case row locked for the rest of the transaction; AlreadySubmitted if it left 暫存."""
+    locked = Application.objects.select_for_update().get(pk=application.pk)
+    if locked.status != Status.DRAFT:
+        raise AlreadySubmitted(locked)
+    return locked
+
+
+def _touch(application):
+    # The purge goes by updated_at: any step keeps the draft alive.
+    Application.objects.filter(pk=application.pk).update(updated_at=timezone.now())
+
+
+@transaction.atomic
+def draft_save_basic(*, entry, actor, form, party_forms=(), application=None,
+                     client_token=None):
+    """下一步 on the basic data: create the draft (first time) or update it. `form` is the
+    entry's valid basic form, `party_forms` the valid forms of the procedure's parties; the
+    procedure stores its own fields through entry.save_basic(). A double-clicked first
+    下一步 (same `client_token`) creates one draft."""
+    data = form.cleaned_data
+    fields = {name: data[name] for name in (*BASIC_FIELDS, *AGENT_FIELDS) if name in data}
+    if application is None:
+        application = services.application_create(
+            document_type=entry.document_type, kind=entry.kinds[0], applicant=form.applicant(),
+            actor=actor, client_token=client_token, **fields)
+        application = _locked_draft(application)
+    else:
+        application = _locked_draft(application)
+        if application.kind == Kind.NEW and application.agent_id == actor.pk:
+            applicant = form.applicant()
+            if applicant.pk != application.applicant_id:
+                # An agent may still change whom a new case is for, before it is filed.
+                application.applicant = applicant
+                application.applicant_identifier = applicant.identifier
+        for name, value in fields.items():
+            setattr(application, name, value)
+        application.save()
+    entry.save_basic(application, form)
+    if party_forms:
+        parties.parties_save(application=application, forms=party_forms)
+    return application
+
+
+@transaction.atomic
+def draft_item_save(*, application, form, line_no=None):
+    """確認 on a goods item: add it with the next 項次, or change item `line_no`."""
+    application = _locked_draft(application)
+    if line_no is None:
+        item = form.save(commit=False)
+        item.application = application
+        item.line_no = (application.items.order_by("-line_no")
+                        .values_list("line_no", flat=True).first() or 0) + 1
+    else:
+        item = form.save(commit=False)
+    if form.cleaned_data.get("amount") is not None:
+        # A form may compute the amount without asking for it (a correction's items).
+        item.amount = form.cleaned_data["amount"]
+    if item.amount is None:
+        item.amount = services.item_amount(item.quantity, item.unit_price)
+    item.save()
+    _touch(application)
+    return item
+
+
+@transaction.atomic
+def draft_item_delete(*, application, line_no):
+    """Delete item `line_no`; the items after it move up, so 項次 stay 1, 2, 3…"""
+    application = _locked_draft(application)
+    deleted, _kinds = application.items.filter(line_no=line_no).delete()
+    if not deleted:
+        raise Http404
+    after = application.items.filter(line_no__gt=line_no)
+    # Two UPDATEs through a range no item uses: the unique (case, 項次) index is checked row
+    # by row, and moving items up in place could collide in any order the database picks.
+    offset = 1_000_000
+    after.update(line_no=F("line_no") + offset)
+    application.items.filter(line_no__gt=offset).update(line_no=F("line_no") - offset - 1)
+    _touch(application)
+
+
+def draft_from(*, entry, actor, source, kind, changes=None, amends=None, items=None,
+               **fields):
+    """A new draft of `kind` filled from the case `source` (帶入原始資料 / 帶入參考資料): its
+    basic data, its items (or `items`, e.g. the balance of a cancelled permit) and what the
+    procedure keeps of its own (entry.copy_extra). `fields` override the basic data."""
+    data = {name: getattr(source, name) for name in BASIC_FIELDS}
+    if source.destination_country:
+        data["destination_country"] = source.destination_country
+    data.update(fields)
+    if items is None:
+        items = [{**{name: getattr(item, name) for name in ITEM_FIELDS
+                     if name not in ("source_line_no",)},
+                  "source_line_no": item.line_no}
+                 for item in source.items.order_by("line_no")]
+    with transaction.atomic():
+        application = services.application_create(
+            document_type=entry.document_type, kind=kind, changes=changes, amends=amends,
+            applicant=source.applicant, actor=actor, items=items, **data)
+        entry.copy_extra(source, application)
+    return application
+
+
+def balance_draft_create(*, entry, actor, permit):
+    """帶入參考資料 with 餘額註銷證號 (SHTC-11): a 餘額重簽 draft of the cancelled `permit`, its
+    data loaded and each item's quantity set to what is left of it (the write-off ledger);
+    items with nothing left are not loaded. Raises ValidationError if the gates refuse."""
+    from permits import changes
+
+    problem = changes.change_problem(kind=Kind.BALANCE_REISSUE, permit=permit)
+    if problem:
+        raise problem
+    version = permit.current
+    return draft_from(entry=entry, actor=actor, source=version.application,
+                      kind=Kind.BALANCE_REISSUE, changes=version,
+                      items=changes.balance_items(permit))
+
+
+class Refused(Exception):
+    """申請 refused by a step's checks, run again at the moment of filing: `form` is the bound
+    form with its errors, to show on `template` (the step it belongs to)."""
+
+    def __init__(self, form, template, context=None):
+        super().__init__("refused")
+        self.form = form
+        self.template = template
+        self.context = context or {}
+
+
+@transaction.atomic
+def draft_submit(*, entry, application, actor):
+    """申請: lock the draft, check every step again (an applicant account, a tariff code or
+    what customs recorded may have changed since the step was confirmed), then run the
+    entry's final action (a transition()). Raises AlreadySubmitted for a case filed
+    meanwhile, Refused with the failing form, or ValidationError /
+    workflow.TransitionNotAllowed; any of them leaves the draft as it was."""
+    application = _locked_draft(application)
+    basic = entry.basic_form_class(data=entry.basic_data(application), user=actor,
+                                   **entry.basic_form_kwargs(application))
+    stored_parties = entry.party_forms(application, data=entry.party_data(application))
+    if not basic.is_valid() or not parties.party_forms_valid(stored_parties):
+        raise Refused(basic, entry.templates["basic"], {"party_forms": stored_parties})
+    for item in application.items.order_by("line_no"):
+        form = entry.item_form_class(data=item_data(item), instance=item,
+                                     **entry.item_form_kwargs(application, item.line_no))
+        if not form.is_valid():
+            raise Refused(form, entry.templates["item"], {"line_no": item.line_no})
+    if not application.items.exists():
+        raise ValidationError(_("Add at least one goods item."), code="no_items")
+    if application.kind != Kind.NEW:
+        from permits import changes
+
+        changes.check_change(application)
+    return entry.final_action(application, actor)
+
+
+@transaction.atomic
+def drafts_purge(*, older_than=None):
+    """Delete the drafts nobody touched for settings.DRAFT_MAX_AGE_DAYS (or `older_than`, a
+    timedelta), with their items and attachments. Returns how many."""
+    age = older_than or datetime.timedelta(days=settings.DRAFT_MAX_AGE_DAYS)
+    stale = Application.objects.filter(status=Status.DRAFT, updated_at__lt=timezone.now() - age)
+    from permits.models import Attachment
+
+    files = list(Attachment.objects.filter(application__in=stale).values_list("file",
+                                                                              flat=True))
+    count = stale.count()
+    stale.delete()
+    storage = Attachment._meta.get_field("file").storage
+    transaction.on_commit(lambda: [storage.delete(name) for name in files])
+    return count
+
+
+# --- The entry a procedure declares -------------------------------------------------------------
+
+
+class CaseEntry:
+    """One entry flow of a procedure: subclass it, set the attributes, override the hooks, and
+    route `urls()` in the procedure's urls.py (inside its app_name namespace)."""
+
+    document_type = None
+    # The kinds of case this entry enters; a new draft gets the first.
+    kinds = (Kind.NEW,)
+    namespace = None  # the procedure's URL namespace, e.g. "masks"
+    prefix = "application"  # URL names: <namespace>:<prefix>_basic, _review, _item…
+    url_root = "apply/"
+    title = ""  # the manual's name of the menu entry: the page heading
+    section = ""  # the menu section: the line above the heading
+    basic_form_class = BasicDataForm
+    item_form_class = None
+    # Whether the user may add and delete items (a change of an issued permit may not).
+    add_items = True
+    delete_items = True
+    # The new-case page offers 餘額註銷證號 and 帶入參考資料 (SHTC-11, PERMIT-4).
+    balance_reissue = False
+    # 新申請 starts on an empty basic page; a change starts on the procedure's own page.
+    start_url_name = None
+    final_status = Status.INITIAL_REVIEW
+    # The portal makes the final move itself (masks are issued at once, MASK-3).
+    final_by_system = False
+    buttons = {
+        "next": gettext_lazy("Next step"),
+        "add_item": gettext_lazy("Add goods item"),
+        "confirm": gettext_lazy("Confirm"),
+        "submit": gettext_lazy("Apply"),
+    }
+    basic_help = ""
+    review_help = ""
+    item_help = ""
+    # The heading of Item.category in the items table (None: no such column).
+    category_heading = None
+    show_control_no = False
+    templates = {
+        "basic": "permits/entry/basic.html",
+        "review": "permits/entry/review.html",
+        "item": "permits/entry/item.html",
+    }
+
+    # --- hooks ---
+
+    def url(self, step, *args):
+        return reverse(f"{self.namespace}:{self.prefix}_{step}", args=args)
+
+    def procedure(self):
+        return procedures.get(self.document_type)
+
+    def basic_form_kwargs(self, application):
+        return {}
+
+    def initial_basic(self, user):
+        """The basic data of a new case: the applicant's account (ACC-4), or for an agent its
+        own contact data (the applicant's come with the identifier it types)."""
+        if user.is_agent:
+            return {"agent_contact_person": user.contact_person, "agent_phone": user.phone,
+                    "agent_email": user.email}
+        return {"applicant_name": user.name, "applicant_name_en": user.name_en,
+                "applicant_address": user.address, "contact_person": user.contact_person,
+                "contact_phone": user.phone, "company_email": user.email}
+
+    def basic_data(self, application):
+        """The stored case as the basic form's data (to show it again, and to check it again
+        at 申請)."""
+        data = {name: services.plain(value)
+                for name, value in model_initial(application, self.basic_form_class).items()
+                if value is not None}
+        data.update(self.extra_basic(application))
+        return data
+
+    def extra_basic(self, application):
+        """The procedure's own basic fields of a stored case (see save_basic)."""
+        return {}
+
+    def save_basic(self, application, form):
+        """Store the procedure's own basic fields (the case row is locked)."""
+
+    def copy_extra(self, source, application):
+        """Copy the procedure's own data of `source` to a new draft made from it."""
+
+    def basic_rows(self, application):
+        """(label, value) of the basic data, shown back after 下一步."""
+        rows = [(field_label(Application, name), getattr(application, name))
+                for name in ("applicant_identifier", *BASIC_FIELDS)]
+        return rows + self.extra_rows(application)
+
+    def extra_rows(self, application):
+        return []
+
+    def agent_rows(self, application):
+        if not application.agent_id:
+            return None
+        return [(field_label(Application, name), getattr(application, name))
+                for name in ("agent_identifier", "agent_name", *AGENT_FIELDS)]
+
+    def item_form_kwargs(self, application, line_no):
+        return {}
+
+    def may_add_items(self, application):
+        """Items of a balance re-issue come from the cancelled permit: none can be added."""
+        return self.add_items and application.kind != Kind.BALANCE_REISSUE
+
+    def header(self, application):
+        """A line above the steps of a change (what it changes), or ""."""
+        return ""
+
+    def final_action(self, application, actor):
+        """What 申請 does with the locked, checked draft: by default the move to
+        final_status through transition() (which numbers the case and mails the status)."""
+        return workflow.transition(application=application, to=self.final_status, actor=actor,
+                                   system=self.final_by_system)
+
+    def done_url(self, application):
+        return reverse("permits:application_detail", args=[application.pk])
+
+    def done_message(self, application):
+        return _("The case was submitted: receipt number %(number)s.") % {
+            "number": application.receipt_no}
+
+    # --- pages ---
+
+    def load(self, request, pk):
+        """The user's draft `pk` of this entry; another user's, or a filed case, is 404 (a
+        filed case leads to its page instead)."""
+        application = get_object_or_404(
+            Application.objects.visible_to(request.user).filter(
+                document_type=self.document_type, kind__in=self.kinds), pk=pk)
+        if application.status != Status.DRAFT:
+            raise AlreadySubmitted(application)
+        if not drafts_of(request.user).filter(pk=pk).exists():
+            raise Http404
+        return application
+
+    def item_rows(self, application):
+        name = "name_zh" if (get_language() or "").startswith("zh") else "name_en"
+        items = list(application.items.order_by("line_no"))
+        countries = dict(Country.objects.filter(
+            code__in={item.origin_country for item in items}).values_list("code", name))
+        procedure = self.procedure()
+        for item in items:
+            item.category_label = procedure.item_category_label(item.category)
+            item.country_name = countries.get(item.origin_country, "")
+        return items
+
+    def context(self, application, **extra):
+        """What the entry's templates need: the entry, the case and the URLs of its steps."""
+        context = {"entry": self, "application": application,
+                   "header": self.header(application) if application else ""}
+        if application is not None:
+            pk = application.pk
+            context.update(
+                entry_edit_url=self.url("edit", pk), entry_review_url=self.url("review", pk),
+                entry_submit_url=self.url("submit", pk),
+                entry_item_add_url=(self.url("item_add", pk) if self.may_add_items(application)
+                                    else ""),
+                entry_item_url_name=f"{self.namespace}:{self.prefix}_item",
+                entry_item_delete_url_name=(f"{self.namespace}:{self.prefix}_item_delete"
+                                            if self.delete_items else ""))
+        return {**context, **extra}
+
+    def urls(self):
+        """The URL patterns of this entry, to include in the procedure's urlpatterns."""
+        root, prefix = self.url_root, self.prefix
+        basic = filer_required(BasicView.as_view(entry=self))
+        item = filer_required(ItemView.as_view(entry=self))
+        patterns = [
+            path(f"{root}<int:pk>/", basic, name=f"{prefix}_edit"),
+            path(f"{root}<int:pk>/review/", filer_required(self.review_view),
+                 name=f"{prefix}_review"),
+            path(f"{root}<int:pk>/items/<int:line_no>/", item, name=f"{prefix}_item"),
+            path(f"{root}<int:pk>/submit/", require_POST(filer_required(self.submit_view)),
+                 name=f"{prefix}_submit"),
+        ]
+        if self.start_url_name is None:
+            patterns.insert(0, path(root, basic, name=f"{prefix}_basic"))
+        if self.add_items:
+            patterns.append(path(f"{root}<int:pk>/items/new/", item, name=f"{prefix}_item_add"))
+        if self.delete_items:
+            patterns.append(path(f"{root}<int:pk>/items/<int:line_no>/delete/",
+                                 require_POST(filer_required(self.item_delete_view)),
+                                 name=f"{prefix}_item_delete"))
+        return patterns
+
+    def submitted(self, request, application):
+        """A step of a case filed meanwhile: say so and show the case."""
+        messages.info(request, _("This case was already submitted; it can no longer be "
+                                 "changed here."))
+        return redirect(self.done_url(application))
+
+    def review_view(self, request, pk):
+        """The basic data shown back, the goods items, "新增貨品明細" and "申請"."""
+        try:
+            application = self.load(request, pk)
+        except AlreadySubmitted as done:
+            return self.submitted(request, done.application)
+        items = self.item_rows(application)
+        return render(request, self.templates["review"], self.context(
+            application, basic_rows=self.basic_rows(application),
+            agent_rows=self.agent_rows(application), items=items,
+            party_rows=self.party_rows(application),
+            required_documents=documents.status(application)))
+
+    def party_rows(self, application):
+        return parties.party_rows(application) if self.procedure().parties else []
+
+    def party_forms(self, application, data=None):
+        """The forms of the procedure's parties (SHTC-15), bound to `data` if given."""
+        if not self.procedure().parties:
+            return []
+        return parties.party_forms(self.procedure(), data=data, application=application)
+
+    def party_data(self, application):
+        """The stored parties as their forms post them (to check them again at 申請)."""
+        data = {}
+        for role, party in parties.parties_of(application).items():
+            if party.same_as_buyer:
+                data[f"{role}-same_as_buyer"] = "on"
+            for name in ("name", "address", "country", "name_zh"):
+                data[f"{role}-{name}"] = getattr(party, name)
+        return data
+
+    def item_delete_view(self, request, pk, line_no):
+        try:
+            application = self.load(request, pk)
+            draft_item_delete(application=application, line_no=line_no)
+        except AlreadySubmitted as done:
+            return self.submitted(request, done.application)
+        messages.success(request, _("Item %(line)s was deleted; the items after it moved up.")
+                         % {"line": line_no})
+        return redirect(self.url("review", application.pk))
+
+    def submit_view(self, request, pk):
+        try:
+            application = self.load(request, pk)
+        except AlreadySubmitted as done:
+            return self.submitted(request, done.application)
+        try:
+            application = draft_submit(entry=self, application=application, actor=request.user)
+        except AlreadySubmitted as done:  # a second 申請 that waited for the first one's lock
+            return self.submitted(request, done.application)
+        except Refused as refused:
+            return render(request, refused.template, self.context(
+                application, form=refused.form, **refused.context,
+                action=self.url("item", application.pk, refused.context["line_no"])
+                if "line_no" in refused.context else self.url("edit", application.pk)),
+                status=400)
+        except (ValidationError, workflow.TransitionNotAllowed) as error:
+            for message in error_messages(error):
+                messages.error(request, message)
+            return redirect(self.url("review", application.pk))
+        messages.success(request, self.done_message(application))
+        return redirect(self.done_url(application))
+
+
+def error_messages(error):
+    if isinstance(error, ValidationError):
+        return [str(message) for message in error.messages]
+    return [str(error.message)]
+
+
+class EntryMixin:
+    entry = None
+
+    def dispatch(self, request, *args, **kwargs):
+        self.application = None
+        try:
+            if "pk" in kwargs:
+                self.application = self.entry.load(request, kwargs["pk"])
+            return super().dispatch(request, *args, **kwargs)
+        except AlreadySubmitted as done:
+            return self.entry.submitted(request, done.application)
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(**self.entry.context(self.application, **kwargs))
+
+
+class BasicView(EntryMixin, FormView):
+    """The basic data: of a new case (no draft yet) or of the draft being entered. "下一步"
+    saves them and shows them back; "匯入暫存資料" and "復原" as PERMIT-6 says."""
+
+    def get_template_names(self):
+        return [self.entry.templates["basic"]]
+
+    def get_form_class(self):
+        return self.entry.basic_form_class
+
+    def get_form_kwargs(self):
+        kwargs = super().get_form_kwargs()
+        kwargs.update(user=self.request.user,
+                      **self.entry.basic_form_kwargs(self.application))
+        return kwargs
+
+    def get_initial(self):
+        if self.application is not None:
+            return self.entry.basic_data(self.application)
+        return self.entry.initial_basic(self.request.user)
+
+    def get_context_data(self, **kwargs):
+        if "party_forms" not in kwargs:
+            kwargs["party_forms"] = self.entry.party_forms(self.application)
+        if self.application is None and self.entry.balance_reissue and \
+                "reference_form" not in kwargs:
+            kwargs["reference_form"] = ReferenceForm(
+                initial={"balance_permit_no": self.request.GET.get("balance_permit_no", "")})
+        return super().get_context_data(**kwargs)
+
+    def unbound(self, initial):
+        kwargs = self.get_form_kwargs()
+        for key in ("data", "files"):
+            kwargs.pop(key, None)
+        kwargs["initial"] = initial
+        return self.render_to_response(self.get_context_data(form=self.get_form_class()(
+            **kwargs)))
+
+    def post(self, request, *args, **kwargs):
+        action = request.POST.get("draft_action")
+        if action == IMPORT_DRAFT:
+            return self.import_draft()
+        if action == RESET:
+            # 復原: only the screen's initial values remain.
+            return self.unbound(self.entry.initial_basic(request.user)
+                                if self.application is None else self.get_initial())
+        if "load_reference" in request.POST and self.entry.balance_reissue:
+            return self.load_reference()
+        form = self.get_form()
+        party_forms = self.entry.party_forms(self.application, data=request.POST)
+        # Every form is checked, so that each shows its errors at once.
+        valid = [form.is_valid(), parties.party_forms_valid(party_forms)]
+        if all(valid):
+            return self.save(form, party_forms)
+        return self.render_to_response(self.get_context_data(form=form,
+                                                             party_forms=party_forms),
+                                       status=400)
+
+    def import_draft(self):
+        """匯入暫存資料: the user's last draft of this entry (PERMIT-6), as saved at its last
+        下一步 / 確認; on a draft's own page, that draft as saved."""
+        if self.application is not None:
+            messages.success(self.request, _("The saved draft was brought back."))
+            return self.unbound(self.get_initial())
+        last = (drafts_of(self.request.user)
+                .filter(document_type=self.entry.document_type, kind__in=self.entry.kinds)
+                .order_by("-updated_at", "-pk").first())
+        if last is None:
+            messages.info(self.request, _("There is no saved draft of this document type."))
+            return self.unbound(self.get_initial())
+        messages.success(self.request, _("The saved draft was brought back."))
+        return redirect(self.entry.url("edit", last.pk))
+
+    def load_reference(self):
+        """帶入參考資料 with 餘額註銷證號: a balance re-issue draft of the cancelled permit."""
+        from permits.models import Permit
+
+        form = ReferenceForm(self.request.POST)
+        if form.is_valid():
+            number = form.cleaned_data["balance_permit_no"].strip().upper()
+            permit = (Permit.objects.visible_to(self.request.user)
+                      .filter(document_type=self.entry.document_type, permit_no=number).first())
+            if permit is None:
+                form.add_error("balance_permit_no", ValidationError(
+                    _("No permit with this number was found among your permits."),
+                    code="not_found"))
+            else:
+                try:
+                    application = balance_draft_create(
+                        entry=self.entry, actor=self.request.user, permit=permit)
+                except ValidationError as error:
+                    form.add_error("balance_permit_no", error)
+                else:
+                    messages.success(self.request, _(
+                        "The data of permit %(permit)s were loaded with the quantities not "
+                        "yet exported or imported.") % {"permit": permit.permit_no})
+                    return redirect(self.entry.url("edit", application.pk))
+        return self.render_to_response(self.get_context_data(
+            form=self.get_form_class()(**{**self.get_form_kwargs(), "data": None}),
+            reference_form=form), status=400)
+
+    def save(self, form, party_forms):
+        try:
+            application = draft_save_basic(
+                entry=self.entry, actor=self.request.user, form=form, party_forms=party_forms,
+                application=self.application,
+                client_token=self.request.POST.get("client_token") or None)
+        except ValidationError as error:
+            form.add_error(None, error)
+            return self.render_to_response(self.get_context_data(
+                form=form, party_forms=party_forms), status=400)
+        return redirect(self.entry.url("review", application.pk))
+
+
+class ItemView(EntryMixin, FormView):
+    """新增貨品明細, or an item entered before (its 項次); "確認" saves it."""
+
+    def dispatch(self, request, *args, **kwargs):
+        self.line_no = kwargs.get("line_no")
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_template_names(self):
+        return [self.entry.templates["item"]]
+
+    def get_form_class(self):
+        return self.entry.item_form_class
+
+    def item(self):
+        if self.line_no is None:
+            return None
+        item = Item.objects.filter(application=self.application, line_no=self.line_no).first()
+        if item is None:
+            raise Http404
+        return item
+
+    def get(self, request, *args, **kwargs):
+        self.item()  # 404 for a 項次 not entered
+        if self.line_no is None and not self.entry.may_add_items(self.application):
+            raise Http404
+        return super().get(request, *args, **kwargs)
+
+    def post(self, request, *args, **kwargs):
+        if self.line_no is None and not self.entry.may_add_items(self.application):
+            raise Http404
+        return super().post(request, *args, **kwargs)
+
+    def get_form_kwargs(self):
+        kwargs = super().get_form_kwargs()
+        kwargs["instance"] = self.item()
+        kwargs.update(self.entry.item_form_kwargs(self.application, self.line_no))
+        return kwargs
+
+    def get_context_data(self, **kwargs):
+        line_no = self.line_no or self.application.items.count() + 1
+        return super().get_context_data(line_no=line_no, **kwargs)
+
+    def form_invalid(self, form):
+        return self.render_to_response(self.get_context_data(form=form), status=400)
+
+    def form_valid(self, form):
+        item = draft_item_save(application=self.application, form=form, line_no=self.line_no)
+        messages.success(self.request, _("Item %(line)s was saved.") % {"line": item.line_no})
+        return redirect(self.entry.url("review", self.application.pk))
+
+
+_entries = []
+
+
+def register(entry):
+    """Make `entry` known for 我的案件's "continue" links (a procedure's AppConfig.ready())."""
+    _entries.append(entry)
+    return entry
+
+
+def continue_url(application):
+    """Where the user goes on with draft `application`: its entry's basic page."""
+    for entry in _entries:
+        if entry.document_type == application.document_type and application.kind in entry.kinds:
+            return entry.url("edit", application.pk)
+    return None
+
