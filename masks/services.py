@@ -54,9 +54,7 @@ from permits import changes, workflow
 from permits import services as permit_services
 from permits.attachments import check_upload, store
 from permits.models import (
-    Application,
     DocumentType,
-    Kind,
     OutboundEmail,
     Permit,
     PermitState,

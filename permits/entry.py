@@ -271,6 +271,13 @@ def draft_from(*, entry, actor, source, kind, changes=None, amends=None, items=N
         application = services.application_create(
             document_type=entry.document_type, kind=kind, changes=changes, amends=amends,
             applicant=source.applicant, actor=actor, items=items, **data)
+        stored = parties.parties_of(source)
+        if stored:
+            parties.parties_replace(application=application, parties={
+                role: {"same_as_buyer": party.same_as_buyer,
+                       **{name: getattr(party, name)
+                          for name in ("name", "address", "country", "name_zh")}}
+                for role, party in stored.items()})
         entry.copy_extra(source, application)
     return application
 

@@ -14,6 +14,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class DocumentType(models.TextChoices):
@@ -331,7 +332,8 @@ class Permit(models.Model):
 
 class PermitState(models.TextChoices):
     VALID = "valid", _("Valid")
-    REVOKED = "revoked", _("Cancelled")
+    # 已註銷, not the 已取消 of a withdrawn case (Status.CANCELLED): the same English word.
+    REVOKED = "revoked", pgettext_lazy("permit state", "Cancelled")
     EXPIRED = "expired", _("Expired")
 
 

@@ -186,15 +186,22 @@ def parse(message):
 
 def _refresh_permit_facts(permit_ids):
     """PERMIT-3's facts, from what is on file: cleared = cited by a declaration customs has
-    not cancelled; released = goods released and not reversed."""
+    not cancelled, or written off without a declaration (the mask manual: 更正 only before
+    any clearance record); released = goods released and not reversed, or written off."""
     for permit in Permit.objects.filter(pk__in=permit_ids):
         cleared = permit.declarations.filter(cancelled_at__isnull=True).aggregate(
             first=Min("received_at"))["first"]
+        written_off = permit.ledger_entries.filter(kind=LedgerEntry.Kind.WRITE_OFF).aggregate(
+            first=Min("created_at"))["first"]
+        if written_off is not None:
+            cleared = min(cleared, written_off) if cleared else written_off
         released = None
         if (permit.ledger_entries.filter(declaration_item__isnull=False)
                 .aggregate(net=Sum("quantity"))["net"] or 0) > 0:
             released = permit.ledger_entries.filter(
                 kind=LedgerEntry.Kind.RELEASE).aggregate(first=Min("created_at"))["first"]
+        if written_off is not None:
+            released = min(released, written_off) if released else written_off
         if (permit.first_cleared_at, permit.first_released_at) != (cleared, released):
             Permit.objects.filter(pk=permit.pk).update(first_cleared_at=cleared,
                                                        first_released_at=released)

@@ -25,3 +25,7 @@ CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"
 # Close the database connection at the end of every request: the live server's request
 # threads must not keep connections open when the test database is dropped.
 DATABASES["default"]["CONN_MAX_AGE"] = 0  # noqa: F405
+
+# The framework's own test procedure (tests/testproc): a thin package over permits/.
+INSTALLED_APPS = [*INSTALLED_APPS, "tests.testproc"]  # noqa: F405
+ROOT_URLCONF = "tests.urls"

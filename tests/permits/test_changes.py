@@ -237,6 +237,24 @@ def test_it_keeps_the_first_clearance_time_on_a_later_write_off(permit):
     assert Permit.objects.get(pk=permit.pk).first_cleared_at == first
 
 
+@pytest.mark.django_db
+def test_it_keeps_a_write_off_as_clearance_when_customs_reports_later(permit):
+    """The facts are rebuilt from what is on file when a declaration arrives: the write-off
+    stays on file, so the permit stays cleared and released."""
+    from reconciliation import services as reconciliation_services
+    from tests.reconciliation import helpers
+
+    write_off(permit, "1")
+    first = Permit.objects.get(pk=permit.pk).first_cleared_at
+    declaration = helpers.declaration(permit)
+    reconciliation_services.receive([declaration], source="test")
+    reconciliation_services.receive([{"message_id": "cancel-1", "type": "cancellation",
+                                      "declaration": "AA11500000001B"}], source="test")
+    permit.refresh_from_db()
+    assert permit.has_clearance() and permit.has_release()
+    assert permit.first_cleared_at == first
+
+
 # --- items against the ledger ------------------------------------------------------------------
 
 @pytest.mark.django_db

@@ -1,0 +1,4 @@
+from tests.testproc.procedure import ENTRY
+
+app_name = "testproc"
+urlpatterns = [*ENTRY.urls()]
