@@ -82,6 +82,10 @@ class MaskApplicationEntry(MaskEntry):
         "Check the data below, then add the goods items with “Add goods item”. When every "
         "item is entered, click “Apply”: the permit is issued at once and its number is "
         "e-mailed to the applicant company e-mail.")
+    review_help_fixed_items = gettext_lazy(
+        "Check the data below: the items are what was left of the cancelled permit. Click an "
+        "item number to lower its quantity, or delete it; then click “Apply”: the permit is "
+        "issued at once and its number is e-mailed to the applicant company e-mail.")
 
     def save_basic(self, application, form):
         MaskApplication.objects.update_or_create(

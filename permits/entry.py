@@ -44,6 +44,7 @@ from portal.accounts.models import Role, User
 from portal.forms import PortalForm, field_label
 
 IMPORT_DRAFT = "import_draft"  # 匯入暫存資料
+PERMIT_NO_LENGTH = 14
 RESET = "reset"  # 復原
 
 # The basic data every case carries (Application fields), and the agent's own contact data
@@ -149,7 +150,7 @@ class ReferenceForm(PortalForm):
 
     balance_permit_no = forms.CharField(label=gettext_lazy("Cancelled permit number for "
                                                            "balance re-issue"),
-                                        max_length=14)
+                                        max_length=PERMIT_NO_LENGTH)
 
 
 def model_initial(application, form_class):
@@ -387,6 +388,7 @@ class CaseEntry:
     }
     basic_help = ""
     review_help = ""
+    review_help_fixed_items = ""  # the review words when no item can be added
     item_help = ""
     # The heading of Item.category in the items table (None: no such column).
     category_heading = None
@@ -462,6 +464,12 @@ class CaseEntry:
     def header(self, application):
         """A line above the steps of a change (what it changes), or ""."""
         return ""
+
+    def review_help_for(self, application):
+        """The words above the review page; a balance re-issue adds no items."""
+        if not self.may_add_items(application):
+            return self.review_help_fixed_items or self.review_help
+        return self.review_help
 
     def final_action(self, application, actor):
         """What 申請 does with the locked, checked draft: by default the move to
@@ -554,7 +562,8 @@ class CaseEntry:
             return self.submitted(request, done.application)
         items = self.item_rows(application)
         return render(request, self.templates["review"], self.context(
-            application, basic_rows=self.basic_rows(application),
+            application, review_help=self.review_help_for(application),
+            basic_rows=self.basic_rows(application),
             agent_rows=self.agent_rows(application), items=items,
             party_rows=self.party_rows(application),
             required_documents=documents.status(application)))
@@ -660,7 +669,8 @@ class BasicView(EntryMixin, FormView):
         if self.application is None and self.entry.balance_reissue and \
                 "reference_form" not in kwargs:
             kwargs["reference_form"] = ReferenceForm(
-                initial={"balance_permit_no": self.request.GET.get("balance_permit_no", "")})
+                initial={"balance_permit_no":
+                         self.request.GET.get("balance_permit_no", "")[:PERMIT_NO_LENGTH]})
         return super().get_context_data(**kwargs)
 
     def unbound(self, initial):
