@@ -31,6 +31,8 @@ MAX_BODY_BYTES = 5 * 1024 * 1024
 MAX_BATCH = 1000  # messages per request; a file may hold more (see receive_batch)
 CHUNK = 500  # messages per services.receive() call when loading a file
 DEFAULT_LIMIT, MAX_LIMIT = 100, 1000
+MAX_DEPTH = 32  # arrays and objects within each other
+MAX_SEQ = 2**63 - 1  # MatchResult.seq, a PostgreSQL bigint
 
 
 # --- the wire format ------------------------------------------------------------------------
@@ -41,15 +43,31 @@ def _refuse_constant(name):
     raise ValueError(f"{name} is not valid JSON")
 
 
+def _depth(value):
+    """How deeply arrays and objects nest in a decoded value (without recursion)."""
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if isinstance(value, dict | list):
+            deepest = max(deepest, depth)
+            stack.extend((inner, depth + 1)
+                         for inner in (value.values() if isinstance(value, dict) else value))
+    return deepest
+
+
 def decode(data):
     """The value of a JSON document (bytes in UTF-8, or str). ValueError if it is not strict
-    JSON, also for nesting too deep to parse."""
+    JSON, also for nesting deeper than MAX_DEPTH: a message nests 4 deep, and what is kept
+    (as JSON, in the database) must not run out of stack on the way."""
     if isinstance(data, bytes):
         data = data.decode("utf-8")  # UnicodeDecodeError is a ValueError
     try:
-        return json.loads(data, parse_constant=_refuse_constant)
+        value = json.loads(data, parse_constant=_refuse_constant)
     except RecursionError:
         raise ValueError("nested too deeply") from None
+    if _depth(value) > MAX_DEPTH:
+        raise ValueError(f"arrays and objects nested more than {MAX_DEPTH} deep")
+    return value
 
 
 def read_json_lines(text):
@@ -102,8 +120,7 @@ def receive_batch(entries, *, source, broken=()):
     seen = set()
     for start in range(0, len(entries), CHUNK):
         chunk = entries[start:start + CHUNK]
-        ids = {m["message_id"].strip() for _, m in chunk
-               if isinstance(m, dict) and isinstance(m.get("message_id"), str)}
+        ids = {services.message_id_of(m) for _, m in chunk} - {""}
         known = set(InboundMessage.objects.filter(message_id__in=ids)
                     .values_list("message_id", flat=True))
         records = services.receive([m for _, m in chunk], source=source)
@@ -194,13 +211,14 @@ def messages(request):
                           "errors": record.errors} for record in records], safe=False)
 
 
-def _whole_number(request, name, *, default, minimum, maximum=None):
+def _whole_number(request, name, *, default, minimum, maximum):
     raw = request.GET.get(name, "")
     if raw == "":
         return default
-    if not raw.isdigit() or int(raw) < minimum or (maximum is not None and int(raw) > maximum):
-        upper = f" to {maximum}" if maximum is not None else " or more"
-        raise ValueError(f"{name} must be a whole number from {minimum}{upper}.")
+    # ASCII digits only (str.isdigit() also takes "１" and "²"), and few enough of them.
+    if (not raw.isascii() or not raw.isdigit() or len(raw) > len(str(maximum))
+            or not minimum <= int(raw) <= maximum):
+        raise ValueError(f"{name} must be a whole number from {minimum} to {maximum}.")
     return int(raw)
 
 
@@ -228,7 +246,7 @@ def results(request):
     this loses nothing and repeats nothing. A declaration matched again (an amendment,
     RECON-5) appears again with a higher seq: the newest result of a declaration counts."""
     try:
-        after = _whole_number(request, "after", default=0, minimum=0)
+        after = _whole_number(request, "after", default=0, minimum=0, maximum=MAX_SEQ)
         limit = _whole_number(request, "limit", default=DEFAULT_LIMIT, minimum=1,
                               maximum=MAX_LIMIT)
     except ValueError as error:

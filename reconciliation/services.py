@@ -16,19 +16,49 @@ A message is one JSON object:
      "reason": "…"}
 
 A declaration with a higher revision than the one on file is an amendment and replaces it;
-the same or a lower revision is the same declaration sent again and changes nothing. A
-message_id seen before is ignored, whatever became of it: a rejected message, once fixed,
-is sent again under a new message_id. Each message is validated whole: a bad one is
-rejected with every reason, and the rest of a batch still goes in.
+the same or a lower revision is the same declaration sent again and changes nothing
+(status "duplicate"). A message_id seen before is not processed again, whatever became of
+it, and gets the answer it got the first time, also when the same message_id arrives
+several times at once: a rejected message, once fixed, is sent again under a new
+message_id. Each message is validated whole and applied in a transaction (a savepoint) of
+its own: a bad one is rejected with every reason and changes nothing, and the rest of a
+batch still goes in.
+
+The values, checked before anything is stored (the database must never be the one to
+refuse a value; each rule names the column it protects):
+
+- Whole numbers (item_no, permit_item_no, revision) are JSON integers: not strings, booleans
+  or fractions (1.0). Item numbers run from 1, the revision from 0, all to 2,147,483,647
+  (the columns are PostgreSQL integers).
+- Quantities and values are written in plain decimal: a JSON string of ASCII digits with at
+  most one point ("100", "2.5", "0.0001") or a JSON integer (100). Refused: a sign,
+  exponent notation ("1e3", 1e3), spaces (" 1"), separators ("1,000", "1_000"), digits other
+  than ASCII ("１０"), NaN, Infinity, and fractions as JSON numbers (2.5: a binary float,
+  which cannot tell 1e3 from 1000). At most 4 digits after the point and, before it, 9 for a
+  quantity and 15 for a value (the columns' precision). A quantity is more than 0, a value
+  0 or more.
+- The date is a JSON string YYYY-MM-DD (not 20261120, "20261120" nor an ISO week or time),
+  a real day from 1912-01-01 (ROC year 1).
+- Text is a JSON string, trimmed of surrounding spaces, within its column's length (after
+  codes and identifiers are upper-cased). No control characters and no bidirectional
+  overrides (U+202A-U+202E, U+2066-U+2069); the goods name and the cancellation reason may
+  hold tabs and line breaks.
+- Nowhere in a message, keys and fields the format does not name included, may a string
+  hold U+0000 or a lone surrogate: the database cannot store them, and the message is kept
+  as received (with U+FFFD in their place).
+- A declaration or release lists 1 to 1,000 items, each item_no once. Fields the format
+  does not name are kept with the message and otherwise ignored.
 """
 
+import contextlib
 import datetime
+import logging
 import re
 import uuid
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import DataError, IntegrityError, transaction
 from django.db.models import Min, Q, Sum
 from django.utils import timezone
 
@@ -43,9 +73,25 @@ from reconciliation.models import (
     Result,
 )
 
-NUMBER_RE = re.compile(r"^[A-Z0-9]{14}$")
-TARIFF_RE = re.compile(r"^[0-9]{11}$")
-CURRENCY_RE = re.compile(r"^[A-Z]{3}$")
+NUMBER_RE = re.compile(r"[A-Z0-9]{14}")
+TARIFF_RE = re.compile(r"[0-9]{11}")
+CURRENCY_RE = re.compile(r"[A-Z]{3}")
+DATE_RE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+# ASCII digits only: a str pattern's [0-9] is the ASCII range, unlike \d or Decimal().
+PLAIN_DECIMAL_RE = re.compile(r"[0-9]+(?:\.[0-9]+)?")
+INT_MAX = 2**31 - 1  # PostgreSQL integer, the PositiveIntegerFields' column
+EARLIEST_DATE = datetime.date(1912, 1, 1)  # ROC year 1, the first the portal can show
+MAX_ITEMS = 1000
+MESSAGE_ID_MAX = InboundMessage._meta.get_field("message_id").max_length
+# What PostgreSQL cannot store in text or jsonb: U+0000 and lone surrogates (not UTF-8).
+UNSTORABLE_RE = re.compile("[\x00\ud800-\udfff]")
+# Control characters (C0 but tab and line breaks, DEL, C1) and bidirectional overrides,
+# which reorder the text they are shown in.
+CONTROL_RE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+LINE_BREAKS_RE = re.compile("[\t\n\r]")
+SHOWN = 40  # characters of a refused value repeated in its reason
+
+log = logging.getLogger(__name__)
 
 
 class MessageError(Exception):
@@ -56,7 +102,69 @@ class MessageError(Exception):
 
 # --- validation -------------------------------------------------------------------------
 
-def _text(data, key, errors, *, where="", pattern=None, max_length=None, required=True):
+def _shown(value):
+    """A refused value as its reason repeats it: repr() (which escapes U+0000 and
+    surrogates), cut short."""
+    text = repr(value)
+    return text if len(text) <= SHOWN else f"{text[:SHOWN - 1]}…"
+
+
+def _printable(key):
+    return UNSTORABLE_RE.sub(lambda m: f"\\u{ord(m.group()):04x}", key)
+
+
+def _path(parts):
+    """items[0].quantity for ["declaration", "items", 0, "quantity"]: the names the other
+    reasons use (a declaration's items are "items[i]", like a release's)."""
+    if parts[:2] == ["declaration", "items"]:
+        parts = parts[1:]
+    text = ""
+    for part in parts:
+        if isinstance(part, int):
+            text += f"[{part}]"
+        else:
+            text += f".{_printable(part)}" if text else _printable(part)
+    return text
+
+
+def _characters(value, problem):
+    found = sorted({f"U+{ord(c):04X}" for c in UNSTORABLE_RE.findall(value)})
+    return f"{problem} {', '.join(found)}, which cannot be stored"
+
+
+def _unstorable(message):
+    """The reason for each key and string anywhere in the message that holds a character
+    the database cannot store. Walked without recursion: the body may nest deeply."""
+    errors, stack = [], [([], message)]
+    while stack:
+        parts, value = stack.pop()
+        if isinstance(value, str):
+            if UNSTORABLE_RE.search(value):
+                errors.append(f"{_path(parts) or 'message'}: {_characters(value, 'holds')}")
+        elif isinstance(value, dict):
+            for key, inner in reversed(value.items()):
+                if isinstance(key, str) and UNSTORABLE_RE.search(key):
+                    errors.append(f"{_path([*parts, key])}: "
+                                  f"{_characters(key, 'the name of this field holds')}")
+                stack.append(([*parts, key], inner))
+        elif isinstance(value, list):
+            stack.extend(([*parts, i], inner) for i, inner in reversed(list(enumerate(value))))
+    return errors
+
+
+def _storable(value):
+    """The message as it can be kept: U+FFFD in place of what the database refuses."""
+    if isinstance(value, str):
+        return UNSTORABLE_RE.sub("\ufffd", value)
+    if isinstance(value, dict):
+        return {_storable(key): _storable(inner) for key, inner in value.items()}
+    if isinstance(value, list):
+        return [_storable(inner) for inner in value]
+    return value
+
+
+def _text(data, key, errors, *, where="", pattern=None, max_length=None, required=True,
+          upper=False, multiline=False):
     value = data.get(key)
     if value in (None, ""):
         if required:
@@ -65,46 +173,86 @@ def _text(data, key, errors, *, where="", pattern=None, max_length=None, require
     if not isinstance(value, str):
         errors.append(f"{where}{key}: must be a string")
         return ""
-    value = value.strip().upper() if pattern is not None else value.strip()
+    if UNSTORABLE_RE.search(value):
+        return ""  # _unstorable() gives the reason, for this and every other string
+    value = value.strip()
+    if upper or pattern is not None:
+        value = value.upper()
     if not value:
         if required:
             errors.append(f"{where}{key}: required")
         return ""
-    if pattern is not None and not pattern.match(value):
-        errors.append(f"{where}{key}: {value!r} is not in the expected format")
+    controls = CONTROL_RE.search(value) or (not multiline and LINE_BREAKS_RE.search(value))
+    if controls:
+        errors.append(f"{where}{key}: holds the control character "
+                      f"U+{ord(controls.group()):04X}")
+    elif pattern is not None and not pattern.fullmatch(value):
+        errors.append(f"{where}{key}: {_shown(value)} is not in the expected format")
     if max_length and len(value) > max_length:
         errors.append(f"{where}{key}: longer than {max_length} characters")
     return value
 
 
-def _decimal(data, key, errors, *, where="", positive=True):
+def _decimal(data, key, errors, *, where="", field, positive=True):
+    """A quantity or value in plain decimal (see the top of this module), within the
+    precision of `field`, the DecimalField it is stored in."""
     value = data.get(key)
-    try:
-        number = Decimal(str(value))
-    except (InvalidOperation, ValueError):
-        errors.append(f"{where}{key}: {value!r} is not a number")
+    if value is None:
+        errors.append(f"{where}{key}: required")
         return None
-    if not number.is_finite() or (positive and number <= 0) or number < 0:
-        errors.append(f"{where}{key}: must be {'greater than 0' if positive else '0 or more'}")
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        errors.append(f'{where}{key}: must be a number in plain decimal as a string, such as '
+                      f'"100" or "2.5"')
         return None
-    if number != number.quantize(Decimal("0.0001")) or abs(number) >= Decimal(10) ** 13:
-        errors.append(f"{where}{key}: at most 13 digits before and 4 after the point")
+    text = str(value)
+    if not PLAIN_DECIMAL_RE.fullmatch(text):
+        errors.append(f'{where}{key}: {_shown(value)} is not a number in plain decimal '
+                      f'(ASCII digits and at most one point, such as "100" or "2.5")')
+        return None
+    places = field.decimal_places
+    whole, _point, fraction = text.partition(".")
+    if (len(whole.lstrip("0")) > field.max_digits - places
+            or len(fraction.rstrip("0")) > places):
+        errors.append(f"{where}{key}: at most {field.max_digits - places} digits before "
+                      f"and {places} after the point")
+        return None
+    number = Decimal(text)
+    if positive and not number:
+        errors.append(f"{where}{key}: must be greater than 0")
         return None
     return number
 
 
-def _whole(data, key, errors, *, where=""):
-    value = data.get(key)
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        errors.append(f"{where}{key}: must be a whole number from 1")
+def _whole(data, key, errors, *, where="", minimum=1, default=None):
+    value = data.get(key, default)
+    if isinstance(value, bool) or not isinstance(value, int) or not (
+            minimum <= value <= INT_MAX):
+        errors.append(f"{where}{key}: must be a whole number from {minimum} to {INT_MAX}")
         return None
     return value
+
+
+def _date(data, key, errors, *, where=""):
+    value = data.get(key)
+    date = None
+    if isinstance(value, str) and DATE_RE.fullmatch(value):
+        with contextlib.suppress(ValueError):  # no such day: 2026-02-30
+            date = datetime.date.fromisoformat(value)
+    if date is None:
+        errors.append(f"{where}{key}: {_shown(value)} is not a date as a string YYYY-MM-DD")
+    elif date < EARLIEST_DATE:
+        errors.append(f"{where}{key}: before {EARLIEST_DATE.isoformat()} (ROC year 1)")
+        date = None
+    return date
 
 
 def _items(data, errors, parse_item):
     items = data.get("items")
     if not isinstance(items, list) or not items:
         errors.append("items: at least one item is required")
+        return []
+    if len(items) > MAX_ITEMS:
+        errors.append(f"items: at most {MAX_ITEMS} items")
         return []
     parsed = [parse_item(item if isinstance(item, dict) else {}, errors, f"items[{i}].")
               for i, item in enumerate(items)]
@@ -114,57 +262,70 @@ def _items(data, errors, parse_item):
     return parsed
 
 
+_FIELD = DeclarationItem._meta.get_field
+
+
 def _declaration_item(data, errors, where):
     return {
         "item_no": _whole(data, "item_no", errors, where=where),
         "tariff_code": _text(data, "tariff_code", errors, where=where, pattern=TARIFF_RE),
         "description": _text(data, "description", errors, where=where, required=False,
-                             max_length=390),
-        "quantity": _decimal(data, "quantity", errors, where=where),
-        "unit": _text(data, "unit", errors, where=where, max_length=10).upper(),
-        "value": _decimal(data, "value", errors, where=where, positive=False),
+                             max_length=_FIELD("description").max_length, multiline=True),
+        "quantity": _decimal(data, "quantity", errors, where=where, field=_FIELD("quantity")),
+        "unit": _text(data, "unit", errors, where=where, upper=True,
+                      max_length=_FIELD("unit").max_length),
+        "value": _decimal(data, "value", errors, where=where, field=_FIELD("value"),
+                          positive=False),
         "currency": _text(data, "currency", errors, where=where, pattern=CURRENCY_RE),
         "permit_item_no": _whole(data, "permit_item_no", errors, where=where),
     }
 
 
 def _release_item(data, errors, where):
+    # Released quantities go into the ledger, whose column is the same as the item's.
     return {"item_no": _whole(data, "item_no", errors, where=where),
-            "quantity": _decimal(data, "quantity", errors, where=where)}
+            "quantity": _decimal(data, "quantity", errors, where=where, field=_FIELD("quantity"))}
+
+
+def message_id_of(message):
+    """The message_id as parse() would take it, or "" when it is missing or unusable (so
+    the message is kept under an id of ours)."""
+    value = message.get("message_id") if isinstance(message, dict) else None
+    if not isinstance(value, str):
+        return ""
+    value = value.strip()
+    if (not value or len(value) > MESSAGE_ID_MAX or UNSTORABLE_RE.search(value)
+            or CONTROL_RE.search(value) or LINE_BREAKS_RE.search(value)):
+        return ""
+    return value
 
 
 def parse(message):
     """(message_id, kind, cleaned) of a message, or MessageError with every problem."""
-    errors = []
     if not isinstance(message, dict):
         raise MessageError(["the message must be a JSON object"])
-    message_id = _text(message, "message_id", errors, max_length=64)
+    errors = _unstorable(message)
+    message_id = _text(message, "message_id", errors, max_length=MESSAGE_ID_MAX)
     kind = message.get("type")
     if kind == "declaration":
         body = message.get("declaration")
         if not isinstance(body, dict):
             errors.append("declaration: must be an object")
             body = {}
-        date = None
-        try:
-            date = datetime.date.fromisoformat(str(body.get("date")))
-        except ValueError:
-            errors.append(f"declaration.date: {body.get('date')!r} is not a date (YYYY-MM-DD)")
         direction = body.get("direction")
         if direction not in Direction.values:
             errors.append("declaration.direction: must be 'import' or 'export'")
-        revision = body.get("revision", 0)
-        if isinstance(revision, bool) or not isinstance(revision, int) or revision < 0:
-            errors.append("declaration.revision: must be a whole number from 0")
+        where = "declaration."
         cleaned = {
-            "number": _text(body, "number", errors, where="declaration.", pattern=NUMBER_RE),
-            "direction": direction, "declared_on": date, "revision": revision,
-            "declarant_identifier": _text(body, "declarant", errors, where="declaration.",
-                                          max_length=20).upper(),
-            "broker_identifier": _text(body, "broker", errors, where="declaration.",
-                                       required=False, max_length=20).upper(),
-            "permit_no": _text(body, "permit_no", errors, where="declaration.",
-                               pattern=NUMBER_RE),
+            "number": _text(body, "number", errors, where=where, pattern=NUMBER_RE),
+            "direction": direction,
+            "declared_on": _date(body, "date", errors, where=where),
+            "revision": _whole(body, "revision", errors, where=where, minimum=0, default=0),
+            "declarant_identifier": _text(body, "declarant", errors, where=where, upper=True,
+                                          max_length=20),
+            "broker_identifier": _text(body, "broker", errors, where=where, required=False,
+                                       upper=True, max_length=20),
+            "permit_no": _text(body, "permit_no", errors, where=where, pattern=NUMBER_RE),
             "items": _items(body, errors, _declaration_item),
         }
     elif kind in ("release", "cancellation"):
@@ -173,7 +334,7 @@ def parse(message):
             cleaned["items"] = _items(message, errors, _release_item)
         else:
             cleaned["reason"] = _text(message, "reason", errors, required=False,
-                                      max_length=200)
+                                      max_length=200, multiline=True)
     else:
         errors.append("type: must be 'declaration', 'release' or 'cancellation'")
         cleaned = {}
@@ -209,6 +370,7 @@ def _refresh_permit_facts(permit_ids):
 
 def _apply_declaration(data):
     """Returns the declaration to (re)match, or None when nothing changed."""
+    data = dict(data)  # left whole for a second attempt (see _apply)
     items = data.pop("items")
     existing = Declaration.objects.select_for_update().filter(number=data["number"]).first()
     if existing is not None and data["revision"] <= existing.revision:
@@ -299,6 +461,7 @@ def receive(messages, *, source):
     """Process a batch of messages; return the InboundMessage of each, in order. Each
     message commits on its own, so one bad message never holds up the others; declarations
     that changed are matched by Celery after commit."""
+    from portal.tasks import enqueue
     from reconciliation.tasks import match_declarations_task
 
     records, changed = [], []
@@ -308,62 +471,110 @@ def receive(messages, *, source):
         if declaration is not None:
             changed.append(declaration.pk)
     if changed:
-        transaction.on_commit(lambda: match_declarations_task.delay(changed))
+        transaction.on_commit(lambda: enqueue(match_declarations_task, changed))
     return records
 
 
 def _receive_one(message, *, source):
-    raw_id = message.get("message_id") if isinstance(message, dict) else None
-    raw_id = raw_id.strip() if isinstance(raw_id, str) else ""
-    if raw_id:
-        seen = InboundMessage.objects.filter(message_id=raw_id).first()
+    """(the InboundMessage, the declaration to match or None). The message is its own
+    transaction (a savepoint inside a caller's): whatever becomes of it, the others of the
+    batch stay as they are."""
+    message_id = message_id_of(message)
+    if message_id:
+        seen = InboundMessage.objects.filter(message_id=message_id).first()
         if seen is not None:
-            return seen, None  # processed once already
-    record = InboundMessage(payload=message if isinstance(message, dict) else {"raw": message},
-                            source=source, message_id=raw_id)
-    declaration = None
+            return seen, None  # processed once already: the answer it got then
+    record = InboundMessage(
+        payload=_storable(message if isinstance(message, dict) else {"raw": message}),
+        source=source, status=InboundMessage.Status.REJECTED,
+        # Without a usable id it is kept all the same, under an id of ours, so that the
+        # bureau sees it.
+        message_id=message_id or f"rejected-{uuid.uuid4().hex}")
     try:
-        message_id, kind, data = parse(message)
-        record.message_id, record.kind = message_id, kind
-        record.declaration_number = data.get("number", "")
         with transaction.atomic():
-            if kind == "declaration":
-                declaration = _apply_declaration(data)
-                record.declaration = declaration or Declaration.objects.filter(
-                    number=data["number"]).first()
-            else:
-                record.declaration = (_apply_release(data) if kind == "release"
-                                      else _apply_cancellation(data))
-            record.status = (InboundMessage.Status.DUPLICATE
-                             if kind == "declaration" and declaration is None
-                             else InboundMessage.Status.ACCEPTED)
+            # Claim the message_id first: the same message_id arriving at the same moment
+            # waits on the unique index until this commits, then fails and answers what
+            # this one stored (below). So a message is applied once, and every answer
+            # about it is the stored one.
             record.save()
-    except MessageError as error:
+            declaration = _process(record, message)
+            record.save()
+    except IntegrityError:
+        twin = (InboundMessage.objects.filter(message_id=message_id).first()
+                if message_id else None)
+        if twin is None:
+            raise
+        return twin, None
+    except DataError:
+        # The message itself could not be kept as received (nothing of it was applied):
+        # keep the fact and the reason, so that customs gets an answer and not a 500.
+        log.exception("customs message %s: the database refused to keep it", message_id)
+        record = InboundMessage.objects.create(
+            payload={"refused": "the database refused the message as received"},
+            source=source, status=InboundMessage.Status.REJECTED,
+            message_id=f"rejected-{uuid.uuid4().hex}",
+            errors=["the message could not be stored as received; the bureau has been told"])
         declaration = None
+    return record, declaration
+
+
+def _process(record, message):
+    """Validate and apply the message, setting the record's status and errors; returns the
+    declaration to match, if any."""
+    try:
+        _message_id, kind, data = parse(message)
+        record.kind = kind
+        record.declaration_number = data.get("number", "")
+        declaration = _apply(kind, data)
+    except MessageError as error:
         record.status = InboundMessage.Status.REJECTED
         record.errors = error.errors
-        if not record.message_id or len(record.message_id) > 64:
-            # Kept all the same, under an id of ours, so that the bureau sees it.
-            record.message_id = f"rejected-{uuid.uuid4().hex}"
+        return None
+    except DataError:
+        # The checks in parse() are meant to leave the database nothing to refuse; if it
+        # still does, this message alone is rejected (its changes were rolled back by
+        # _apply's savepoint) and the bureau finds why in the log.
+        log.exception("customs message %s: the database refused a value", record.message_id)
+        record.status = InboundMessage.Status.REJECTED
+        record.errors = ["a value could not be stored; the bureau has been told"]
+        return None
+    if kind == "declaration":
+        record.declaration = declaration or Declaration.objects.filter(
+            number=data["number"]).first()
+        record.status = (InboundMessage.Status.ACCEPTED if declaration is not None
+                         else InboundMessage.Status.DUPLICATE)
+    else:
+        record.declaration = declaration
+        record.status = InboundMessage.Status.ACCEPTED
+        declaration = None  # releases and cancellations are not matched again here
+    return declaration
+
+
+def _apply(kind, data, *, attempts=3):
+    """Apply a valid message in a savepoint of its own: all of it or nothing. A declaration
+    filed at the same moment by another message (another message_id, the same number)
+    makes the insert fail once the other commits; then it is on file, and a second attempt
+    treats this one as the same declaration again or an amendment."""
+    apply = {"declaration": _apply_declaration, "release": _apply_release,
+             "cancellation": _apply_cancellation}[kind]
+    for attempt in range(attempts):
         try:
             with transaction.atomic():
-                record.save()
+                return apply(data)
         except IntegrityError:
-            pass  # the same message_id, rejected at the same moment by a twin request
-    except IntegrityError:
-        # The same message_id arriving twice at once: the other request processed it.
-        return InboundMessage.objects.get(message_id=record.message_id), None
-    return record, declaration
+            if attempt == attempts - 1:
+                raise
 
 
 def rematch_permit(permit):
     """Match again every live declaration citing the permit (RECON-5: after an approved
     mismatch correction the bureau matches itself and tells customs)."""
+    from portal.tasks import enqueue
     from reconciliation.tasks import match_declarations_task
 
     ids = list(Declaration.objects.filter(
         Q(permit=permit) | Q(permit_no=permit.permit_no), cancelled_at__isnull=True)
         .values_list("pk", flat=True))
     if ids:
-        transaction.on_commit(lambda: match_declarations_task.delay(ids))
+        transaction.on_commit(lambda: enqueue(match_declarations_task, ids))
     return ids

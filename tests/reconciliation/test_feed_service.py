@@ -147,3 +147,37 @@ def test_it_resets_the_result_of_an_amendment_until_it_is_matched(permit):
     Declaration.objects.update(result="match")
     services.receive([helpers.declaration(permit, revision=1)], source="test")
     assert Declaration.objects.get().result == "pending"
+
+
+def test_it_keeps_a_message_holding_nul_as_received_with_a_replacement(receive, permit):
+    message = helpers.declaration(permit, message_id="C-1")
+    message["declaration"]["items"][0]["description"] = "FP\u0000GA"
+    message["x\u0000"] = ["\ud800"]
+    [record] = receive(message)
+    record.refresh_from_db()
+    assert record.status == InboundMessage.Status.REJECTED
+    assert record.payload["x\ufffd"] == ["\ufffd"]
+    assert record.payload["declaration"]["items"][0]["description"] == "FP\ufffdGA"
+    assert not Declaration.objects.exists()
+
+
+def test_it_rejects_a_message_alone_inside_the_callers_transaction(receive, permit):
+    """The admin and the tests call receive() inside a transaction: each message is then a
+    savepoint, and a rejected one leaves the others and the transaction usable."""
+    bad = helpers.declaration(permit, number="AA11500000002B", revision=2**63)
+    first, rejected, last = receive(helpers.declaration(permit), bad,
+                                    helpers.release(items=[{"item_no": 1, "quantity": "1"}]))
+    assert (first.status, rejected.status, last.status) == ("accepted", "rejected",
+                                                            "accepted")
+    assert ledger.balances(permit) == {1: Decimal("9")}
+
+
+def test_it_counts_a_file_line_whose_message_id_holds_nul_as_rejected(permit):
+    from reconciliation import api
+
+    outcome = api.receive_batch([(1, helpers.declaration(permit, message_id="M\u0000")),
+                                 (2, helpers.declaration(permit, number="AA11500000002B"))],
+                                source="file")
+    assert (outcome.accepted, outcome.rejected) == (1, 1)
+    [(position, _message_id, errors)] = outcome.problems
+    assert position == 1 and any(error.startswith("message_id") for error in errors)
