@@ -5,19 +5,27 @@ verification code printed beside the QR code, and learn only the permit's state 
 its holder's name. An unknown number and a wrong code get the same answer, so the page does
 not tell which numbers exist, and lookups are rate-limited per network address so that codes
 cannot be guessed.
+
+*decision*: the limit is counted in the cache; while the cache is down (Redis stopped, issue
+9) lookups are let through and each says so in a WARNING. Guessing one permit's code takes
+about 10^12 tries, far beyond what gets through during an outage, while refusing everyone
+would take the QR codes on every printed permit out of service.
 """
 
 import hmac
+import logging
 
 from axes.helpers import get_client_ip_address
 from django import forms
 from django.conf import settings
-from django.core.cache import cache
 from django.shortcuts import render
 from django.utils.translation import gettext_lazy as _
 
 from permits.models import Permit
+from portal.accounts.throttle import CACHE_ERRORS, count_in_window
 from portal.forms import PortalForm
+
+logger = logging.getLogger(__name__)
 
 # Lookups per address per window; settings may lower or raise them.
 RATE_LIMIT = 30
@@ -52,13 +60,12 @@ def _over_limit(request):
     """Count one lookup from the request's address; True once the address used them up."""
     limit, window = _limits()
     key = f"permit-verify:{get_client_ip_address(request)}"
-    # A fixed window that starts with the address's first lookup.
-    cache.add(key, 0, timeout=window)
     try:
-        count = cache.incr(key)
-    except ValueError:  # expired between add() and incr()
-        cache.set(key, 1, timeout=window)
-        count = 1
+        # A fixed window that starts with the address's first lookup.
+        count = count_in_window(key, window)
+    except CACHE_ERRORS as error:
+        logger.warning("permit verification not rate-limited: the cache is down (%s)", error)
+        return False
     return count > limit
 
 
@@ -96,4 +103,6 @@ def verify(request):
                     "holder_name": (current.application.applicant_name if current
                                     else permit.holder.name),
                 }
-    return render(request, "permits/verify.html", context)
+    # A malformed number or code answers 400 (the portal's convention for a refused form); a
+    # well-formed one answers 200 whether or not it was found.
+    return render(request, "permits/verify.html", context, status=400 if form.errors else 200)

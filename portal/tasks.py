@@ -3,8 +3,26 @@ import smtplib
 
 from celery import shared_task
 from django.core.mail import EmailMessage
+from kombu.exceptions import OperationalError
+from redis.exceptions import RedisError
 
 logger = logging.getLogger(__name__)
+
+# What queueing raises when the broker is down, refuses or hangs (kombu wraps most of it).
+BROKER_ERRORS = (OperationalError, RedisError, OSError)
+
+
+def enqueue(task, *args, **kwargs):
+    """`task.delay(*args, **kwargs)` for a caller whose work is committed: when the broker
+    cannot take the task the request must not fail (issue 9), so the error is logged and
+    None returned. Whatever the task would have done must be kept elsewhere and done later
+    (an outbox row waits for beat's resend); the settings make a dead broker fail within
+    seconds. In-process (no broker), the task's own errors still propagate."""
+    try:
+        return task.delay(*args, **kwargs)
+    except BROKER_ERRORS as error:
+        logger.warning("could not queue %s%r: %s", task.name, args, error)
+        return None
 
 
 @shared_task(
@@ -22,7 +40,7 @@ def send_email(*, subject, body, to):
     logger.info("mail sent to %s: %s", ", ".join(to), subject)
 
 
-@shared_task
+@shared_task(ignore_result=False)  # its answer is read (settings: results are ignored)
 def ping():
     """Answers 'pong': lets the deployment (and the tests) see a worker end to end."""
     return "pong"

@@ -4,6 +4,7 @@ A test that needs a service calls `require(...)`: without the service it skips w
 reason, and with --require-services (CI) it fails instead (conftest.py).
 """
 
+import asyncio
 import contextlib
 import os
 import shutil
@@ -63,6 +64,10 @@ def require_redis():
     require(bool(url), "needs Redis: set REDIS_URL=redis://...")
 
 
+def require_redis_server():
+    require_program("redis-server", "redis-server")
+
+
 def require_chromium():
     require(Path(CHROMIUM).exists(), f"needs Debian's Chromium at {CHROMIUM}")
 
@@ -100,12 +105,26 @@ class _Collector:
         return "250 OK"
 
 
+class _HangingCollector(_Collector):
+    def __init__(self):
+        super().__init__()
+        self.hang_next = False
+        self.hanging = threading.Event()
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd's name)
+        if self.hang_next:  # take the message and never answer: the sender is mid-send
+            self.hang_next = False
+            self.hanging.set()
+            await asyncio.sleep(3600)
+        return await super().handle_DATA(server, session, envelope)
+
+
 class SMTPSink:
     """A real SMTP server on 127.0.0.1 that keeps what it receives."""
 
-    def __init__(self, port=None):
+    def __init__(self, port=None, *, can_hang=False):
         self.port = port or free_port()
-        self.collector = _Collector()
+        self.collector = _HangingCollector() if can_hang else _Collector()
         self.controller = Controller(self.collector, hostname="127.0.0.1", port=self.port)
 
     @property
@@ -122,6 +141,13 @@ class SMTPSink:
 
     def stop(self):
         self.controller.stop()
+
+    def hang_next(self):
+        """Take the next message without ever answering (SMTPSink(can_hang=True)); returns
+        the event set once a sender is stuck in it."""
+        self.collector.hanging.clear()
+        self.collector.hang_next = True
+        return self.collector.hanging
 
     def wait_for(self, count, timeout=30):
         """The messages, once `count` have arrived."""
@@ -189,6 +215,85 @@ class Worker:
             self.process.kill()
             out, _ = self.process.communicate()
         return out.decode(errors="replace")
+
+
+class RedisServer:
+    """A private redis-server for one test, on a free port from 6390 up, keeping nothing on
+    disk: a test may stop it (Redis down) and start it again. Never the machine's Redis."""
+
+    def __init__(self):
+        self.port = None
+        self.process = None
+
+    @property
+    def url(self):
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self):
+        import redis
+
+        for port in range(self.port or 6390, 6490):
+            with socket.socket() as sock:
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as redis does
+                try:
+                    sock.bind(("127.0.0.1", port))
+                except OSError:
+                    continue
+            self.port = port
+            self.process = subprocess.Popen(
+                ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+                 "--appendonly", "no", "--daemonize", "no", "--loglevel", "warning"],
+                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            client = redis.Redis(port=port, socket_connect_timeout=0.5)
+            deadline = time.monotonic() + 10
+            while self.process.poll() is None and time.monotonic() < deadline:
+                with contextlib.suppress(redis.RedisError):
+                    if client.ping():
+                        return self
+                time.sleep(0.05)
+            self.stop()  # another process took the port meanwhile: try the next one
+        raise RuntimeError("no free port for a private redis-server in 6390-6489")
+
+    def stop(self):
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self.process = None
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc_info):
+        self.stop()
+
+
+@contextlib.contextmanager
+def celery_broker(url):
+    """Queue this process's tasks on the broker (and result store) at `url` instead of
+    running them in-process, until the block ends. Celery caches its connection pools and
+    result backend; they are dropped on the way in and out."""
+    from portal.celery import app
+
+    keys = ("broker_url", "result_backend", "task_always_eager")
+    saved = {key: app.conf[key] for key in keys}
+
+    def forget_connections():
+        app._pool = None
+        app.amqp._producer_pool = None
+        app._backend_cache = None
+        app._local = threading.local()
+
+    app.conf.update(broker_url=url, result_backend=url, task_always_eager=False)
+    forget_connections()
+    try:
+        yield app
+    finally:
+        app.conf.update(saved)
+        forget_connections()
 
 
 def orm(function, *args, **kwargs):

@@ -8,6 +8,7 @@ import pytest
 from django.core import mail
 from django.db import transaction
 from django.utils import timezone
+from kombu.exceptions import OperationalError
 
 from permits import outbox, tasks, workflow
 from permits.models import OutboundEmail, Status
@@ -82,6 +83,20 @@ def test_it_takes_back_a_row_whose_worker_died(make_case, applicant, settings):
     assert email.pk in outbox.pending_ids()
     assert tasks.resend_unsent_emails() == 1
     assert OutboundEmail.objects.get(pk=email.pk).sent_at is not None
+
+
+@pytest.mark.django_db
+def test_it_keeps_the_row_for_the_resend_when_the_broker_cannot_take_the_task(
+        make_case, applicant, monkeypatch, django_capture_on_commit_callbacks, caplog):
+    def broker_down(*args, **kwargs):
+        raise OperationalError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
+
+    monkeypatch.setattr(tasks.send_outbound_email, "delay", broker_down)
+    with django_capture_on_commit_callbacks(execute=True):
+        application = make_case(applicant, status=Status.INITIAL_REVIEW)
+    email = OutboundEmail.objects.get(application=application)
+    assert email.sent_at is None and email.pk in outbox.pending_ids()
+    assert "could not queue permits.tasks.send_outbound_email" in caplog.text
 
 
 @pytest.mark.postgres
