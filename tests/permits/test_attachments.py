@@ -1,6 +1,8 @@
 """Attachments: accepted and refused by content, stored privately, downloaded only by those
 who may see the case."""
 
+import base64
+import binascii
 import hashlib
 import io
 import struct
@@ -507,6 +509,7 @@ def assert_is_the_download(response, attachment):
     assert response.status_code == 200
     assert response["Content-Type"] == attachments.PDF
     assert response["X-Content-Type-Options"] == "nosniff"
+    assert response["Content-Security-Policy"] == "default-src 'none'; sandbox"
     assert response["Content-Disposition"].startswith("attachment;")
     assert quote("型錄 catalogue.pdf") in response["Content-Disposition"]
     assert b"".join(response.streaming_content) == pdf_bytes()
@@ -546,3 +549,346 @@ def test_it_sends_an_anonymous_download_to_login(client, stored):
     response = download(client, stored)
     assert response.status_code == 302
     assert response.url.startswith(reverse("accounts:login"))
+
+
+# --- Packages that would overwhelm whoever opens them; PDFs that run things (issue 9) -------
+
+
+@pytest.fixture(scope="session")
+def zip_bomb(tmp_path_factory):
+    """A real workbook carrying 300 MB of zeros in a few hundred KB (the issue's 306 KB
+    file), written streaming to disk: the test itself never holds the 300 MB."""
+    path = tmp_path_factory.mktemp("bomb") / "items.xlsx"
+    source = zipfile.ZipFile(io.BytesIO(xlsx_bytes()))
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as archive:
+        for info in source.infolist():
+            archive.writestr(info.filename, source.read(info.filename))
+        zeros = bytes(1024 * 1024)
+        with archive.open("xl/media/image1.bin", "w", force_zip64=True) as member:
+            for _ in range(300):
+                member.write(zeros)
+    assert path.stat().st_size < 400 * 1024
+    return path
+
+
+def file_upload(path, name):
+    from django.core.files import File
+
+    return File(path.open("rb"), name=name)
+
+
+def xlsx_with(extra):
+    """A real workbook with more parts."""
+    source = zipfile.ZipFile(io.BytesIO(xlsx_bytes()))
+    entries = {name: source.read(name) for name in source.namelist()}
+    entries.update(extra)
+    return zip_bytes(entries)
+
+
+def patch_zip_entry(data, name, **fields):
+    """The ZIP `data` with the named entry's CRC and sizes overwritten in both its local
+    header and the central directory, as a hand-made archive lies about them."""
+    data = bytearray(data)
+    encoded = name.encode()
+    layouts = [(b"PK\x01\x02", 46, 28, {"crc": 16, "compress_size": 20, "file_size": 24}),
+               (b"PK\x03\x04", 30, 26, {"crc": 14, "compress_size": 18, "file_size": 22})]
+    for signature, fixed, name_length_at, offsets in layouts:
+        start = 0
+        while (start := data.find(signature, start)) >= 0:
+            (length,) = struct.unpack_from("<H", data, start + name_length_at)
+            if data[start + fixed:start + fixed + length] == encoded:
+                for field, value in fields.items():
+                    struct.pack_into("<I", data, start + offsets[field], value)
+            start += 4
+    return bytes(data)
+
+
+def lying_zip():
+    """An entry that declares 10 KB and the CRC of its first 10 KB, but inflates to 1 MB:
+    reading only what the directory declares would never notice."""
+    real = bytes(range(256)) * 4096  # 1 MiB, compressible but not absurdly
+    data = xlsx_with({"xl/media/image1.bin": real})
+    return patch_zip_entry(data, "xl/media/image1.bin", file_size=10 * 1024,
+                           crc=zlib.crc32(real[:10 * 1024]))
+
+
+def corrupted_zip():
+    """A real workbook with one byte of a stored part's content changed: the CRC fails."""
+    out = io.BytesIO()
+    source = zipfile.ZipFile(io.BytesIO(xlsx_bytes()))
+    with zipfile.ZipFile(out, "w") as archive:
+        for info in source.infolist():
+            archive.writestr(info.filename, source.read(info.filename),
+                             compress_type=zipfile.ZIP_STORED)
+    data = out.getvalue()
+    return data.replace(b"<sheetData", b"<sheetDatb", 1)
+
+
+def duplicate_names_zip():
+    """Two parts of one name: which one does the office program open?"""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # zipfile warns about the duplicate, rightly
+        out = io.BytesIO()
+        source = zipfile.ZipFile(io.BytesIO(xlsx_bytes()))
+        with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+            for info in source.infolist():
+                archive.writestr(info.filename, source.read(info.filename))
+            archive.writestr("xl/workbook.xml", b"<workbook/>")
+    return out.getvalue()
+
+
+def many_parts_zip(count):
+    return xlsx_with({f"xl/media/p{number}.bin": b"" for number in range(count)})
+
+
+def pdf_with(*objects, head=b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n", catalog_extra=b""):
+    """A PDF with a catalogue, one page and `objects` numbered from 4 on."""
+    bodies = [b"<< /Type /Catalog /Pages 2 0 R " + catalog_extra + b">>",
+              b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+              b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] >>", *objects]
+    out = io.BytesIO()
+    out.write(head)
+    offsets = []
+    for number, body in enumerate(bodies, start=1):
+        offsets.append(out.tell())
+        out.write(b"%d 0 obj\n%s\nendobj\n" % (number, body))
+    xref = out.tell()
+    out.write(b"xref\n0 %d\n0000000000 65535 f \n" % (len(bodies) + 1))
+    for offset in offsets:
+        out.write(b"%010d 00000 n \n" % offset)
+    out.write(b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n"
+              % (len(bodies) + 1, xref))
+    return out.getvalue()
+
+
+def stream(content, dictionary=b""):
+    return b"<< %s /Length %d >>\nstream\n%s\nendstream" % (dictionary, len(content), content)
+
+
+def object_stream(objects, *, compress=True, dictionary=b"/Type /ObjStm"):
+    """An object stream holding `objects` (numbered from 10 on), Flate-compressed."""
+    header, body = [], b""
+    for number, content in enumerate(objects, start=10):
+        header.append(b"%d %d" % (number, len(body)))
+        body += content + b"\n"
+    header = b" ".join(header) + b"\n"
+    data = header + body
+    extra = b"%s /N %d /First %d" % (dictionary, len(objects), len(header))
+    if compress:
+        return stream(zlib.compress(data), extra + b" /Filter /FlateDecode")
+    return stream(data, extra)
+
+
+JAVASCRIPT_ACTION = b"<< /Type /Action /S /JavaScript /JS (app.alert\\(1\\)) >>"
+ACTIVE_PDFS = {
+    "open-action-javascript": lambda: pdf_with(JAVASCRIPT_ACTION,
+                                               catalog_extra=b"/OpenAction 4 0 R"),
+    "open-action-inline": lambda: pdf_with(catalog_extra=b"/OpenAction " + JAVASCRIPT_ACTION),
+    "escaped-names": lambda: pdf_with(
+        b"<< /S /Java#53cript /J#53 (app.alert\\(1\\)) >>", catalog_extra=b"/Open#41ction 4 0 R"),
+    "page-additional-actions": lambda: pdf_with(b"<< /O << /S /GoTo /D [3 0 R /Fit] >> >>",
+                                                catalog_extra=b"/AA 4 0 R"),
+    "launch": lambda: pdf_with(b"<< /S /Launch /F (calc.exe) >>"),
+    "embedded-file": lambda: pdf_with(stream(b"MZ\x90\x00", b"/Type /EmbeddedFile")),
+    "rich-media": lambda: pdf_with(b"<< /Type /Annot /Subtype /RichMedia >>"),
+    "xfa-form": lambda: pdf_with(b"<< /Fields [] /XFA 5 0 R >>", stream(b"<xdp:xdp/>")),
+    "javascript-in-object-stream": lambda: pdf_with(object_stream(
+        [b"<< /Names << /JavaScript << /Names [(x) 11 0 R] >> >> >>", JAVASCRIPT_ACTION])),
+    "object-stream-without-its-type": lambda: pdf_with(object_stream(
+        [JAVASCRIPT_ACTION], dictionary=b"")),
+    "uncompressed-object-stream": lambda: pdf_with(object_stream(
+        [JAVASCRIPT_ACTION], compress=False)),
+    "hex-encoded-object-stream": lambda: pdf_with(encoded_object_stream(
+        lambda data: binascii.hexlify(data) + b">", b"/ASCIIHexDecode")),
+    "ascii85-over-flate-object-stream": lambda: pdf_with(encoded_object_stream(
+        lambda data: base64.a85encode(zlib.compress(data), adobe=True)[2:],
+        b"[/ASCII85Decode /FlateDecode]")),
+}
+
+
+def encoded_object_stream(encode, filters):
+    data = b"10 0\n" + JAVASCRIPT_ACTION
+    return stream(encode(data), b"/Type /ObjStm /N 1 /First 5 /Filter " + filters)
+
+SAFE_PDFS = {
+    "destination-on-open": lambda: pdf_with(catalog_extra=b"/OpenAction [3 0 R /XYZ null null 0]"),
+    "link": lambda: pdf_with(
+        b"<< /Type /Annot /Subtype /Link /A << /S /URI /URI (https://example.com/js/aa) >> >>"),
+    "names-like-active-ones": lambda: pdf_with(b"<< /JSON 1 /AAB 2 /XFAx 3 /Javascript 4 >>"),
+    "object-stream": lambda: pdf_with(object_stream(
+        [b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>", b"[1 2 3]"])),
+    "compressed-content": lambda: pdf_with(stream(
+        zlib.compress(b"BT /F1 12 Tf 72 720 Td (Hello) Tj ET"), b"/Filter /FlateDecode")),
+}
+
+
+def weasyprint_pdf():
+    """A PDF as the portal itself writes them (WeasyPrint: object streams, a link)."""
+    from weasyprint import HTML
+
+    return HTML(string='<p>許可證 <a href="https://example.com/verify/">link</a></p>').write_pdf()
+
+
+def polyglot():
+    """A PDF whose first kilobyte is also a web page."""
+    return pdf_with(head=b"%PDF-1.4\n<html><body><script>alert(document.domain)</script>"
+                         b"</body></html>\n")
+
+
+def check(name, data):
+    with pytest.raises(ValidationError) as refused:
+        attachments.check_upload(upload(name, data))
+    return refused.value.code
+
+
+def test_it_refuses_a_zip_bomb_from_its_directory(zip_bomb):
+    import time
+
+    started = time.monotonic()
+    with pytest.raises(ValidationError) as refused:
+        attachments.check_upload(file_upload(zip_bomb, "items.xlsx"))
+    assert refused.value.code == "package_too_large"
+    # Judged from the central directory: nothing is inflated (inflating takes seconds).
+    assert time.monotonic() - started < 1
+
+
+def test_it_refuses_a_zip_bomb_next_to_the_field(zip_bomb):
+    data = zip_bomb.read_bytes()
+    assert file_error_codes(form_for("items.xlsx", data)) == ["package_too_large"]
+
+
+def test_it_refuses_a_zip_bomb_as_a_flow_document(zip_bomb):
+    from masks.forms import DocumentsField
+
+    with pytest.raises(ValidationError) as refused:
+        DocumentsField().clean([upload("items.xlsx", zip_bomb.read_bytes())])
+    assert refused.value.code == "package_too_large"
+
+
+def test_it_refuses_a_zip_bomb_upload_and_stores_nothing(
+        client, applicant, supplement_case, private_root, zip_bomb):
+    client.force_login(applicant)
+    response = post_upload(client, supplement_case, "items.xlsx", zip_bomb.read_bytes())
+    assert response.status_code == 302
+    assert not Attachment.objects.exists()
+    assert stored_files(private_root) == []
+    assert [m.level for m in get_messages(response.wsgi_request)] == [ERROR]
+
+
+def test_it_refuses_a_package_of_too_many_parts():
+    assert check("items.xlsx", many_parts_zip(attachments.PACKAGE_MAX_ENTRIES)) == (
+        "package_too_many_entries")
+
+
+def test_it_accepts_a_package_just_within_the_part_limit(monkeypatch):
+    monkeypatch.setattr(attachments, "PACKAGE_MAX_ENTRIES", 50)
+    data = many_parts_zip(50 - len(zipfile.ZipFile(io.BytesIO(xlsx_bytes())).namelist()))
+    assert attachments.check_upload(upload("items.xlsx", data)) == attachments.XLSX
+
+
+def test_it_refuses_a_part_compressed_beyond_any_real_document():
+    # 2 MB of zeros: a thousand to one, far under the total limit.
+    assert check("items.xlsx", xlsx_with({"xl/media/image1.bin": bytes(2 * 1024 * 1024)})) == (
+        "package_ratio")
+
+
+def test_it_accepts_a_part_compressed_as_real_content_is():
+    text = " ".join(f"<row r='{n}'><c><v>{n * 7919 % 10007}</v></c></row>" for n in range(40000))
+    assert attachments.check_upload(upload("items.xlsx", xlsx_with(
+        {"xl/worksheets/sheet2.xml": text}))) == attachments.XLSX
+
+
+@pytest.mark.parametrize("build", [lying_zip, corrupted_zip, duplicate_names_zip],
+                         ids=["sizes-lie", "bad-crc", "duplicate-names"])
+def test_it_refuses_a_package_that_is_not_well_formed(build):
+    assert check("items.xlsx", build()) == "package_malformed"
+
+
+@pytest.mark.parametrize("build", ACTIVE_PDFS.values(), ids=ACTIVE_PDFS.keys())
+def test_it_refuses_a_pdf_with_active_content(build):
+    assert check("申請書.pdf", build()) == "pdf_active_content"
+
+
+def test_it_refuses_an_active_pdf_next_to_the_field():
+    data = ACTIVE_PDFS["open-action-javascript"]()
+    assert file_error_codes(form_for("申請書.pdf", data)) == ["pdf_active_content"]
+
+
+def test_it_names_what_is_active_in_the_message():
+    with pytest.raises(ValidationError) as refused:
+        attachments.check_upload(upload("申請書.pdf", ACTIVE_PDFS["escaped-names"]()))
+    assert "/JavaScript" in refused.value.messages[0]
+    assert "/OpenAction" in refused.value.messages[0]
+
+
+@pytest.mark.parametrize("build", [*SAFE_PDFS.values(), weasyprint_pdf],
+                         ids=[*SAFE_PDFS.keys(), "weasyprint"])
+def test_it_accepts_a_pdf_without_active_content(build):
+    assert attachments.check_upload(upload("申請書.pdf", build())) == attachments.PDF
+
+
+UNREADABLE_PDFS = {
+    "encrypted": lambda: pdf_with(b"<< /Filter /Standard /V 2 /R 3 /O <00> /U <00> /P -4 >>",
+                                  catalog_extra=b"/Encr#79pt 4 0 R"),
+    "lzw-object-stream": lambda: pdf_with(stream(
+        b"\x80\x0b\x60\x50\x22\x0c", b"/Type /ObjStm /N 1 /First 5 /Filter /LZWDecode")),
+    "object-stream-behind-a-predictor": lambda: pdf_with(stream(
+        zlib.compress(b"\x02" + b"\x01" * 40), b"/Type /ObjStm /N 1 /First 5 /Filter "
+        b"/FlateDecode /DecodeParms << /Predictor 12 /Columns 40 >>")),
+}
+
+
+@pytest.mark.parametrize("build", UNREADABLE_PDFS.values(), ids=UNREADABLE_PDFS.keys())
+def test_it_refuses_a_pdf_whose_object_streams_it_cannot_read(build):
+    assert check("申請書.pdf", build()) == "pdf_unreadable"
+
+
+def test_it_counts_active_names_inside_strings_too():
+    # Deliberate: a scanner that skips strings can be led to skip what a reader takes for
+    # names; a link to …/JavaScript/… costs the user a “Print to PDF”.
+    data = pdf_with(b"<< /S /URI /URI (https://developer.mozilla.org/Web/JavaScript) >>")
+    assert check("申請書.pdf", data) == "pdf_active_content"
+
+
+def test_it_refuses_a_pdf_whose_object_streams_inflate_beyond_the_cap(monkeypatch):
+    monkeypatch.setattr(attachments, "PDF_MAX_INFLATED", 1024)
+    monkeypatch.setattr(attachments, "PDF_INFLATE_RATIO", 1)
+    big = object_stream([b"[" + b"0 " * 4096 + b"]"])
+    assert check("申請書.pdf", pdf_with(big)) == "pdf_unreadable"
+
+
+def test_it_refuses_an_html_in_pdf_polyglot():
+    assert check("申請書.pdf", polyglot()) == "html_content"
+
+
+def test_it_refuses_a_polyglot_next_to_the_field():
+    assert file_error_codes(form_for("申請書.pdf", polyglot())) == ["html_content"]
+
+
+def test_it_refuses_a_script_anywhere_in_a_pdf():
+    data = pdf_with(stream(b"<script>alert(1)</script>"), b"<< /Pad (" + b"x" * 4096 + b") >>")
+    assert check("申請書.pdf", data) == "html_content"
+
+
+def test_it_refuses_an_image_that_reads_as_a_web_page():
+    def chunk(kind, data):
+        return (struct.pack(">I", len(data)) + kind + data
+                + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF))
+
+    data = png_bytes()
+    text = chunk(b"tEXt", b"Comment\x00<html><script>alert(1)</script></html>")
+    assert check("scan.png", data[:33] + text + data[33:]) == "html_content"
+
+
+def test_it_refuses_a_pdf_of_more_streams_than_it_reads(monkeypatch):
+    monkeypatch.setattr(attachments, "PDF_MAX_STREAMS", 3)
+    data = pdf_with(*[stream(b"q Q") for _ in range(4)])
+    assert check("申請書.pdf", data) == "pdf_unreadable"
+
+
+def test_it_refuses_a_pdf_flooded_with_escapes():
+    # Every "#" is looked at: more than random bytes hold is refused, not read.
+    data = pdf_with(b"<< " + b"/A#41 " * 20_000 + b">>")
+    assert check("申請書.pdf", data) == "pdf_unreadable"
