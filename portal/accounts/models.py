@@ -98,6 +98,9 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     @property
     def is_reviewer(self):
+        """Bureau staff in the reviewers group (ACC-5): the one who moves cases in the admin
+        (permits.workflow.actor_kind_of). Seeing every case is a permission the group grants
+        (permits.models.SEE_EVERY_CASE), which other staff may also be given, alone."""
         return self.is_staff and self.groups.filter(name=REVIEWERS_GROUP).exists()
 
     def get_full_name(self):
