@@ -1,11 +1,13 @@
 from django.urls import path
 
-from permits import attachment_views, cancel_views, verify, views
+from permits import attachment_views, autosave, cancel_views, verify, views
 
 app_name = "permits"
 
 urlpatterns = [
     path("cases/", views.dashboard, name="dashboard"),
+    # ACC-3: an entry page keeps what is typed on it before an idle logout (idle.js).
+    path("cases/autosave/", autosave.autosave, name="autosave"),
     path("cases/<int:pk>/", views.application_detail, name="application_detail"),
     path("cases/<int:pk>/resubmit/", views.application_resubmit, name="application_resubmit"),
     path("cases/<int:pk>/attachments/", attachment_views.attachment_upload,

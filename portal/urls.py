@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
 
-from portal import views
+from portal import middleware, views
 from portal.accounts import throttle
 
 admin.site.site_header = _("Import/Export Goods E-Licensing System: bureau back office")
@@ -13,6 +13,7 @@ admin.site.login = throttle.guard_address(admin.site.login)
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
+    path("session/idle/", middleware.session_idle, name="session_idle"),  # ACC-3's notice
     path("accounts/", include("portal.accounts.urls")),
     path("", include("permits.urls")),
     path("", include("reconciliation.urls")),
