@@ -14,12 +14,14 @@ from masks.models import (
     StockReport,
     WriteOff,
 )
-from permits.admin import ReadOnlyAdmin, ReadOnlyInline
+from permits.admin import PortalDisplayMixin, ReadOnlyAdmin, ReadOnlyInline
 from permits.models import Application
 
 
 @admin.register(MaskCode)
-class MaskCodeAdmin(admin.ModelAdmin):
+class MaskCodeAdmin(PortalDisplayMixin, admin.ModelAdmin):
+    """The codes listed with their dots (6307.90.50.31-1), typed as 11 digits when added."""
+
     list_display = ("tariff_code", "category", "description", "active")
     list_filter = ("category", "active")
     list_editable = ("active",)

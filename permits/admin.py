@@ -1,8 +1,11 @@
 """The reviewers' back office (ACC-5): cases read-only, moves through transition()."""
 
+import functools
+
 from django import forms
 from django.contrib import admin, messages
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import FieldDoesNotExist, PermissionDenied
+from django.db import models
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -11,6 +14,7 @@ from django.utils.module_loading import import_string
 from django.utils.translation import gettext_lazy as _
 
 from permits import procedures, workflow
+from permits.fields import format_tariff_code, plain_decimal
 from permits.models import (
     Application,
     Attachment,
@@ -24,10 +28,89 @@ from permits.models import (
     PermitVersion,
     StatusChange,
 )
+from portal.forms import TextRuleMixin
+from portal.templatetags.roc import roc, roc_datetime
+
+# --- Values as the portal shows them (issue 9, point 17) -------------------------------------
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
+@functools.cache
+def shown(model, name):
+    """The admin display of `model`'s field `name` as the portal shows it, or None where the
+    admin's own display is the portal's: dates in the ROC calendar (115/12/02, times
+    115/12/02 14:05 in Taipei), tariff codes with their dots (6307.90.50.31-1), quantities,
+    prices and amounts plain (20, 100.55: never 20.0000). One function per field (cached),
+    so that the change form recognises the same object among the fields and the read-only
+    ones; the list still sorts by the field."""
+    try:
+        field = model._meta.get_field(name)
+    except FieldDoesNotExist:
+        return None
+    if isinstance(field, models.DateTimeField):
+        show = roc_datetime
+    elif isinstance(field, models.DateField):
+        show = roc
+    elif isinstance(field, models.DecimalField):
+        show = plain_decimal
+    elif name == "tariff_code":
+        show = format_tariff_code
+    else:
+        return None
+
+    def display(obj):
+        value = getattr(obj, name)
+        return admin.site.empty_value_display if value in (None, "") else show(value)
+
+    display.__name__ = name  # the column's CSS class stays field-<name>
+    return admin.display(description=field.verbose_name, ordering=name)(display)
+
+
+class PortalDisplayMixin:
+    """Shows the dates, tariff codes and numbers of list_display and of the read-only
+    fields through shown(). `read_only`: every field of the change page is read-only for
+    everyone (then each is shown so); otherwise those the user may not change are."""
+
+    read_only = False
+
+    def _as_shown(self, names, only=None):
+        result = []
+        for name in names:
+            if isinstance(name, str) and (only is None or name in only):
+                name = shown(self.model, name) or name
+            if name not in result:  # a field and its display function: once
+                result.append(name)
+        return result
+
+    def _shown_names(self, request, obj):
+        """The names shown through shown() on this change page: None for all of them."""
+        if self.read_only or (obj is not None and not self.has_change_permission(request,
+                                                                                  obj)):
+            return None
+        return {name for name in super().get_readonly_fields(request, obj)
+                if isinstance(name, str)}
+
+    def get_list_display(self, request):
+        return self._as_shown(super().get_list_display(request))
+
+    def get_readonly_fields(self, request, obj=None):
+        return self._as_shown(super().get_readonly_fields(request, obj))
+
+    def get_fields(self, request, obj=None):
+        return self._as_shown(super().get_fields(request, obj),
+                              self._shown_names(request, obj))
+
+    def get_fieldsets(self, request, obj=None):
+        only = self._shown_names(request, obj)
+        return [(title, {**options, "fields": [
+            tuple(self._as_shown(line, only)) if isinstance(line, list | tuple)
+            else self._as_shown([line], only)[0] for line in options["fields"]]})
+            for title, options in super().get_fieldsets(request, obj)]
+
+
+class ReadOnlyAdmin(PortalDisplayMixin, admin.ModelAdmin):
     """Rows written only by services (or received from customs): seen, never edited."""
+
+    read_only = True
 
     def has_add_permission(self, request):
         return False
@@ -39,10 +122,11 @@ class ReadOnlyAdmin(admin.ModelAdmin):
         return False
 
 
-class ReadOnlyInline(admin.TabularInline):
+class ReadOnlyInline(PortalDisplayMixin, admin.TabularInline):
     extra = 0
     can_delete = False
     show_change_link = False
+    read_only = True
 
     def has_add_permission(self, request, obj=None):
         return False
@@ -51,7 +135,7 @@ class ReadOnlyInline(admin.TabularInline):
         return False
 
     def get_readonly_fields(self, request, obj=None):
-        return self.fields
+        return self.get_fields(request, obj)  # every one, as shown()
 
 
 class ItemInline(ReadOnlyInline):
@@ -85,13 +169,13 @@ class StatusChangeInline(ReadOnlyInline):
     ordering = ("created_at", "pk")
 
 
-class MoveForm(forms.Form):
+class MoveForm(TextRuleMixin, forms.Form):  # the note reaches the applicant: text rule
     to = forms.ChoiceField(choices=())
     note = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3}))
 
 
 @admin.register(Application)
-class ApplicationAdmin(admin.ModelAdmin):
+class ApplicationAdmin(PortalDisplayMixin, admin.ModelAdmin):
     list_display = ("number", "permit_number", "document_type", "kind", "applicant_identifier",
                     "applicant_name", "destination_country", "status", "submitted_at")
     list_filter = ("document_type", "status", "kind", "destination_country",
@@ -116,8 +200,10 @@ class ApplicationAdmin(admin.ModelAdmin):
                                         "agent_email")}),
     )
 
+    read_only = True  # a case is changed only by moves (transition())
+
     def get_readonly_fields(self, request, obj=None):
-        return [f for fs in self.fieldsets for f in fs[1]["fields"]]
+        return self._as_shown(f for fs in self.fieldsets for f in fs[1]["fields"])
 
     def get_inlines(self, request, obj):
         """The shared inlines, with what the case's procedure adds after the items: its
@@ -221,7 +307,7 @@ class PermitRevocationInline(ReadOnlyInline):
 
 
 @admin.register(Permit)
-class PermitAdmin(admin.ModelAdmin):
+class PermitAdmin(PortalDisplayMixin, admin.ModelAdmin):
     list_display = ("permit_no", "document_type", "holder", "created_at", "revoked_at")
     list_filter = ("document_type",)
     search_fields = ("permit_no", "holder__identifier", "holder__name")
@@ -238,7 +324,7 @@ class PermitAdmin(admin.ModelAdmin):
 
 
 @admin.register(OutboundEmail)
-class OutboundEmailAdmin(admin.ModelAdmin):
+class OutboundEmailAdmin(PortalDisplayMixin, admin.ModelAdmin):
     list_display = ("created_at", "to", "subject", "sent_at", "attempts", "last_error")
     list_filter = (("sent_at", admin.EmptyFieldListFilter),)
     search_fields = ("to", "subject", "application__receipt_no")

@@ -7,6 +7,7 @@ when the procedure behind it exists: no dead links.
 from dataclasses import dataclass
 
 from django.urls import reverse
+from django.utils.text import format_lazy
 
 
 @dataclass(frozen=True)
@@ -25,6 +26,12 @@ class Entry:
 
 
 _entries: list[Entry] = []
+
+
+def path(*labels):
+    """A menu path for a sentence, "申辦/核銷查詢 → 申辦狀況查詢作業(含列印)", in the language the
+    sentence is read in (lazy): pass the section's and the entry's labels (gettext_lazy)."""
+    return format_lazy(" → ".join(["{}"] * len(labels)), *labels)
 
 
 def register(*, section, label, url_name, order=100, staff_only=False, users_only=False):

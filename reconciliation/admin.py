@@ -15,12 +15,14 @@ from django.db import transaction
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
-from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
-from permits.admin import ReadOnlyAdmin, ReadOnlyInline
+from permits.admin import PortalDisplayMixin, ReadOnlyAdmin, ReadOnlyInline
+from permits.fields import plain_decimal
+from portal.tasks import enqueue
+from portal.templatetags.roc import roc_datetime
 from reconciliation import api
 from reconciliation.forms import MessageFileForm
 from reconciliation.models import (
@@ -112,11 +114,13 @@ class DeclarationAdmin(ReadOnlyAdmin):
                    .select_related("declaration_item").order_by("created_at", "pk"))
         if not entries:
             return "-"
+        # Times and quantities as everywhere in the admin (permits.admin.shown): 115/12/02
+        # 14:05 and 1000 (Decimal.normalize() would print 1E+3).
         rows = format_html_join("", "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td>"
                                     "<td>{}</td></tr>",
-                                ((timezone.localtime(e.created_at).strftime("%Y-%m-%d %H:%M"),
-                                  e.get_kind_display(), e.declaration_item.item_no, e.line_no,
-                                  e.quantity.normalize()) for e in entries))
+                                ((roc_datetime(e.created_at), e.get_kind_display(),
+                                  e.declaration_item.item_no, e.line_no,
+                                  plain_decimal(e.quantity)) for e in entries))
         return format_html(
             "<table><thead><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr>"
             "</thead><tbody>{}</tbody></table>",
@@ -135,7 +139,7 @@ class DeclarationAdmin(ReadOnlyAdmin):
         ids = list(queryset.filter(cancelled_at__isnull=True).values_list("pk", flat=True))
         cancelled = queryset.filter(cancelled_at__isnull=False).count()
         if ids:
-            transaction.on_commit(lambda: match_declarations_task.delay(ids))
+            transaction.on_commit(lambda: enqueue(match_declarations_task, ids))
             self.message_user(request, ngettext(
                 "Matching of %(count)d declaration was queued; its new result appears "
                 "when the worker has run it.",
@@ -261,7 +265,7 @@ class LedgerEntryAdmin(ReadOnlyAdmin):
 
 
 @admin.register(CustomsClient)
-class CustomsClientAdmin(admin.ModelAdmin):
+class CustomsClientAdmin(PortalDisplayMixin, admin.ModelAdmin):
     """Customs service accounts. A token is shown once, when it is made (on adding an
     account, or with the action), and only its hash is kept."""
 

@@ -1,5 +1,8 @@
+import re
+
 from django import template
 from django.utils import timezone
+from django.utils.translation import get_language
 
 from portal import dates
 
@@ -31,3 +34,19 @@ def roc_datetime(value):
         return ""
     value = _local(value)
     return f"{dates.to_roc(value)} {value:%H:%M}"
+
+
+GREGORIAN_YEAR_RE = re.compile(r"\b(1[89]\d\d|2\d\d\d)(年)?")
+
+
+@register.filter
+def roc_years(text):
+    """The Gregorian years in a label as ROC years: the admin's date drill-down (templates/
+    admin/date_hierarchy.html) says 115年 and 115年12月 ("December 115" in English), not 2026."""
+    chinese = (get_language() or "zh").startswith("zh")
+
+    def roc_year(match):
+        year = int(match.group(1)) - dates.ROC_OFFSET
+        return f"{year}年" if chinese else str(year)
+
+    return GREGORIAN_YEAR_RE.sub(roc_year, str(text))
