@@ -8,6 +8,13 @@ Error codes beyond those of permits.fields and masks.services:
     category_mismatch     a tariff code of the other mask category
     nothing_to_write_off  a write-off with no quantity in either category
     counterparty_required a flow for sale without whom the masks went to
+    whole_pieces          part of a mask: the quantities of flows, returns and write-offs,
+                          and of items in pieces (PCE), are whole numbers
+    date_in_future, date_before_clearance   a flow's date (masks.services)
+
+Masks are counted in whole pieces (the manual: 醫用類別50片, 10片口罩): every quantity of
+masks the portal takes is a whole number (PiecesField), and an item's quantity too when its
+unit is PCE. "10.0" is 10; "0.5" is refused with a message that says why.
 """
 
 from django import forms
@@ -29,13 +36,37 @@ from permits.attachments import ALLOWED_TYPES, check_upload
 from permits.entry import BasicDataForm
 from permits.fields import BaseItemForm, QuantityField, format_tariff_code
 from permits.models import Application, Kind
-from portal.forms import PortalForm, RocDateField, field_label
+from portal import dates
+from portal.forms import AsciiCharField, PortalForm, RocDateField, field_label
 
 ROUTE_LABEL = _("Import situation")
 # The change kinds of an issued mask permit that 更正輸入許可 files (MASK-10, PERMIT-3); the
 # fourth, 餘額重簽, starts from 輸入許可申請 after 註銷.
 CORRECTION_KINDS = (Kind.CORRECTION, Kind.MISMATCH_CORRECTION, Kind.CLEARED_CORRECTION)
 CATEGORY_LABEL = _("Mask category")
+WHOLE_PIECES = _("Masks are counted in whole pieces: enter a whole number, such as 50.")
+PIECES_UNIT = "PCE"
+
+
+def whole_pieces_error():
+    return ValidationError(WHOLE_PIECES, code="whole_pieces")
+
+
+class PiecesField(QuantityField):
+    """A number of masks: greater than 0 and whole (片)."""
+
+    default_error_messages = {"whole_pieces": WHOLE_PIECES}
+
+    def to_python(self, value):
+        try:
+            number = super().to_python(value)
+        except ValidationError as error:
+            if error.code == "max_decimal_places":  # 0.12345 is a fraction all the same
+                raise whole_pieces_error() from None
+            raise
+        if number is not None and number != number.to_integral_value():
+            raise whole_pieces_error()
+        return number
 
 
 # --- 輸入許可申請: basic data (MASK-1) ---------------------------------------------------------
@@ -117,6 +148,11 @@ class MaskItemForm(BaseItemForm):
         if code is not None and "description" in self.fields and \
                 not cleaned_data.get("description"):
             cleaned_data["description"] = code.description
+        unit = cleaned_data.get("unit") if "unit" in self.fields else self.instance.unit
+        quantity = cleaned_data.get("quantity")
+        if unit == PIECES_UNIT and quantity is not None and \
+                quantity != quantity.to_integral_value():
+            self.add_error("quantity", whole_pieces_error())
         return cleaned_data
 
 
@@ -130,7 +166,7 @@ class CorrectionStartForm(PortalForm):
     kind = forms.ChoiceField(label=capfirst(_("application kind")),
                              choices=[(k.value, k.label) for k in CORRECTION_KINDS],
                              initial=Kind.CORRECTION, widget=forms.RadioSelect)
-    permit_no = forms.CharField(label=_("Original permit number"), max_length=14)
+    permit_no = AsciiCharField(label=_("Original permit number"), max_length=14)
     change_description = forms.CharField(
         label=field_label(Application, "change_description"), max_length=500,
         widget=forms.Textarea(attrs={"rows": 2, "placeholder": _("e.g. correct the masks' "
@@ -206,8 +242,9 @@ class CorrectionItemForm(MaskItemForm):
 # --- 非報單輸入口罩核銷 (MASK-5) ---------------------------------------------------------------
 
 
-class WriteOffQuantityField(QuantityField):
-    """A category's quantity: empty or 0 for none (the other category may have some)."""
+class WriteOffQuantityField(PiecesField):
+    """A category's quantity in whole pieces: empty or 0 for none (the other category may
+    have some)."""
 
     allow_zero = True
 
@@ -217,7 +254,7 @@ class WriteOffForm(PortalForm):
 
     route = forms.ChoiceField(label=ROUTE_LABEL, widget=forms.RadioSelect,
                               choices=[(r.value, r.label) for r in WRITE_OFF_ROUTES])
-    permit_no = forms.CharField(label=_("Permit number"), max_length=14)
+    permit_no = AsciiCharField(label=_("Permit number"), max_length=14)
     medical_quantity = WriteOffQuantityField(label=_("Medical quantity"), required=False)
     non_medical_quantity = WriteOffQuantityField(label=_("Non-medical quantity"),
                                                  required=False)
@@ -341,7 +378,7 @@ class FlowForm(PortalForm):
 
     category = forms.ChoiceField(label=_("Flow"), choices=FlowCategory.choices,
                                  widget=forms.RadioSelect)
-    quantity = QuantityField(label=_("Quantity"))
+    quantity = PiecesField(label=_("Quantity"))
     date = RocDateField(label=_("Date"))
     counterparty = forms.CharField(
         label=_("Counterparty"), max_length=120, required=False,
@@ -354,6 +391,20 @@ class FlowForm(PortalForm):
     def __init__(self, *args, report, **kwargs):
         super().__init__(*args, **kwargs)
         self.report = report
+        # MASK-7: from the day the masks were cleared to today; flow_register checks again.
+        self.earliest = services.flow_earliest_date(report)
+        if self.earliest:
+            self.fields["date"].help_text = _(
+                "From %(earliest)s, when the masks were cleared, to today.") % {
+                "earliest": dates.to_roc(self.earliest)}
+
+    def clean_date(self):
+        date = self.cleaned_data["date"]
+        problem = services.flow_date_problem(report=self.report, date=date,
+                                             earliest=self.earliest)
+        if problem:
+            raise problem
+        return date
 
     def clean_quantity(self):
         # A first look for the page; flow_register takes the stock under the row lock.
@@ -377,7 +428,7 @@ class FlowForm(PortalForm):
 class ReturnForm(PortalForm):
     """退貨: the quantity of a declared flow that came back (MASK-9)."""
 
-    quantity = QuantityField(label=_("Quantity returned"))
+    quantity = PiecesField(label=_("Quantity returned"))
 
     def __init__(self, *args, flow, **kwargs):
         super().__init__(*args, **kwargs)

@@ -254,7 +254,9 @@ class Flow(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.report} {self.get_category_display()} {self.quantity}"
+        from permits.fields import plain_decimal
+
+        return f"{self.report} {self.get_category_display()} {plain_decimal(self.quantity)}"
 
     @property
     def remaining(self):
@@ -297,7 +299,9 @@ class FlowReturn(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.flow} −{self.quantity}"
+        from permits.fields import plain_decimal
+
+        return f"{self.flow} −{plain_decimal(self.quantity)}"
 
 
 class StockReminder(models.Model):
@@ -325,4 +329,6 @@ class StockReminder(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.holder} {self.period}"
+        from portal.dates import to_roc
+
+        return f"{self.holder} {to_roc(self.period)}"

@@ -18,6 +18,8 @@ Error codes (ValidationError.code; tests and views look at these, never at the w
     nothing_cleared      流向登錄 of a source under which nothing was released or written off
     use_declaration      menu 3 (非報單) with the permit of an import through a declaration
     over_stock           a flow of more than the 庫存 left
+    date_in_future       a flow dated after today
+    date_before_clearance  a flow dated before its masks were cleared (params: earliest)
     documents_required   a flow without supporting documents, for a category that needs them
     nothing_to_declare   申報 with no pending flow (or return)
     not_declared         a return against a flow not declared yet
@@ -30,8 +32,18 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Exists, F, OuterRef, Sum, Value
-from django.db.models.functions import Greatest
+from django.db.models import (
+    CharField,
+    DecimalField,
+    Exists,
+    F,
+    OuterRef,
+    Q,
+    Subquery,
+    Sum,
+    Value,
+)
+from django.db.models.functions import Coalesce, Greatest
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -84,6 +96,9 @@ MESSAGES = {
     "use_declaration": _("The masks of this permit were imported through a customs "
                          "declaration: start from the declaration number (2)."),
     "over_stock": _("The stock is %(stock)s; %(quantity)s is more than that."),
+    "date_in_future": _("The date cannot be later than today (%(today)s)."),
+    "date_before_clearance": _("The masks were cleared on %(earliest)s: a flow cannot be "
+                               "dated earlier."),
     "documents_required": _("Attach the supporting documents: every flow except “Own use "
                             "(not for sale)” needs them."),
     "nothing_to_declare": _("There is nothing to declare."),
@@ -360,6 +375,146 @@ def stock_report_load(*, declaration=None, permit=None):
     return _refresh(report, cleared)
 
 
+# --- What the start pages list (口罩流向登錄作業 / 退貨作業) and 我的案件 shows -------------------
+#
+# Read only: a source nobody opened has no StockReport yet, so its cleared quantity is read
+# from the ledger as 帶入報單資料 would read it, and opening it (one click) creates the row.
+
+# The sources listed on a start page, newest first; the number boxes open any other.
+SOURCES_SHOWN = 50
+_QUANTITY = DecimalField(max_digits=17, decimal_places=4)
+
+
+def _total(queryset, key):
+    """SUM(quantity) of `queryset` rows whose `key` is the outer row's pk, as a scalar
+    subquery (0 when there are none)."""
+    return Coalesce(Subquery(queryset.filter(**{key: OuterRef("pk")}).order_by()
+                             .values(key).annotate(total=Sum("quantity")).values("total"),
+                             output_field=_QUANTITY),
+                    Value(ZERO), output_field=_QUANTITY)
+
+
+def _sources(permits):
+    """Every stock source (MASK-6) of the mask permits `permits` that has stock or flows not
+    declared, as one SQL query (a UNION of the two menus): rows (menu, number, permit_id,
+    permit_no, cleared, allocated, declared, report_id, at). `cleared` is the ledger's;
+    allocated and declared are the StockReport's (0 before it exists)."""
+    columns = ("menu", "source_no", "source_permit", "source_permit_no", "cleared_now",
+               "in_flows", "made_final", "report_id", "at")
+    has_stock = Q(cleared_now__gt=F("in_flows")) | Q(in_flows__gt=F("made_final"))
+    declarations = (
+        Declaration.objects.filter(direction=Direction.IMPORT, permit__in=permits)
+        .annotate(menu=Value("2", output_field=CharField()),
+                  source_no=F("number"), source_permit=F("permit_id"),
+                  source_permit_no=F("permit__permit_no"),
+                  cleared_now=_total(LedgerEntry.objects, "declaration_item__declaration"),
+                  in_flows=Coalesce(F("mask_stock_report__allocated"), Value(ZERO),
+                                    output_field=_QUANTITY),
+                  made_final=Coalesce(F("mask_stock_report__declared"), Value(ZERO),
+                                      output_field=_QUANTITY),
+                  report_id=F("mask_stock_report__id"),
+                  at=F("received_at"))
+        .filter(has_stock).order_by().values_list(*columns))
+    report = StockReport.objects.filter(permit=OuterRef("pk"), declaration__isnull=True)
+    written_off = (
+        permits.filter(Exists(WriteOff.objects.filter(permit=OuterRef("pk"))))
+        .annotate(menu=Value("3", output_field=CharField()),
+                  source_no=F("permit_no"), source_permit=F("pk"),
+                  source_permit_no=F("permit_no"),
+                  cleared_now=_total(LedgerEntry.objects.filter(declaration_item__isnull=True),
+                                     "permit"),
+                  in_flows=Coalesce(Subquery(report.values("allocated")), Value(ZERO),
+                                    output_field=_QUANTITY),
+                  made_final=Coalesce(Subquery(report.values("declared")), Value(ZERO),
+                                      output_field=_QUANTITY),
+                  report_id=Subquery(report.values("pk")),
+                  at=F("created_at"))
+        .filter(has_stock).order_by().values_list(*columns))
+    return declarations.union(written_off, all=True)
+
+
+def _source_row(row):
+    menu, number, permit_id, permit_no, cleared, allocated, declared, report_id, _at = row
+    return {"menu": menu, "number": number, "permit_id": permit_id, "permit_no": permit_no,
+            "report_id": report_id, "cleared": cleared,
+            # As the stock page shows it: never below 0 (_refresh keeps cleared >= allocated).
+            "stock": max(cleared - allocated, ZERO), "pending": allocated - declared}
+
+
+def stock_sources(*, user, limit=None):
+    """口罩流向登錄作業's list: ([source], more) of the declarations (menu 2) and permits
+    imported without one (menu 3) that `user` may see and that have stock or flows not
+    declared, newest first, at most `limit` (SOURCES_SHOWN); `more` says whether others
+    were left off. One query. Each source is a dict: menu, number, permit_no, report_id
+    (None before it was opened), cleared, stock and pending (in flows not declared)."""
+    limit = limit or SOURCES_SHOWN
+    rows = list(_sources(visible_permits(user)).order_by("-at", "-source_no")[:limit + 1])
+    return [_source_row(row) for row in rows[:limit]], len(rows) > limit
+
+
+def returnable_sources(*, user, limit=None):
+    """口罩流向退貨作業's list: ([source], more) of the stocks `user` may see with a
+    declared flow that can still take a return (MASK-9), newest first. One query."""
+    limit = limit or SOURCES_SHOWN
+    reports = list(
+        StockReport.objects.visible_to(user)
+        .filter(Exists(Flow.objects.filter(report=OuterRef("pk"), declared_at__isnull=False,
+                                           returned__lt=F("quantity"))))
+        .select_related("declaration", "permit").order_by("-pk")[:limit + 1])
+    return [{"menu": "2" if report.declaration_id else "3", "number": report.number,
+             "permit_id": report.permit_id, "permit_no": report.permit.permit_no,
+             "report_id": report.pk, "cleared": report.cleared, "stock": report.stock,
+             "pending": report.allocated - report.declared}
+            for report in reports[:limit]], len(reports) > limit
+
+
+def permit_stock(permit_ids):
+    """{permit_id: {"stock": ..., "pending": ...}} over every source of each permit, for
+    those with stock or flows not declared. One query (我的案件)."""
+    totals = {}
+    permits = Permit.objects.filter(pk__in=permit_ids, document_type=DocumentType.MASK_IMPORT)
+    for row in _sources(permits):
+        source = _source_row(row)
+        total = totals.setdefault(source["permit_id"], {"stock": ZERO, "pending": ZERO})
+        total["stock"] += source["stock"]
+        total["pending"] += source["pending"]
+    return totals
+
+
+def flow_earliest_date(report):
+    """The first day a flow of `report` may be dated (MASK-7): the day the masks were first
+    cleared under its source, in the portal's time zone: customs' first release under the
+    declaration (menu 2; the day the portal received it, a release carries no date), or
+    the first 非報單 write-off of the permit (menu 3). Entries reversed since (a cancelled
+    declaration) do not count. None when nothing was cleared (there is no stock either)."""
+    if report.declaration_id:
+        entries = LedgerEntry.objects.filter(
+            declaration_item__declaration_id=report.declaration_id,
+            kind=LedgerEntry.Kind.RELEASE)
+    else:
+        entries = LedgerEntry.objects.filter(
+            permit_id=report.permit_id, declaration_item__isnull=True,
+            kind=LedgerEntry.Kind.WRITE_OFF)
+    first = entries.filter(reversed_by__isnull=True).order_by("created_at").values_list(
+        "created_at", flat=True).first()
+    return timezone.localdate(first) if first else None
+
+
+def flow_date_problem(*, report, date, earliest=None):
+    """Why a flow of `report` cannot be dated `date`, or None: not after today, not before
+    the masks were cleared (`earliest`: flow_earliest_date(report), if already read). The
+    dates in the message are ROC dates, as the pages show them."""
+    from portal import dates
+
+    today = timezone.localdate()
+    if date > today:
+        return error("date_in_future", today=dates.to_roc(today))
+    earliest = earliest or flow_earliest_date(report)
+    if earliest and date < earliest:
+        return error("date_before_clearance", earliest=dates.to_roc(earliest))
+    return None
+
+
 def _store_document(*, flow, upload, actor, content_type):
     return store(FlowDocument(flow=flow), upload, content_type=content_type, actor=actor)
 
@@ -378,6 +533,9 @@ def flow_register(*, actor, report, category, quantity, date, counterparty="",
     """
     if category not in FLOW_CATEGORIES_WITHOUT_DOCUMENTS and not documents:
         raise error("documents_required")
+    problem = flow_date_problem(report=report, date=date)
+    if problem:
+        raise problem
     content_types = [check_upload(upload) for upload in documents]
     report = _refresh(report)
     try:
@@ -467,13 +625,24 @@ def returns_declare(*, actor, report):
 #
 # While a source has masks cleared and not declared (StockReport.cleared − declared > 0:
 # pending flows and returned masks count as not declared), its applicant (the permit's
-# holder) gets one reminder per period listing every such source, until that is 0. The job
-# runs daily (CELERY_BEAT_SCHEDULE); the period (MASK_REMINDER_DAYS, default 7) decides how
-# often a holder is mailed. Before mailing, the job brings the StockReport rows up to date
-# from the ledger, creating those of sources the user never opened.
+# holder) gets one reminder per period listing every such source, until that is 0; so does,
+# with a copy, every filing agent who filed a case of the permit (it sees the stock too,
+# Permit.visible_to, and it is often the agent who registers the flows): one mail per agent
+# and period listing the sources of every applicant it filed for. The job runs daily
+# (CELERY_BEAT_SCHEDULE, or `manage.py send_stock_reminders`); the period
+# (MASK_REMINDER_DAYS, default 7) decides how often a recipient is mailed. Before mailing,
+# the job brings the StockReport rows up to date from the ledger, creating those of sources
+# the user never opened.
 
 REMINDER_EPOCH = datetime.date(2020, 1, 6)  # a Monday: weekly periods run Monday to Sunday
 BATCH_SIZE = 1000
+
+# Who is reminded of a StockReport, as the lookup from it to the user: the applicant, and
+# (a copy) the agents who filed its permit's cases. StockReminder keeps one row per user
+# and period for both (its `holder` is the user mailed), so its unique constraint mails
+# each of them once per period.
+HOLDER = "holder_id"
+FILING_AGENT = "permit__versions__application__agent_id"
 
 
 def reminder_period(today=None):
@@ -545,72 +714,89 @@ def stock_reports_refresh(*, batch_size=BATCH_SIZE):
     return written
 
 
-def _reminder_mail(holder, rows, period):
-    with translation.override(holder.language or settings.LANGUAGE_CODE):
-        context = {"holder": holder, "rows": rows, "period": period,
+def _reminder_mail(recipient, rows, period, *, copy):
+    with translation.override(recipient.language or settings.LANGUAGE_CODE):
+        context = {"holder": recipient, "rows": rows, "period": period, "copy": copy,
                    "url": settings.PORTAL_BASE_URL + reverse("masks:flow_start")}
         subject = " ".join(render_to_string("masks/emails/reminder_subject.txt",
                                             context).split())
         body = render_to_string("masks/emails/reminder.txt", context)
-    return OutboundEmail(to=holder.email, subject=subject, body=body)
+    return OutboundEmail(to=recipient.email, subject=subject, body=body)
 
 
 def _enqueue(email_ids):
+    # With the broker down the rows stay unsent for beat's resend (portal.tasks.enqueue).
     from permits.tasks import send_outbound_email
+    from portal.tasks import enqueue
 
     for email_id in email_ids:
-        send_outbound_email.delay(email_id)
+        if enqueue(send_outbound_email, email_id) is None:
+            break  # the broker is down: the others would fail the same way
 
 
-def _remind_batch(holder_ids, period):
-    """One transaction: the reminder rows (unique per holder and period) and their outbox
-    rows; the mail is queued after commit. Five queries whatever the batch holds."""
+def _remind_batch(user_ids, period, *, via=HOLDER):
+    """One transaction: the reminder rows (unique per user and period) and their outbox
+    rows of the users `user_ids`, reached from their stock through `via` (HOLDER or
+    FILING_AGENT); the mail is queued after commit. Five queries whatever the batch holds."""
     rows = {}
-    for row in (StockReport.objects.filter(holder_id__in=holder_ids, cleared__gt=F("declared"))
-                .order_by("holder_id", "pk")
-                .values("holder_id", "declaration__number", "permit__permit_no",
-                        stock=F("cleared") - F("declared"))):
-        rows.setdefault(row["holder_id"], []).append(
+    for row in (StockReport.objects.filter(**{f"{via}__in": user_ids},
+                                           cleared__gt=F("declared"))
+                .order_by(via, "pk")
+                .values(via, "pk", "declaration__number", "permit__permit_no", "holder__name",
+                        stock=F("cleared") - F("declared"))
+                .distinct()):  # an agent who filed two versions of a permit: listed once
+        rows.setdefault(row[via], []).append(
             {"number": row["declaration__number"] or row["permit__permit_no"],
-             "declaration": bool(row["declaration__number"]), "stock": row["stock"]})
-    holders = User.objects.filter(pk__in=rows).only("pk", "email", "language", "name")
-    mails = [(holder, _reminder_mail(holder, rows[holder.pk], period)) for holder in holders]
+             "declaration": bool(row["declaration__number"]), "stock": row["stock"],
+             "applicant": row["holder__name"]})
+    recipients = User.objects.filter(pk__in=rows).only("pk", "email", "language", "name")
+    mails = [(user, _reminder_mail(user, rows[user.pk], period, copy=via != HOLDER))
+             for user in recipients]
     with transaction.atomic():
-        emails = OutboundEmail.objects.bulk_create([mail for _holder, mail in mails])
+        emails = OutboundEmail.objects.bulk_create([mail for _user, mail in mails])
         StockReminder.objects.bulk_create([
-            StockReminder(holder=holder, period=period, email=email,
-                          sources=len(rows[holder.pk]),
-                          undeclared=sum(row["stock"] for row in rows[holder.pk]))
-            for (holder, _mail), email in zip(mails, emails, strict=True)])
+            StockReminder(holder=user, period=period, email=email,
+                          sources=len(rows[user.pk]),
+                          undeclared=sum(row["stock"] for row in rows[user.pk]))
+            for (user, _mail), email in zip(mails, emails, strict=True)])
         ids = [email.pk for email in emails]
         transaction.on_commit(lambda: _enqueue(ids))
     return len(emails)
 
 
-def reminders_send(*, today=None, batch_size=BATCH_SIZE, refresh=True):
-    """稽催信: refresh the stock from the ledger, then mail each holder with stock not
-    declared, once per period, one mail listing every declaration and permit with its
-    stock. Holders are taken in keyset batches; a batch that meets a reminder written
+def _remind(period, *, via, batch_size):
+    """Mail every user reached through `via` from stock not declared, not reminded in
+    `period` yet. Users are taken in keyset batches; a batch that meets a reminder written
     meanwhile by another run (the unique constraint) is rolled back and read again, without
-    the holders already reminded. Returns the number of mails queued."""
-    if refresh:
-        stock_reports_refresh(batch_size=batch_size)
-    period = reminder_period(today)
+    the users already reminded."""
     pending = (StockReport.objects.filter(cleared__gt=F("declared"))
-               .exclude(Exists(StockReminder.objects.filter(holder_id=OuterRef("holder_id"),
+               .annotate(recipient=F(via)).filter(recipient__isnull=False)
+               .exclude(Exists(StockReminder.objects.filter(holder_id=OuterRef("recipient"),
                                                             period=period)))
-               .order_by("holder_id").values_list("holder_id", flat=True).distinct())
+               .order_by("recipient").values_list("recipient", flat=True).distinct())
     sent, last, retries = 0, 0, 0
-    while holder_ids := list(pending.filter(holder_id__gt=last)[:batch_size]):
+    while user_ids := list(pending.filter(recipient__gt=last)[:batch_size]):
         try:
-            sent += _remind_batch(holder_ids, period)
+            sent += _remind_batch(user_ids, period, via=via)
         except IntegrityError:
             retries += 1
             if retries > 3:
                 raise
-            continue  # read the batch again: the holders reminded meanwhile drop out
-        last = holder_ids[-1]
+            continue  # read the batch again: the users reminded meanwhile drop out
+        last = user_ids[-1]
     return sent
+
+
+def reminders_send(*, today=None, batch_size=BATCH_SIZE, refresh=True):
+    """稽催信: refresh the stock from the ledger, then mail each holder with stock not
+    declared, once per period, one mail listing every declaration and permit with its
+    stock; then each filing agent of those permits its copy, once per period, one mail
+    listing them all. Returns the number of mails queued."""
+    if refresh:
+        stock_reports_refresh(batch_size=batch_size)
+    period = reminder_period(today)
+    return (_remind(period, via=HOLDER, batch_size=batch_size)
+            + _remind(period, via=FILING_AGENT, batch_size=batch_size))
 
 
 def stock_summary(report):

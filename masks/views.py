@@ -17,7 +17,7 @@ from django.utils.decorators import method_decorator
 from django.utils.text import capfirst
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 from django.views.generic import FormView
 
 from masks import entry, services
@@ -37,7 +37,7 @@ from permits.entry import error_messages, filer_required
 from permits.fields import plain_decimal
 from permits.models import Application, Country, DocumentType
 from portal import dates
-from portal.forms import field_label
+from portal.forms import RefusedFormMixin, field_label
 
 WRITE_OFF = "masks.write_off"
 
@@ -120,7 +120,7 @@ def write_off_list(request):
 
 
 @method_decorator(filer_required, name="dispatch")
-class WriteOffAddView(FormView):
+class WriteOffAddView(RefusedFormMixin, FormView):
     """新增核銷: import situation, permit number, quantities per category; "確認"."""
 
     form_class = WriteOffForm
@@ -128,8 +128,10 @@ class WriteOffAddView(FormView):
 
     def get_initial(self):
         pending = self.request.session.get(WRITE_OFF) or {}
-        return {"route": self.request.GET.get("route", pending.get("route", "")),
-                "permit_no": self.request.GET.get("permit_no", pending.get("permit_no", "")),
+        # A link's values prefill the form, bounded as the fields are (it checks them).
+        return {"route": self.request.GET.get("route", pending.get("route", ""))[:12],
+                "permit_no": self.request.GET.get("permit_no",
+                                                  pending.get("permit_no", ""))[:14],
                 "medical_quantity": pending.get("medical_quantity"),
                 "non_medical_quantity": pending.get("non_medical_quantity")}
 
@@ -192,14 +194,19 @@ def _decimal(text):
 # --- 口罩流向登錄作業 (MASK-6, MASK-7) and 口罩流向退貨作業 (MASK-9) ----------------------------
 
 
-def _stock_start(request, *, heading, next_url_name, template="masks/flow_start.html"):
+def _stock_start(request, *, heading, next_url_name, sources, returns=False,
+                 template="masks/flow_start.html"):
     """The first page of both: 2 (報單) the declaration number, or 3 (非報單) the permit
-    number; "帶入報單資料" loads the stock (creating it on first use) and opens it."""
+    number; "帶入報單資料" loads the stock (creating it on first use) and opens it. Above
+    the number boxes, `sources(user=...)` lists what the user can open, each row a button
+    posting its number as the box would (a source nobody opened has no stock page yet)."""
     menu = request.POST.get("menu") if request.method == "POST" else None
     declaration_form = DeclarationLoadForm(request.POST if menu == "2" else None,
                                            user=request.user, prefix="d")
+    # 流向登錄 on the case page opens menu 3 with the permit number filled in.
     permit_form = PermitLoadForm(request.POST if menu == "3" else None, user=request.user,
-                                 prefix="p")
+                                 prefix="p",
+                                 initial={"permit_no": request.GET.get("permit_no", "")[:14]})
     form = {"2": declaration_form, "3": permit_form}.get(menu)
     if form is not None and form.is_valid():
         try:
@@ -209,9 +216,13 @@ def _stock_start(request, *, heading, next_url_name, template="masks/flow_start.
             form.add_error(form.field_name, error)
         else:
             return redirect(next_url_name, pk=report.pk)
+    listed, more = sources(user=request.user)
     return render(request, template, {
-        "heading": heading, "menu": menu or "2", "declaration_form": declaration_form,
-        "permit_form": permit_form}, status=400 if form is not None else 200)
+        "heading": heading, "menu": menu or ("3" if permit_form.initial["permit_no"] else "2"),
+        "declaration_form": declaration_form, "permit_form": permit_form,
+        "sources": listed, "more_sources": more, "shown": services.SOURCES_SHOWN,
+        "returns": returns},
+        status=400 if form is not None else 200)
 
 
 def _report(request, pk):
@@ -236,8 +247,9 @@ def _report_rows(report):
 
 @filer_required
 def flow_start(request):
+    """口罩流向登錄作業: the sources with stock or flows not declared, and the number boxes."""
     return _stock_start(request, heading=_("Face-mask flow registration"),
-                        next_url_name="masks:flow_report")
+                        next_url_name="masks:flow_report", sources=services.stock_sources)
 
 
 @filer_required
@@ -252,7 +264,7 @@ def flow_report(request, pk):
 
 
 @method_decorator(filer_required, name="dispatch")
-class FlowAddView(FormView):
+class FlowAddView(RefusedFormMixin, FormView):
     """流向登錄: one flow; "確認並回上一頁" registers it and goes back to the stock."""
 
     form_class = FlowForm
@@ -277,7 +289,8 @@ class FlowAddView(FormView):
                 quantity=data["quantity"], date=data["date"],
                 counterparty=data["counterparty"], documents=data["documents"])
         except ValidationError as error:
-            field = {"over_stock": "quantity", "documents_required": "documents"}.get(
+            field = {"over_stock": "quantity", "documents_required": "documents",
+                     "date_in_future": "date", "date_before_clearance": "date"}.get(
                 error.code if hasattr(error, "code") else None, "documents")
             form.add_error(field, error)
             return self.form_invalid(form)
@@ -286,14 +299,25 @@ class FlowAddView(FormView):
         return redirect("masks:flow_report", pk=self.report.pk)
 
 
-@require_POST
+@require_http_methods(["GET", "POST"])
 @filer_required
 def flow_delete(request, pk, flow_pk):
+    """刪除 of a pending flow asks first: GET shows the flow with 確認刪除 and 取消 (a page,
+    no script: CSP); POST deletes it and its quantity returns to the stock."""
     report = _report(request, pk)
-    flow = get_object_or_404(report.flows.filter(declared_at__isnull=True), pk=flow_pk)
-    services.flow_delete(actor=request.user, flow=flow)
-    messages.success(request, _("The flow was deleted."))
-    return redirect("masks:flow_report", pk=report.pk)
+    flow = get_object_or_404(report.flows.filter(declared_at__isnull=True)
+                             .prefetch_related("documents"), pk=flow_pk)
+    if request.method == "POST":
+        try:
+            services.flow_delete(actor=request.user, flow=flow)
+        except ValidationError:
+            # Declared in another tab meanwhile (the service checks under the row lock).
+            messages.error(request, _("The flow was declared meanwhile: it cannot be "
+                                      "deleted."))
+        else:
+            messages.success(request, _("The flow was deleted."))
+        return redirect("masks:flow_report", pk=report.pk)
+    return render(request, "masks/flow_delete.html", {"report": report, "flow": flow})
 
 
 def _declare(request, pk, *, service, done, next_url_name):
@@ -327,8 +351,11 @@ def flow_document(request, pk):
 
 @filer_required
 def return_start(request):
+    """口罩流向退貨作業: the stocks with declared flows that can take a return, and the
+    number boxes."""
     return _stock_start(request, heading=_("Face-mask flow returns"),
-                        next_url_name="masks:return_report")
+                        next_url_name="masks:return_report",
+                        sources=services.returnable_sources, returns=True)
 
 
 @filer_required
@@ -343,7 +370,7 @@ def return_report(request, pk):
 
 
 @method_decorator(filer_required, name="dispatch")
-class ReturnAddView(FormView):
+class ReturnAddView(RefusedFormMixin, FormView):
     """The flow clicked: the quantity returned; "確認並回上一頁" gives it back to the stock."""
 
     form_class = ReturnForm

@@ -93,10 +93,12 @@ def cancellation(request):
                 for problem in error.error_list:
                     form.add_error(FIELD_OF.get(problem.code, "permit_no"), problem)
             else:
+                # The field named in the page's language (issue 9, point 16).
                 messages.success(request, _(
                     "Permit %(permit)s was cancelled. Apply anew for the quantities not yet "
-                    "exported or imported: the cancelled permit number is filled in as "
-                    "餘額註銷證號.") % {"permit": form.permit.permit_no})
+                    "exported or imported: “%(field)s” is filled in.") % {
+                    "permit": form.permit.permit_no,
+                    "field": _("Cancelled permit number for balance re-issue")})
                 return redirect(_next_url(form.permit))
         if form.errors:
             status = 400

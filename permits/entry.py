@@ -21,6 +21,7 @@ checks its gates when it is loaded and again, under the permit's lock, when it i
 
 import datetime
 
+from crispy_forms.layout import Layout
 from django import forms
 from django.conf import settings
 from django.contrib import messages
@@ -36,11 +37,12 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from django.views.generic import FormView
 
-from permits import documents, parties, procedures, services, workflow
+from permits import autosave, documents, parties, procedures, services, workflow
 from permits.decorators import filer_required
 from permits.models import Application, Country, Item, Kind, Status
+from portal.accounts import identifiers
 from portal.accounts.identifiers import normalize
-from portal.accounts.models import Role, User
+from portal.accounts.models import IdentifierType, Role, User
 from portal.forms import PortalForm, field_label
 
 IMPORT_DRAFT = "import_draft"  # 匯入暫存資料
@@ -69,6 +71,24 @@ def applicant_account(identifier):
     """The active applicant account with `identifier`, or None."""
     return User.objects.filter(identifier=normalize(identifier), role=Role.APPLICANT,
                                is_active=True, is_staff=False).first()
+
+
+def check_digit_problem(identifier):
+    """The identifiers' own ValidationError (code ban_checksum or national_id_checksum) for
+    a normalized identifier shaped as a 統一編號 or an ID / resident certificate number whose
+    check digit is wrong; None otherwise (a passport number has no check digit)."""
+    if identifiers.BAN_RE.match(identifier):
+        kind = IdentifierType.BAN
+    elif identifiers.NATIONAL_ID_RE.match(identifier) or \
+            identifiers.RESIDENT_ID_RE.match(identifier):
+        kind = IdentifierType.NATIONAL_ID
+    else:
+        return None
+    try:
+        identifiers.validate_identifier(kind, identifier)
+    except ValidationError as error:
+        return error
+    return None
 
 
 def drafts_of(user):
@@ -123,6 +143,8 @@ class BasicDataForm(PortalForm):
         else:
             for name in ("agent_identifier", "agent_name", *AGENT_FIELDS):
                 del self.fields[name]
+            # The crispy layout was made from the fields before: only those left.
+            self.helper.layout = Layout(*self.fields)
             # ACC-4: preset and locked. A disabled field ignores what is posted.
             self.fields["applicant_identifier"].disabled = True
             self.initial["applicant_identifier"] = user.identifier
@@ -132,6 +154,11 @@ class BasicDataForm(PortalForm):
             return self.user.identifier
         identifier = normalize(self.cleaned_data["applicant_identifier"])
         if not applicant_account(identifier):
+            # A mistyped identifier is said as such; only when no account has it, since a
+            # passport account may look like a 統一編號 whose check digit fails.
+            problem = check_digit_problem(identifier)
+            if problem:
+                raise problem
             raise ValidationError(
                 _("There is no applicant account with this identifier: the applicant must "
                   "apply for an account first."), code="unknown_applicant")
@@ -671,15 +698,30 @@ class BasicView(EntryMixin, FormView):
             kwargs["reference_form"] = ReferenceForm(
                 initial={"balance_permit_no":
                          self.request.GET.get("balance_permit_no", "")[:PERMIT_NO_LENGTH]})
+        kwargs.setdefault("autosave_url", autosave.autosave_url(self.entry, self.application))
         return super().get_context_data(**kwargs)
 
-    def unbound(self, initial):
+    def get(self, request, *args, **kwargs):
+        # ACC-3: a draft's page brings back what was typed on it before an idle logout; a new
+        # case's page only says that 匯入暫存資料 would.
+        if self.application is None and autosave.unsaved_get(
+                user=request.user, entry=self.entry, application=None, step=autosave.BASIC):
+            messages.info(request, _("Input not yet saved before the logout was kept: "
+                                     "“Import saved draft” brings it back."))
+        return self.unbound(self.get_initial(), unsaved=self.application is not None)
+
+    def unbound(self, initial, unsaved=False):
         kwargs = self.get_form_kwargs()
         for key in ("data", "files"):
             kwargs.pop(key, None)
         kwargs["initial"] = initial
-        return self.render_to_response(self.get_context_data(form=self.get_form_class()(
-            **kwargs)))
+        form = self.get_form_class()(**kwargs)
+        party_forms = self.entry.party_forms(self.application)
+        if unsaved:
+            autosave.restore(self.request, entry=self.entry, application=self.application,
+                             step=autosave.BASIC, forms=[form, *party_forms])
+        return self.render_to_response(self.get_context_data(form=form,
+                                                             party_forms=party_forms))
 
     def post(self, request, *args, **kwargs):
         action = request.POST.get("draft_action")
@@ -687,6 +729,8 @@ class BasicView(EntryMixin, FormView):
             return self.import_draft()
         if action == RESET:
             # 復原: only the screen's initial values remain.
+            autosave.unsaved_clear(user=request.user, entry=self.entry,
+                                   application=self.application, step=autosave.BASIC)
             return self.unbound(self.entry.initial_basic(request.user)
                                 if self.application is None else self.get_initial())
         if "load_reference" in request.POST and self.entry.balance_reissue:
@@ -706,15 +750,19 @@ class BasicView(EntryMixin, FormView):
         下一步 / 確認; on a draft's own page, that draft as saved."""
         if self.application is not None:
             messages.success(self.request, _("The saved draft was brought back."))
-            return self.unbound(self.get_initial())
+            return self.unbound(self.get_initial(), unsaved=True)
         last = (drafts_of(self.request.user)
                 .filter(document_type=self.entry.document_type, kind__in=self.entry.kinds)
                 .order_by("-updated_at", "-pk").first())
+        # ACC-3: a new case typed (not yet saved) before an idle logout, if the last entered.
+        if autosave.newer_new_case(user=self.request.user, entry=self.entry, draft=last):
+            return self.unbound(self.get_initial(), unsaved=True)
         if last is None:
             messages.info(self.request, _("There is no saved draft of this document type."))
             return self.unbound(self.get_initial())
         messages.success(self.request, _("The saved draft was brought back."))
-        return redirect(self.entry.url("edit", last.pk))
+        return redirect(autosave.resume_url(user=self.request.user, entry=self.entry,
+                                            draft=last))
 
     def load_reference(self):
         """帶入參考資料 with 餘額註銷證號: a balance re-issue draft of the cancelled permit."""
@@ -754,6 +802,8 @@ class BasicView(EntryMixin, FormView):
             form.add_error(None, error)
             return self.render_to_response(self.get_context_data(
                 form=form, party_forms=party_forms), status=400)
+        autosave.unsaved_clear(user=self.request.user, entry=self.entry,
+                               application=self.application, step=autosave.BASIC)
         return redirect(self.entry.url("review", application.pk))
 
 
@@ -779,10 +829,14 @@ class ItemView(EntryMixin, FormView):
         return item
 
     def get(self, request, *args, **kwargs):
-        self.item()  # 404 for a 項次 not entered
+        item = self.item()  # 404 for a 項次 not entered
         if self.line_no is None and not self.entry.may_add_items(self.application):
             raise Http404
-        return super().get(request, *args, **kwargs)
+        form = self.get_form()
+        # ACC-3: what was typed on this item before an idle logout comes back, not saved.
+        autosave.restore(request, entry=self.entry, application=self.application,
+                         step=autosave.item_step(item), forms=[form])
+        return self.render_to_response(self.get_context_data(form=form))
 
     def post(self, request, *args, **kwargs):
         if self.line_no is None and not self.entry.may_add_items(self.application):
@@ -797,6 +851,8 @@ class ItemView(EntryMixin, FormView):
 
     def get_context_data(self, **kwargs):
         line_no = self.line_no or self.application.items.count() + 1
+        kwargs.setdefault("autosave_url", autosave.autosave_url(
+            self.entry, self.application, step="item", line_no=self.line_no))
         return super().get_context_data(line_no=line_no, **kwargs)
 
     def form_invalid(self, form):
@@ -804,6 +860,9 @@ class ItemView(EntryMixin, FormView):
 
     def form_valid(self, form):
         item = draft_item_save(application=self.application, form=form, line_no=self.line_no)
+        autosave.unsaved_clear(user=self.request.user, entry=self.entry,
+                               application=self.application,
+                               step=autosave.item_step(form.instance if self.line_no else None))
         messages.success(self.request, _("Item %(line)s was saved.") % {"line": item.line_no})
         return redirect(self.entry.url("review", self.application.pk))
 

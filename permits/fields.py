@@ -24,8 +24,9 @@ reconstructed, not published, so it only gives a warning (`tariff_warnings`, col
 
 Full-width characters: a Chinese input method in full-width mode types ０-９, Ａ-Ｚ, '．',
 '，' and so on (U+FF01-U+FF5E). Every field here reads them as the ASCII characters they
-stand for, then applies the same strict rules (so '１，００５' is still a thousands separator).
-Other non-ASCII digits are refused.
+stand for (portal.forms.to_ascii, the one rule of every numeric and code field of the portal,
+dates included), then applies the same strict rules (so '１，００５' is still a thousands
+separator). Other non-ASCII digits are refused.
 """
 
 import re
@@ -38,18 +39,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from permits.models import Country, Currency, Item
-from portal.forms import PortalModelForm, field_label
-
-# --- Shared text handling ---------------------------------------------------------------------
-
-# U+FF01-U+FF5E are the full-width forms of ASCII 0x21-0x7E; U+3000 is the ideographic space.
-FULLWIDTH_TO_ASCII = {code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)}
-FULLWIDTH_TO_ASCII[0x3000] = 0x20
-
-
-def to_ascii(text):
-    """Read full-width ASCII forms as ASCII; leave everything else as typed."""
-    return str(text).translate(FULLWIDTH_TO_ASCII)
+from portal.forms import PortalModelForm, field_label, to_ascii
 
 
 @dataclass(frozen=True)
@@ -317,10 +307,23 @@ class AmountField(PlainDecimalField):
 BLANK_CHOICE = ("", "---------")
 
 
+def name_field():
+    """The column of a reference table's name in the current language: name_zh in Chinese,
+    name_en in English (point 16: the English UI names countries in English)."""
+    return "name_zh" if (get_language() or "").startswith("zh") else "name_en"
+
+
+def country_names(codes=None):
+    """{code: name} of the countries (those of `codes`, or all), in the current language:
+    {"DE": "德國"} in Chinese, {"DE": "Germany"} in English. Read inside the request or the
+    translation.override() whose language the page or document speaks."""
+    rows = Country.objects.all() if codes is None else Country.objects.filter(code__in=codes)
+    return dict(rows.values_list("code", name_field()))
+
+
 def _reference_choices(model):
     # Read when the choices are iterated, so in the language of the request being answered.
-    field = "name_zh" if (get_language() or "").startswith("zh") else "name_en"
-    rows = model.objects.filter(active=True).values_list("code", field)
+    rows = model.objects.filter(active=True).values_list("code", name_field())
     return [BLANK_CHOICE, *((code, f"{code} {name}") for code, name in rows)]
 
 

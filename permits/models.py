@@ -11,7 +11,7 @@ from django.conf import settings
 from django.core.files.storage import FileSystemStorage
 from django.db import models
 from django.db.models import Q
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
@@ -64,7 +64,9 @@ class ReferenceCode(models.Model):
         ordering = ["code"]
 
     def __str__(self):
-        return f"{self.code} {self.name_zh}"
+        # In the language of the page (issue 9, point 16): "DE 德國", "DE Germany".
+        chinese = (translation.get_language() or "zh").startswith("zh")
+        return f"{self.code} {self.name_zh if chinese else self.name_en}"
 
 
 class Country(ReferenceCode):
@@ -88,14 +90,28 @@ class Currency(ReferenceCode):
         verbose_name_plural = _("currencies")
 
 
+# ACC-5: the permission that lets bureau staff see every case. The reviewers group holds it
+# (portal.accounts.reviewers); a superuser holds every permission.
+SEE_EVERY_CASE = "permits.view_application"
+
+
 class ApplicationQuerySet(models.QuerySet):
+    @staticmethod
+    def sees_every_case(user):
+        """Whether `user` sees every case (ACC-5): bureau staff holding SEE_EVERY_CASE, the
+        permission the admin's case list asks for too. Other staff hold nothing of their own
+        and see nothing; an applicant's or agent's account sees only its cases whatever
+        permission it was given. Permits, stocks and declarations follow (visible_to)."""
+        return (user.is_authenticated and user.is_active and user.is_staff
+                and user.has_perm(SEE_EVERY_CASE))
+
     def visible_to(self, user):
-        """The one rule of who sees a case (ACC-4): its applicant, the agent who filed it,
-        and bureau staff. Every view loads cases through this, so another user's case is
-        simply not found (404)."""
+        """The one rule of who sees a case (ACC-4, ACC-5): its applicant, the agent who filed
+        it, and the bureau staff of sees_every_case(). Every view loads cases through this,
+        so another user's case is simply not found (404)."""
         if not user.is_authenticated:
             return self.none()
-        if user.is_staff:
+        if self.sees_every_case(user):
             return self
         return self.filter(Q(applicant=user) | Q(agent=user))
 
@@ -262,7 +278,7 @@ class PermitQuerySet(models.QuerySet):
         (Application.visible_to): the one rule for permits, as that one is for cases."""
         if not user.is_authenticated:
             return self.none()
-        if user.is_staff:
+        if ApplicationQuerySet.sees_every_case(user):
             return self
         return self.filter(
             pk__in=PermitVersion.objects.filter(
@@ -527,3 +543,36 @@ class OutboundEmail(models.Model):
 
     def __str__(self):
         return f"{self.to}: {self.subject}"
+
+
+class UnsavedInput(models.Model):
+    """ACC-3: what was on a case entry page when the session was about to end for inactivity,
+    as typed: never checked and never part of the case. The page posts it shortly before
+    the logout (permits.autosave); 匯入暫存資料 or opening the draft's page brings it back
+    into the form, and the page's next valid 下一步 / 確認 drops it (PERMIT-6).
+
+    One row per user and page: a draft's basic data or one of its goods items
+    (`application` set), or the basic data of a new case not yet saved (`application`
+    empty, keyed by the entry)."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
+                             related_name="+")
+    entry = models.CharField(max_length=60)  # the CaseEntry: "<namespace>:<prefix>"
+    application = models.ForeignKey(Application, on_delete=models.CASCADE, null=True,
+                                    blank=True, related_name="+")
+    step = models.CharField(max_length=30)  # "basic", "item-new", "item-<Item pk>"
+    data = models.JSONField()  # {field name: [values]}, as the form posted them
+    saved_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "entry", "step"],
+                                    condition=Q(application__isnull=True),
+                                    name="unsaved_input_new_case"),
+            models.UniqueConstraint(fields=["user", "application", "step"],
+                                    condition=Q(application__isnull=False),
+                                    name="unsaved_input_draft"),
+        ]
+
+    def __str__(self):
+        return f"{self.user_id} {self.entry} {self.application_id or '-'} {self.step}"

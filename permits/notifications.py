@@ -6,9 +6,11 @@ from django.db import transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import translation
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from permits.models import OutboundEmail, Status
+from portal import menu
 
 # What the applicant must do next, per new status (FAQ 3.3, 3.8, SHTC-4, SHTC-8).
 NEXT_STEP = {
@@ -24,8 +26,11 @@ NEXT_STEP = {
     Status.AMENDMENT_CLOSED: _("The case was closed for amendment: file an amendment (補正) "
                                "with the original receipt number."),
     Status.REJECTED: _("The case was rejected; the reason is below."),
-    Status.APPROVED: _("The permit was issued. Print its reference copy from "
-                       "申辦/核銷查詢 → 申辦狀況查詢作業(含列印) if you need one."),
+    # The menu named in the reader's language (issue 9, point 16), as the menu shows it.
+    Status.APPROVED: format_lazy(
+        _("The permit was issued. Print its reference copy from {menu} if you need one."),
+        menu=menu.path(_("Application / write-off query"),
+                       _("Application status query (with printing)"))),
     Status.CANCELLED: _("The case was cancelled."),
 }
 
@@ -49,6 +54,11 @@ def queue_status_mail(application, *, old, note=""):
             "note": note,
             "permit_version": (application.permit_version
                                if application.status == Status.APPROVED else None),
+            # Users never see 暫存 as a status: a case filed and issued at once (masks,
+            # MASK-3) is told as "permit … issued", with its number in the subject; a case
+            # filed to the bureau as "filed, now …".
+            "issued_at_once": old == Status.DRAFT and application.status == Status.APPROVED,
+            "filed": old == Status.DRAFT,
             "case_url": settings.PORTAL_BASE_URL + reverse("permits:application_detail",
                                                            args=[application.pk]),
         }
@@ -63,9 +73,12 @@ def queue_status_mail(application, *, old, note=""):
 
 
 def _enqueue(pk):
+    """Queue the row's sending. With the broker down the row simply stays unsent: the
+    request that committed it still succeeds, and beat's resend sends it later."""
     from permits.tasks import send_outbound_email
+    from portal.tasks import enqueue
 
-    send_outbound_email.delay(pk)
+    enqueue(send_outbound_email, pk)
 
 
 def queue_cancellation_mail(permit, revocation):

@@ -156,6 +156,7 @@ def permit_context(version):
     permit's own, with the QR verification. Call it inside the language the PDF is printed
     in."""
     permit = version.permit
+    procedure = procedures.get(version.application.document_type)
     url = verification_url(permit)
     return {
         **case_context(version.application),
@@ -165,6 +166,10 @@ def permit_context(version):
         "valid_from": dates.to_roc(version.valid_from),
         "valid_until": dates.to_roc(version.valid_until),
         "partial_shipment": version.partial_shipment,
+        # The procedure's say (issue 9): masks print 進口狀況 and no 分批.
+        "shows_partial_shipment": procedure.shows_partial_shipment,
+        "procedure_rows": [{**row, "label": str(row["label"]), "value": str(row["value"])}
+                           for row in procedure.detail_rows(version.application)],
         "verification_url": url,
         "verification_base_url": f"{settings.PORTAL_BASE_URL}{reverse('permits:verify')}",
         "verification_code": permit.verification_code,

@@ -47,6 +47,8 @@ class Procedure:
     # Admin inlines shown on the one case page for cases of this procedure, after the items:
     # dotted paths ("masks.admin.MaskApplicationInline"), so this module imports no admin.
     admin_inlines: tuple = ()
+    # Whether the permit PDF prints 分批 (可/不可): meaningless for masks (issue 9).
+    shows_partial_shipment: bool = True
 
     def validity(self, application, issued_on):
         """(valid_from, valid_until, partial_shipment) for a new permit version."""
@@ -56,6 +58,21 @@ class Procedure:
     def item_category_label(self, code):
         """The words for an item's category code (Item.category) on pages and the PDF."""
         return code
+
+    def detail_rows(self, application):
+        """What the procedure adds to a case's data on its page and its permit PDF:
+        [{"label", "value", "code"}] (masks: 進口狀況). None by default."""
+        return []
+
+    def detail_links(self, application, user):
+        """The procedure's pages `user` may go on to from the case page: [{"label", "url",
+        "code"}] (masks: 進口數量申報, 流向登錄). None by default."""
+        return []
+
+    def dashboard_notes(self, cases):
+        """{case pk: text} shown under a case in 我的案件, for the procedure's `cases` on
+        the page, read in a fixed number of queries (masks: the stock). None by default."""
+        return {}
 
     def required_documents(self, application):
         """The document kinds (codes of document_kinds) the case must carry before it is

@@ -1,3 +1,4 @@
+from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -10,10 +11,12 @@ from django.views.decorators.http import require_POST
 
 from permits import documents, entry, pdf, procedures, workflow
 from permits.attachments import OPEN_FOR_DOCUMENTS, AttachmentForm
+from permits.fields import country_names
 from permits.forms import QueryForm
-from permits.models import Application, Country, PermitVersion, Status, StatusChange
+from permits.models import Application, PermitVersion, Status, StatusChange
 from permits.notifications import NEXT_STEP
 from permits.parties import party_rows
+from portal.forms import PortalForm
 
 # The newest drafts listed in 我的案件; older ones are purged (DRAFT_MAX_AGE_DAYS).
 DRAFTS_SHOWN = 20
@@ -43,7 +46,21 @@ def dashboard(request):
                   .order_by("-updated_at", "-pk")[:DRAFTS_SHOWN])
     for draft in drafts:
         draft.continue_url = entry.continue_url(draft)
+    page.object_list = _with_dashboard_notes(list(page.object_list))
     return render(request, "permits/dashboard.html", {"page": page, "drafts": drafts})
+
+
+def _with_dashboard_notes(cases):
+    """Each procedure's note under its cases on the page (masks: the stock), one hook call
+    per procedure, so the page's queries do not grow with its rows."""
+    by_type = {}
+    for case in cases:
+        by_type.setdefault(case.document_type, []).append(case)
+    for document_type, of_type in by_type.items():
+        notes = procedures.get(document_type).dashboard_notes(of_type)
+        for case in of_type:
+            case.dashboard_note = notes.get(case.pk, "")
+    return cases
 
 
 @login_required
@@ -75,9 +92,19 @@ def application_detail(request, pk):
         if may_upload else None,
         "required_documents": documents.status(application),
         "parties": party_rows(application),
+        # The procedure's own rows (masks: 進口狀況) and pages to go on to (issue 9, 14).
+        "procedure_rows": procedure.detail_rows(application),
+        "procedure_links": procedure.detail_links(application, request.user),
         "next_step": NEXT_STEP.get(application.status, ""),
-        "country_names": dict(Country.objects.values_list("code", "name_zh")),
+        "country_names": country_names(),  # in the page's language
     })
+
+
+class ResubmitForm(PortalForm):
+    """The note a client may send with 補件完成: free text like any form's (the text rule,
+    a bound)."""
+
+    note = forms.CharField(required=False, max_length=2000, widget=forms.Textarea)
 
 
 @require_POST
@@ -85,9 +112,14 @@ def application_detail(request, pk):
 def application_resubmit(request, pk):
     """補件完成: back to 初審中 (FAQ 3.3)."""
     application = get_object_or_404(_cases(request.user), pk=pk)
+    form = ResubmitForm(request.POST)
+    if not form.is_valid():
+        for message in form.errors["note"]:
+            messages.error(request, message)
+        return redirect("permits:application_detail", pk=application.pk)
     try:
         workflow.transition(application=application, to=Status.INITIAL_REVIEW,
-                            actor=request.user, note=request.POST.get("note", ""))
+                            actor=request.user, note=form.cleaned_data["note"])
     except (workflow.TransitionNotAllowed, PermissionDenied) as error:
         messages.error(request, str(error))
     else:
@@ -103,7 +135,8 @@ def query(request):
     if form.is_valid():
         results = form.filter(_cases(request.user).exclude(status=Status.DRAFT))
         page = Paginator(results, 20).get_page(request.GET.get("page"))
-    return render(request, "permits/query.html", {"form": form, "page": page})
+    return render(request, "permits/query.html", {"form": form, "page": page},
+                  status=400 if form.errors else 200)  # a refused form: 400
 
 
 @login_required

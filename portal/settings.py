@@ -56,6 +56,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Before WhiteNoise, so that static files carry the policies too.
+    "portal.headers.SecurityHeadersMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "portal.middleware.LocaleMiddleware",
@@ -106,10 +108,17 @@ else:
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Redis: Celery broker and cache ----------------------------------------------------------
+# No request needs Redis (issue 9): while it is down the login address throttle counts from
+# the database (portal/accounts/throttle.py), the /verify/ limit fails open (permits/verify.py)
+# and a task that cannot be queued after commit is logged and left to what resends it
+# (portal.tasks.enqueue; the outbox rows to beat's resend). That only helps if a dead Redis
+# fails fast: a refused connection fails at once, an unreachable or hung one within the
+# timeouts below, instead of Celery's default 20 reconnections a second apart.
 REDIS_URL = env.str("REDIS_URL", default="")
+REDIS_CACHE_OPTIONS = {"socket_connect_timeout": 1, "socket_timeout": 1}
 if REDIS_URL:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
-                          "LOCATION": REDIS_URL}}
+                          "LOCATION": REDIS_URL, "OPTIONS": REDIS_CACHE_OPTIONS}}
     CELERY_BROKER_URL = REDIS_URL
     CELERY_RESULT_BACKEND = REDIS_URL
     CELERY_TASK_ALWAYS_EAGER = False
@@ -120,6 +129,19 @@ else:
     CELERY_RESULT_BACKEND = "cache+memory://"
     CELERY_TASK_ALWAYS_EAGER = True
     CELERY_TASK_EAGER_PROPAGATES = True
+# Publishing: two quick retries, then the caller's except clause (portal.tasks.enqueue).
+CELERY_BROKER_CONNECTION_TIMEOUT = 2
+CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": 1, "socket_timeout": 2}
+CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0,
+                                    "interval_step": 0.2, "interval_max": 0.2}
+# Nobody reads a task's result but the tests and the deployment's ping (those tasks say
+# ignore_result=False): a web process queueing a task does not subscribe to its result, so
+# the result store is out of the request path altogether.
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_REDIS_SOCKET_CONNECT_TIMEOUT = 1
+CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = {
+    "retry_policy": {"max_retries": 2, "interval_start": 0, "interval_step": 0.5,
+                     "interval_max": 1}}
 CELERY_TASK_ACKS_LATE = True  # a worker killed mid-task leaves the message for another one
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
@@ -171,6 +193,8 @@ PASSWORD_RESET_TIMEOUT = 60 * 60 * 24  # one day
 
 # ACC-3: twenty minutes without a request end the session (portal.middleware).
 SESSION_IDLE_TIMEOUT = timedelta(minutes=env.int("SESSION_IDLE_MINUTES", default=20))
+# The notice with 繼續使用 shows this long before (static/portal/js/idle.js).
+SESSION_IDLE_WARNING = timedelta(minutes=2)
 SESSION_COOKIE_AGE = 60 * 60 * 12  # an upper bound; the idle rule above is the real limit
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
@@ -233,6 +257,28 @@ BUREAU_SERVICE_PHONE = env.str("BUREAU_SERVICE_PHONE", default="02-2397-7384")
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
+# Content-Security-Policy (portal/headers.py), in the form of Django 6.0's SECURE_CSP. Scripts
+# and styles come only from the portal's static files: no template has an inline script,
+# event handler or style attribute (tests/test_security_headers.py). data: images are the
+# icons Bootstrap's CSS draws (select arrows, check marks, the menu button).
+SECURE_CSP = {
+    "default-src": ["'self'"],
+    "script-src": ["'self'"],
+    "style-src": ["'self'"],
+    "img-src": ["'self'", "data:"],
+    "object-src": ["'none'"],
+    "base-uri": ["'self'"],
+    "frame-ancestors": ["'none'"],
+    "form-action": ["'self'"],
+}
+SECURE_CSP_REPORT_ONLY = {}
+# Permissions-Policy: the portal uses none of these browser features; no page may, nor a
+# frame in it. Only features Chromium knows (an unknown one is a console error).
+PERMISSIONS_POLICY = {feature: [] for feature in (
+    "accelerometer", "autoplay", "camera", "display-capture", "encrypted-media",
+    "geolocation", "gyroscope", "hid", "idle-detection", "magnetometer", "microphone", "midi",
+    "payment", "picture-in-picture", "publickey-credentials-get", "screen-wake-lock", "serial",
+    "usb", "xr-spatial-tracking")}
 if not DEBUG:
     # Behind a TLS-terminating proxy that sets X-Forwarded-Proto.
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

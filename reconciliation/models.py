@@ -209,4 +209,6 @@ class LedgerEntry(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.permit_id}/{self.line_no}: {self.quantity}"
+        from permits.fields import plain_decimal
+
+        return f"{self.permit_id}/{self.line_no}: {plain_decimal(self.quantity)}"

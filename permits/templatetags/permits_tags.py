@@ -14,6 +14,22 @@ def client_token():
 
 
 @register.filter
+def plain(value):
+    """A quantity or amount as the fields take it (PERMIT-9): 10.0000 → 10, 0.5000 → 0.5,
+    never grouped or in an exponent; "" for None."""
+    from decimal import Decimal, InvalidOperation
+
+    from permits.fields import plain_decimal
+
+    if value is None or value == "":
+        return ""
+    try:
+        return plain_decimal(Decimal(str(value)))
+    except (InvalidOperation, ValueError):
+        return value
+
+
+@register.filter
 def tariff(code):
     """63079050311 → 6307.90.50.31-1 (REFERENCE.md)."""
     from permits.fields import format_tariff_code

@@ -8,7 +8,7 @@ from portal.accounts import identifiers
 from portal.accounts.models import IdentifierType, Role, User
 from portal.accounts.services import DUPLICATE_IDENTIFIER
 from portal.forms import PortalFormMixin, PortalModelForm
-from portal.tasks import send_email
+from portal.tasks import enqueue, send_email
 
 
 class SignUpForm(PortalModelForm):
@@ -106,7 +106,9 @@ def _queue_mail(subject_template_name, email_template_name, context, to_email,
     subject = "".join(loader.render_to_string(subject_template_name, context).splitlines())
     body = loader.render_to_string(email_template_name, context)
     # Sent by Celery after the request: a slow or absent mail server never blocks the page.
-    transaction.on_commit(lambda: send_email.delay(subject=subject, body=body, to=[to_email]))
+    # (With the broker down too the mail is logged as not queued; the user may ask again.)
+    transaction.on_commit(lambda: enqueue(send_email, subject=subject, body=body,
+                                          to=[to_email]))
 
 
 class PasswordResetForm(PortalFormMixin, auth_forms.PasswordResetForm):

@@ -24,8 +24,11 @@ PASSPORT_RE = re.compile(r"^[A-Z0-9]{5,20}$")
 
 
 def normalize(value):
-    """Identifiers are compared upper-case and without surrounding or inner blanks."""
-    return re.sub(r"\s+", "", value or "").upper()
+    """Identifiers are compared upper-case and without surrounding or inner blanks, typed in
+    ASCII or full width (portal.forms: the one rule of numeric and code fields)."""
+    from portal.forms import to_ascii
+
+    return re.sub(r"\s+", "", to_ascii(value or "")).upper()
 
 
 def is_valid_ban(value):

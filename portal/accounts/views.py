@@ -10,10 +10,11 @@ from django.utils.translation import gettext as _
 from django.views.generic import FormView, UpdateView
 
 from portal.accounts import forms, services, throttle
+from portal.forms import RefusedFormMixin
 from portal.middleware import IDLE_LOGOUT_FLAG
 
 
-class SignUpView(FormView):
+class SignUpView(RefusedFormMixin, FormView):
     """申請帳號 (ACC-1)."""
 
     form_class = forms.SignUpForm
@@ -40,7 +41,7 @@ class SignUpView(FormView):
 
 
 @method_decorator(throttle.guard_address, name="dispatch")
-class LoginView(auth_views.LoginView):
+class LoginView(RefusedFormMixin, auth_views.LoginView):
     """登入系統 (ACC-2); says so when the last session ended for inactivity (ACC-3)."""
 
     form_class = forms.LoginForm
@@ -62,7 +63,7 @@ class LoginView(auth_views.LoginView):
         return int(settings.SESSION_IDLE_TIMEOUT.total_seconds() // 60)
 
 
-class PasswordResetView(auth_views.PasswordResetView):
+class PasswordResetView(RefusedFormMixin, auth_views.PasswordResetView):
     """忘記帳號密碼 (ACC-2): a reset link by e-mail, never the password itself."""
 
     form_class = forms.PasswordResetForm
@@ -71,12 +72,12 @@ class PasswordResetView(auth_views.PasswordResetView):
     success_url = reverse_lazy("accounts:password_reset_done")
 
 
-class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
+class PasswordResetConfirmView(RefusedFormMixin, auth_views.PasswordResetConfirmView):
     form_class = forms.SetPasswordForm
     success_url = reverse_lazy("accounts:password_reset_complete")
 
 
-class PasswordChangeView(auth_views.PasswordChangeView):
+class PasswordChangeView(RefusedFormMixin, auth_views.PasswordChangeView):
     form_class = forms.PasswordChangeForm
     success_url = reverse_lazy("home")
 
@@ -85,7 +86,7 @@ class PasswordChangeView(auth_views.PasswordChangeView):
         return super().form_valid(form)
 
 
-class ProfileView(LoginRequiredMixin, UpdateView):
+class ProfileView(LoginRequiredMixin, RefusedFormMixin, UpdateView):
     """帳號資料維護: contact data and e-mail; the identifier is shown but never edited."""
 
     form_class = forms.ProfileForm

@@ -39,7 +39,7 @@ def test_it_takes_the_account_in_any_case(client, make_user):
 @pytest.mark.django_db
 def test_it_refuses_a_wrong_password_and_keeps_the_account(client, applicant):
     response = post_login(client, applicant.identifier, "wrong-password")
-    assert response.status_code == 200
+    assert response.status_code == 400  # a refused form (issue 9, point 6)
     assert [e.code for e in response.context["form"].non_field_errors().as_data()] == [
         "invalid_login"]
     assert 'value="22099131"' in response.content.decode()

@@ -47,7 +47,7 @@ def test_it_shows_the_identifier_without_an_input_for_it(client, applicant):
 def test_it_keeps_the_input_of_a_bad_form(client, applicant):
     client.force_login(applicant)
     response = client.post(URL, data(email="not-an-address", address=""))
-    assert response.status_code == 200
+    assert response.status_code == 400  # a refused form (issue 9, point 6)
     assert 'value="not-an-address"' in response.content.decode()
     assert User.objects.get(pk=applicant.pk).email == applicant.email
 

@@ -52,7 +52,7 @@ def test_it_opens_an_agent_account(client):
 @pytest.mark.django_db
 def test_it_refuses_a_bad_check_digit_and_keeps_the_input(client):
     response = client.post(URL, form_data(identifier="00501502"))
-    assert response.status_code == 200
+    assert response.status_code == 400  # a refused form (issue 9, point 6)
     assert error_codes(response, "identifier") == ["ban_checksum"]
     html = response.content.decode()
     assert 'value="00501502"' in html and 'value="安心醫材股份有限公司"' in html
@@ -113,7 +113,7 @@ def test_it_opens_one_account_when_two_sign_ups_race():
 
         def sign_up(identifier=identifier):
             response = Client().post(URL, form_data(identifier=identifier))
-            if response.status_code == 200:
+            if response.status_code == 400:
                 return error_codes(response, "identifier")
             return response.status_code
 

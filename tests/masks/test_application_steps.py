@@ -7,7 +7,7 @@ from decimal import Decimal
 import pytest
 
 from permits.models import Application, Status
-from tests.masks.conftest import BASIC, MEDICAL, NON_MEDICAL, item
+from tests.masks.conftest import AGENT, BASIC, MEDICAL, NON_MEDICAL, item
 
 pytestmark = pytest.mark.django_db
 
@@ -98,7 +98,8 @@ def test_it_gives_404_for_the_items_of_a_case_not_started(client, url, applicant
 def test_it_adds_a_goods_item_on_confirm_and_saves_the_draft(client, url, applicant):
     client.force_login(applicant)
     next_step(client, url)
-    response = add_item(client, url, quantity="100.55")
+    # A fraction in a unit other than pieces (masks in PCE are whole: see below).
+    response = add_item(client, url, quantity="100.55", unit="KGM")
     assert response.url == url("masks:application_review", draft().pk)
     [saved] = draft().items.all()
     assert saved.line_no == 1
@@ -281,3 +282,216 @@ def test_it_refuses_an_applicant_without_an_applicant_account(client, url, agent
     assert response.context["form"].errors.as_data()["applicant_identifier"][0].code == \
         "unknown_applicant"
     assert not Application.objects.exists()
+
+
+# --- An applicant identifier with a wrong check digit (point 19 of issue 9) -----------------
+
+
+@pytest.mark.parametrize(("identifier", "code"), [
+    ("22099132", "ban_checksum"),  # 22099131 with its last digit wrong
+    ("a123456788", "national_id_checksum"),
+])
+def test_it_says_when_the_applicant_identifier_fails_its_check_digit(client, url, agent,
+                                                                    identifier, code):
+    client.force_login(agent)
+    response = next_step(client, url, applicant_identifier=identifier)
+    assert response.status_code == 400
+    assert [e.code for e in response.context["form"].errors.as_data()[
+        "applicant_identifier"]] == [code]
+    assert response.context["form"]["applicant_identifier"].value() == identifier
+    assert not Application.objects.exists()
+
+
+@pytest.mark.parametrize("identifier", ["00501508", "A223456781", "X12345678"])
+def test_it_keeps_saying_no_account_of_a_valid_unknown_identifier(client, url, agent,
+                                                                  identifier):
+    client.force_login(agent)
+    response = next_step(client, url, applicant_identifier=identifier)
+    assert [e.code for e in response.context["form"].errors.as_data()[
+        "applicant_identifier"]] == ["unknown_applicant"]
+
+
+def test_it_takes_a_passport_account_that_looks_like_a_bad_ban(client, url, agent, make_user):
+    from portal.accounts.models import IdentifierType
+
+    holder = make_user("22099132", identifier_type=IdentifierType.PASSPORT)
+    client.force_login(agent)
+    assert next_step(client, url, applicant_identifier="22099132", **AGENT).status_code == 302
+    assert draft().applicant == holder
+
+
+def test_it_reads_an_identifier_typed_in_full_width(client, url, agent, applicant):
+    client.force_login(agent)
+    assert next_step(client, url, applicant_identifier="２２０９９１３１",
+                     **AGENT).status_code == 302
+    assert draft().applicant == applicant
+
+
+# --- E-mail addresses of at most 254 characters (point 3) -----------------------------------
+
+
+def email_of_length(length):
+    """A well-formed address of exactly `length` characters (labels of at most 63)."""
+    domain = ".".join(["d" * 63] * 3) + ".tw"
+    return "m" * (length - 1 - len(domain)) + "@" + domain
+
+
+def field_error_codes(response, name):
+    return [e.code for e in response.context["form"].errors.as_data().get(name, [])]
+
+
+def test_it_refuses_a_company_email_of_255_characters(client, url, applicant):
+    client.force_login(applicant)
+    response = next_step(client, url, company_email=email_of_length(255))
+    assert response.status_code == 400
+    assert field_error_codes(response, "company_email") == ["max_length"]
+    assert not Application.objects.exists()
+    assert next_step(client, url, company_email=email_of_length(254)).status_code == 302
+    assert draft().company_email == email_of_length(254)
+
+
+def test_it_refuses_an_agent_email_of_255_characters(client, url, agent, applicant):
+    client.force_login(agent)
+    response = next_step(client, url, applicant_identifier=applicant.identifier,
+                         agent_contact_person="林小姐", agent_phone="03-398-1111",
+                         agent_email=email_of_length(255))
+    assert response.status_code == 400
+    assert field_error_codes(response, "agent_email") == ["max_length"]
+    assert not Application.objects.exists()
+
+
+def test_it_checks_the_email_again_at_apply(client, url, applicant):
+    """申請 checks every step again: a draft holding an address the form would refuse (saved
+    before a rule changed, or by another client) is refused on its basic page, with the
+    message next to the field, not a 500."""
+    client.force_login(applicant)
+    next_step(client, url)
+    add_item(client, url)
+    Application.objects.filter(pk=draft().pk).update(company_email="no-at-sign.example")
+    response = client.post(url("masks:application_submit", draft().pk))
+    assert response.status_code == 400
+    assert field_error_codes(response, "company_email") == ["invalid"]
+    assert draft().receipt_no is None
+
+
+def correction_draft(applicant, make_mask_permit):
+    from masks import entry
+    from permits import entry as permit_entry
+
+    version = make_mask_permit(applicant).current
+    return permit_entry.draft_from(entry=entry.CORRECTION, actor=applicant,
+                                   source=version.application, kind="correction",
+                                   changes=version, change_description="更正 E-mail")
+
+
+def test_it_refuses_an_email_of_255_characters_in_a_correction(client, url, applicant,
+                                                              make_mask_permit):
+    correction = correction_draft(applicant, make_mask_permit)
+    client.force_login(applicant)
+    response = client.post(url("masks:correction_edit", correction.pk), {
+        "applicant_name_en": "", "contact_phone": "02-1234-5678",
+        "company_email": email_of_length(255)})
+    assert response.status_code == 400
+    assert field_error_codes(response, "company_email") == ["max_length"]
+    correction.refresh_from_db()
+    assert correction.company_email == BASIC["company_email"]
+
+
+def test_it_checks_the_email_of_a_correction_again_at_apply(client, url, applicant,
+                                                            make_mask_permit):
+    correction = correction_draft(applicant, make_mask_permit)
+    Application.objects.filter(pk=correction.pk).update(company_email="no-at-sign.example")
+    client.force_login(applicant)
+    response = client.post(url("masks:correction_submit", correction.pk))
+    assert response.status_code == 400
+    assert field_error_codes(response, "company_email") == ["invalid"]
+    assert Application.objects.get(pk=correction.pk).status == Status.DRAFT
+
+
+# --- Masks in whole pieces (point 4) ----------------------------------------------------------
+
+
+@pytest.mark.parametrize("quantity", ["0.5", "100.25", "1.12345"])
+def test_it_refuses_part_of_a_mask_in_pieces(client, url, applicant, quantity):
+    client.force_login(applicant)
+    next_step(client, url)
+    response = add_item(client, url, quantity=quantity)
+    assert response.status_code == 400
+    assert field_error_codes(response, "quantity") in (["whole_pieces"],
+                                                       ["max_decimal_places"])
+    assert field_error_codes(response, "quantity")[0] == (
+        "max_decimal_places" if quantity == "1.12345" else "whole_pieces")
+    assert items("pk") == []
+
+
+def test_it_takes_a_fraction_in_another_unit(client, url, applicant):
+    client.force_login(applicant)
+    next_step(client, url)
+    assert add_item(client, url, quantity="12.5", unit="KGM").status_code == 302
+    assert items("quantity", "unit") == [{"quantity": Decimal("12.5"), "unit": "KGM"}]
+
+
+def test_it_takes_whole_pieces_typed_with_a_point_or_in_full_width(client, url, applicant):
+    client.force_login(applicant)
+    next_step(client, url)
+    assert add_item(client, url, quantity="100.0").status_code == 302
+    assert add_item(client, url, quantity="１００", unit="ｐｃｅ").status_code == 302
+    assert items("quantity", "unit") == [{"quantity": Decimal(100), "unit": "PCE"}] * 2
+
+
+def test_it_refuses_part_of_a_mask_in_a_correction(client, url, applicant, make_mask_permit):
+    correction = correction_draft(applicant, make_mask_permit)
+    client.force_login(applicant)
+    response = client.post(url("masks:correction_item", correction.pk, 1), {
+        "category": "medical", "tariff_code": MEDICAL, "quantity": "80.5", "unit_price": "5",
+        "currency": "TWD", "origin_country": "US"})
+    assert response.status_code == 400
+    assert field_error_codes(response, "quantity") == ["whole_pieces"]
+
+
+# --- The text rule on the basic data (point 5) -----------------------------------------------
+
+
+def test_it_drops_direction_overrides_from_what_it_keeps(client, url, applicant):
+    client.force_login(applicant)
+    response = next_step(client, url, applicant_name="安心\u202e醫材\u202c股份有限公司\u200b",
+                         applicant_address="臺北市\u2066中正區\u2069")
+    assert response.status_code == 302
+    assert (draft().applicant_name, draft().applicant_address) == ("安心醫材股份有限公司",
+                                                                   "臺北市中正區")
+
+
+@pytest.mark.parametrize("name", ["\u202e", "\u200b\u200b", " \u3000 ", "\u2066\u2069",
+                                  "\ufeff"])
+def test_it_counts_a_name_of_invisible_characters_as_empty(client, url, applicant, name):
+    client.force_login(applicant)
+    response = next_step(client, url, applicant_name=name)
+    assert response.status_code == 400
+    assert field_error_codes(response, "applicant_name") == ["required"]
+    assert not Application.objects.exists()
+
+
+@pytest.mark.parametrize(("field", "value", "code"), [
+    ("applicant_name", "安心\x00醫材", "null_characters_not_allowed"),
+    ("applicant_name", "安心\x07醫材", "control_characters"),
+    ("route", "postal\x00", "null_characters_not_allowed"),
+    ("company_email", "a\x00@b.tw", "null_characters_not_allowed"),
+])
+def test_it_refuses_control_characters_with_a_message(client, url, applicant, field, value,
+                                                      code):
+    client.force_login(applicant)
+    response = next_step(client, url, **{field: value})
+    assert response.status_code == 400
+    assert field_error_codes(response, field) == [code]
+    assert not Application.objects.exists()
+
+
+def test_it_refuses_a_nul_byte_in_an_item_field_of_any_kind(client, url, applicant):
+    client.force_login(applicant)
+    next_step(client, url)
+    response = add_item(client, url, currency="TWD\x00", origin_country="\x00",
+                        quantity="1\x00", category="medical\x00", description="口罩\x00")
+    assert response.status_code == 400
+    for name in ("currency", "origin_country", "quantity", "category", "description"):
+        assert field_error_codes(response, name) == ["null_characters_not_allowed"], name
+    assert items("pk") == []

@@ -9,9 +9,12 @@ from decimal import Decimal
 import pytest
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone
 
 from masks import services
 from masks.models import Flow, FlowDocument, StockReport
+from portal import dates
+from reconciliation.models import LedgerEntry
 from reconciliation.services import receive
 from tests import services as test_services
 from tests.masks.conftest import item
@@ -28,10 +31,21 @@ def pdf(name="invoice.pdf"):
     return SimpleUploadedFile(name, PDF, content_type="application/pdf")
 
 
+# When the tests' masks were cleared, as in the manual's example (sold on 109/09/12): a flow
+# may not be dated before the clearance of its stock (MASK-7).
+CLEARED_AT = datetime.datetime(2020, 9, 1, 9, 0, tzinfo=datetime.timezone(
+    datetime.timedelta(hours=8)))
+
+
+def backdate_clearance(permit, at=CLEARED_AT):
+    LedgerEntry.objects.filter(permit=permit).update(created_at=at)
+
+
 def cleared_declaration(make_mask_permit, applicant, *, quantity="10", number=None,
-                        released=None):
+                        released=None, cleared_at=CLEARED_AT):
     """A mask permit of route 報單 and a customs import declaration citing it, of which
-    `released` (default: all `quantity`) was released, as customs sends them."""
+    `released` (default: all `quantity`) was released at `cleared_at` (None: now), as
+    customs sends them."""
     permit = make_mask_permit(applicant, route="declaration", items=[item(quantity="100")])
     number = number or f"AA115{next(_numbers):08d}B"
     first = permit.current.application.items.get(line_no=1)
@@ -43,14 +57,19 @@ def cleared_declaration(make_mask_permit, applicant, *, quantity="10", number=No
         receive([helpers.release(number, items=[{"item_no": 1,
                                                  "quantity": released or quantity}])],
                 source="test")
+        if cleared_at:
+            backdate_clearance(permit, cleared_at)
     return services.declaration_find(user=applicant, number=number)
 
 
-def written_off_permit(make_mask_permit, applicant, medical="50"):
-    """A 郵包進口 permit of which `medical` masks were written off (非報單, MASK-5)."""
+def written_off_permit(make_mask_permit, applicant, medical="50", cleared_at=CLEARED_AT):
+    """A 郵包進口 permit of which `medical` masks were written off (非報單, MASK-5) at
+    `cleared_at` (None: now)."""
     permit = make_mask_permit(applicant, route="postal", items=[item(quantity="100")])
     services.write_off_record(actor=applicant, permit=permit, route="postal",
                               medical_quantity=D(medical), non_medical_quantity=D(0))
+    if cleared_at:
+        backdate_clearance(permit, cleared_at)
     return permit
 
 
@@ -222,7 +241,7 @@ def test_it_refuses_a_flow_for_sale_without_documents(client, url, applicant, re
                                                       category):
     client.force_login(applicant)
     response = add_flow(client, url, report, documents=(), category=category)
-    assert response.status_code == 200
+    assert response.status_code == 400  # the portal's convention for a refused form
     assert field_codes(response, "documents") == ["documents_required"]
     assert not Flow.objects.exists()
     report.refresh_from_db()
@@ -244,7 +263,7 @@ def test_it_refuses_a_document_that_is_not_what_it_says(client, url, applicant, 
 def test_it_refuses_a_bad_quantity(client, url, applicant, report, quantity, code):
     client.force_login(applicant)
     response = add_flow(client, url, report, quantity=quantity)
-    assert response.status_code == 200
+    assert response.status_code == 400
     codes = field_codes(response, "quantity")
     assert codes and (codes[0] == code or (code == "not_positive" and codes[0] == "negative"))
     assert not Flow.objects.exists()
@@ -265,6 +284,133 @@ def test_it_refuses_a_bad_date(client, url, applicant, report):
     client.force_login(applicant)
     response = add_flow(client, url, report, date="109/13/40")
     assert field_codes(response, "date") == ["invalid"]
+    assert response.status_code == 400
+
+
+def test_it_refuses_a_document_of_the_wrong_type_with_400(client, url, applicant, report):
+    client.force_login(applicant)
+    response = client.post(url("masks:flow_add", report.pk), {**FLOW, "documents": [
+        SimpleUploadedFile("invoice.pdf", b"MZ\x90\x00 not a pdf")]})
+    assert response.status_code == 400
+
+
+# --- The date of a flow: not in the future, not before the masks were cleared (MASK-7) ------
+
+
+@pytest.mark.parametrize("date", ["9999-12-31", "120/01/01", "1200101", "tomorrow"])
+def test_it_refuses_a_flow_dated_in_the_future(client, url, applicant, report, date):
+    if date == "tomorrow":
+        date = dates.to_roc(timezone.localdate() + datetime.timedelta(days=1))
+    client.force_login(applicant)
+    response = add_flow(client, url, report, date=date)
+    assert response.status_code == 400
+    assert field_codes(response, "date") == ["date_in_future"]
+    assert response.context["form"]["date"].value() == date  # the typing is kept
+    assert not Flow.objects.exists()
+
+
+def test_it_refuses_a_flow_dated_before_the_masks_were_released(client, url, applicant,
+                                                                report):
+    client.force_login(applicant)
+    response = add_flow(client, url, report, date="109/08/31")
+    assert response.status_code == 400
+    [error] = response.context["form"].errors.as_data()["date"]
+    assert (error.code, error.params["earliest"]) == ("date_before_clearance", "109/09/01")
+    assert "109/09/01" in response.content.decode()
+    assert not Flow.objects.exists()
+
+
+@pytest.mark.parametrize("date", ["109/09/01", "today"])
+def test_it_takes_a_flow_from_the_release_day_to_today(client, url, applicant, report, date):
+    if date == "today":
+        date = dates.to_roc(timezone.localdate())
+    client.force_login(applicant)
+    assert add_flow(client, url, report, date=date).status_code == 302
+
+
+def test_it_dates_the_stock_of_a_write_off_from_the_write_off(client, url, make_mask_permit,
+                                                              applicant):
+    permit = written_off_permit(make_mask_permit, applicant, medical="50",
+                                cleared_at=CLEARED_AT + datetime.timedelta(days=3))
+    report = services.stock_report_load(permit=permit)
+    client.force_login(applicant)
+    response = add_flow(client, url, report, date="109/09/03")
+    assert response.context["form"].errors.as_data()["date"][0].params["earliest"] == \
+        "109/09/04"
+    assert add_flow(client, url, report, date="109/09/04").status_code == 302
+
+
+def test_it_counts_a_release_from_the_day_customs_reported_it(client, url, make_mask_permit,
+                                                             applicant):
+    declaration = cleared_declaration(make_mask_permit, applicant, cleared_at=None)
+    report = services.stock_report_load(declaration=declaration)
+    today = timezone.localdate()
+    client.force_login(applicant)
+    response = add_flow(client, url, report, date=dates.to_roc(today - datetime.timedelta(1)))
+    assert field_codes(response, "date") == ["date_before_clearance"]
+    assert add_flow(client, url, report, date=dates.to_roc(today)).status_code == 302
+
+
+def test_it_dates_the_stock_from_its_first_release(make_mask_permit, applicant):
+    declaration = cleared_declaration(make_mask_permit, applicant, quantity="10",
+                                      released="4")
+    receive([helpers.release(declaration.number, items=[{"item_no": 1, "quantity": "6"}])],
+            source="test")  # the rest, today
+    report = services.stock_report_load(declaration=declaration)
+    assert services.flow_earliest_date(report) == datetime.date(2020, 9, 1)
+
+
+@pytest.mark.parametrize(("date", "code"), [
+    (datetime.date(9999, 12, 31), "date_in_future"),
+    (datetime.date(2020, 8, 31), "date_before_clearance"),
+])
+def test_it_checks_the_date_again_when_it_registers(applicant, report, date, code):
+    with pytest.raises(ValidationError) as error:
+        services.flow_register(actor=applicant, report=report, category="own_use",
+                               quantity=D(1), date=date)
+    assert error.value.code == code
+    report.refresh_from_db()
+    assert (report.allocated, Flow.objects.count()) == (D(0), 0)
+
+
+def test_it_says_the_dates_allowed_beside_the_field(client, url, applicant, report):
+    client.force_login(applicant)
+    form = client.get(url("masks:flow_add", report.pk)).context["form"]
+    assert "109/09/01" in str(form.fields["date"].help_text)
+
+
+# --- Masks are whole pieces ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("quantity", ["0.5", "1.5", "9.0001"])
+def test_it_refuses_part_of_a_mask(client, url, applicant, report, quantity):
+    client.force_login(applicant)
+    response = add_flow(client, url, report, quantity=quantity)
+    assert response.status_code == 400
+    assert field_codes(response, "quantity") == ["whole_pieces"]
+    assert not Flow.objects.exists()
+
+
+@pytest.mark.parametrize(("quantity", "taken"), [("10.0", D(10)), ("１０", D(10))])
+def test_it_takes_whole_pieces_written_with_a_point_or_in_full_width(client, url, applicant,
+                                                                     report, quantity, taken):
+    client.force_login(applicant)
+    assert add_flow(client, url, report, quantity=quantity).status_code == 302
+    assert Flow.objects.get().quantity == taken
+
+
+def test_it_shows_quantities_as_plain_numbers(client, url, make_mask_permit, applicant):
+    """A quantity customs released in a fraction reads 10.5, never 10.5000."""
+    report = services.stock_report_load(declaration=cleared_declaration(
+        make_mask_permit, applicant, quantity="10.5"))
+    services.flow_register(actor=applicant, report=report, category="own_use",
+                           quantity=D(1), date=datetime.date(2020, 9, 12))
+    client.force_login(applicant)
+    for page in (client.get(url("masks:flow_report", report.pk)),
+                 client.get(url("masks:flow_add", report.pk))):
+        html = page.content.decode()
+        assert ".0000" not in html and ".5000" not in html
+        assert "9.5" in html
 
 
 def test_it_deletes_a_pending_flow_back_into_stock(client, url, applicant, report):

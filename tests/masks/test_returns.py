@@ -88,9 +88,35 @@ def test_it_keeps_every_return_as_a_row(applicant, flow):
 def test_it_refuses_a_bad_return(client, url, applicant, report, flow, quantity, code):
     client.force_login(applicant)
     response = client.post(url("masks:return_add", report.pk, flow.pk), {"quantity": quantity})
-    assert response.status_code == 200
+    assert response.status_code == 400  # the portal's convention for a refused form
     assert codes(response) == [code]
     assert not FlowReturn.objects.exists()
+
+
+@pytest.mark.parametrize("quantity", ["0.5", "2.25", "0.00001"])
+def test_it_refuses_part_of_a_mask(client, url, applicant, report, flow, quantity):
+    client.force_login(applicant)
+    response = client.post(url("masks:return_add", report.pk, flow.pk), {"quantity": quantity})
+    assert response.status_code == 400
+    assert codes(response) == ["whole_pieces"]
+    assert response.context["form"]["quantity"].value() == quantity
+    assert not FlowReturn.objects.exists()
+
+
+def test_it_takes_a_return_typed_in_full_width(client, url, applicant, report, flow):
+    client.force_login(applicant)
+    response = client.post(url("masks:return_add", report.pk, flow.pk), {"quantity": "４"})
+    assert response.status_code == 302
+    assert FlowReturn.objects.get().quantity == D(4)
+
+
+def test_it_shows_the_returns_as_plain_numbers(client, url, applicant, report, flow):
+    services.return_register(actor=applicant, flow=flow, quantity=D(4))
+    client.force_login(applicant)
+    for page in (client.get(url("masks:return_report", report.pk)),
+                 client.get(url("masks:return_add", report.pk, flow.pk))):
+        assert page.status_code == 200
+        assert ".0000" not in page.content.decode()
 
 
 def test_it_refuses_more_than_the_flow_has_left(applicant, flow):

@@ -172,7 +172,7 @@ def test_it_records_a_double_clicked_write_off_complete_once(client, url, applic
 def test_it_says_over_the_permit_next_to_the_category(client, url, applicant, permit):
     client.force_login(applicant)
     response = add(client, url, permit.permit_no, medical="140", non_medical="201")
-    assert response.status_code == 200
+    assert response.status_code == 400  # the portal's convention for a refused form
     assert field_codes(response, "non_medical_quantity") == ["over_permit"]
     assert field_codes(response, "medical_quantity") == []
 
@@ -236,6 +236,45 @@ def test_it_refuses_a_bad_quantity(client, url, applicant, permit, medical, code
     client.force_login(applicant)
     response = add(client, url, permit.permit_no, medical=medical)
     assert field_codes(response, "medical_quantity") == [code]
+    assert response.status_code == 400
+
+
+@pytest.mark.parametrize("medical", ["0.5", "49.5", "1.00001"])
+def test_it_refuses_part_of_a_mask(client, url, applicant, permit, medical):
+    client.force_login(applicant)
+    response = add(client, url, permit.permit_no, medical=medical)
+    assert response.status_code == 400
+    assert field_codes(response, "medical_quantity") == ["whole_pieces"]
+    assert response.context["form"]["medical_quantity"].value() == medical
+    assert "masks.write_off" not in client.session
+
+
+def test_it_takes_numbers_typed_in_full_width(client, url, applicant, permit):
+    client.force_login(applicant)
+    response = add(client, url, "ｐｍｋ" + permit.permit_no[3:], medical="５０",
+                   non_medical="１００．０")
+    assert response.status_code == 302
+    assert client.session["masks.write_off"]["medical_quantity"] == "50"
+    assert client.session["masks.write_off"]["non_medical_quantity"] == "100"
+
+
+@pytest.mark.parametrize("route", ["\x00", "postal\x00"])
+def test_it_refuses_a_nul_byte_with_a_message(client, url, applicant, permit, route):
+    client.force_login(applicant)
+    response = add(client, url, permit.permit_no + "\x00", route=route)
+    assert response.status_code == 400
+    assert field_codes(response, "route") == ["null_characters_not_allowed"]
+    assert field_codes(response, "permit_no") == ["null_characters_not_allowed"]
+
+
+def test_it_shows_the_write_offs_as_plain_numbers(client, url, applicant, permit):
+    record(permit, applicant, medical="50")
+    client.force_login(applicant)
+    add(client, url, permit.permit_no)
+    for page in (client.get(url("masks:write_off_list")),
+                 client.get(url("masks:write_off_confirm"))):
+        assert page.status_code == 200
+        assert ".0000" not in page.content.decode()
 
 
 @pytest.mark.parametrize(("medical", "non_medical"), [("0", "0"), ("", ""), ("0", "")])
@@ -245,6 +284,7 @@ def test_it_needs_a_quantity_in_some_category(client, url, applicant, permit, me
     response = add(client, url, permit.permit_no, medical=medical, non_medical=non_medical)
     assert [e.code for e in response.context["form"].non_field_errors().as_data()] == [
         "nothing_to_write_off"]
+    assert response.status_code == 400
 
 
 def test_it_offers_only_the_routes_without_a_declaration(client, url, applicant):

@@ -1,0 +1,164 @@
+"""The bad-input corpus (tests/corpus/forms.yaml) against every form of the portal: each bad
+value gets its expected outcome, and no input whatever answers 500 (issue 9)."""
+
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+import yaml
+from django.forms import BaseForm
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
+
+from portal import dates
+
+CORPUS = yaml.safe_load((Path(__file__).with_name("forms.yaml")).read_text(encoding="utf-8"))
+ITEM = {"category": "medical", "tariff_code": "63079050311", "description": "口罩",
+        "quantity": "10", "unit": "PCE", "unit_price": "5", "currency": "TWD",
+        "origin_country": "US"}
+MASK_BASIC = {"applicant_name": "安心醫材股份有限公司", "applicant_address": "臺北市",
+              "company_email": "masks@anxin.example", "contact_person": "王小明",
+              "contact_phone": "02-2351-0000"}
+
+
+def expand(section):
+    """[(id, form name, spec, field, value, expect)] of one section of the corpus."""
+    cases = []
+    for name, spec in CORPUS[section].items():
+        for case in spec["cases"]:
+            values = (CORPUS["value_sets"][case["values"]] if "values" in case
+                      else [case["value"]])
+            for index, value in enumerate(values):
+                cases.append(pytest.param(name, spec, case["field"], value,
+                                          case.get("expect", "field"),
+                                          id=f"{name}-{case['field']}-{index}"))
+    return cases
+
+
+POST_CASES = expand("forms")
+GET_CASES = expand("get_forms")
+
+
+def test_it_holds_at_least_three_hundred_cases_with_the_api():
+    from tests.corpus import test_api_corpus  # noqa: F401  (the API's part of the corpus)
+
+    api = yaml.safe_load(Path(__file__).with_name("api.yaml").read_text(encoding="utf-8"))
+    assert len(POST_CASES) + len(GET_CASES) + len(api["cases"]) >= 300
+
+
+@pytest.fixture
+def world(db, make_user):
+    """What the forms need: the accounts, a mask draft, a postal mask permit written off so
+    that it has stock, a declared flow of it."""
+    from masks import services
+    from masks.models import MaskApplication
+    from permits import services as permit_services
+    from portal.accounts.models import Role
+    from tests.services import seed_reference_data
+
+    seed_reference_data()
+    users = {"applicant": make_user("22099131"), "other_applicant": make_user("12345675"),
+             "agent": make_user("04595252", role=Role.AGENT)}
+    applicant = users["applicant"]
+    draft = permit_services.application_create(document_type="MK", applicant=applicant,
+                                               actor=applicant, **MASK_BASIC)
+    MaskApplication.objects.create(application=draft, route="postal")
+    issued = services.application_submit(actor=applicant, applicant=applicant, route="postal",
+                                         items=[ITEM], **MASK_BASIC)
+    permit = issued.issued_version.permit
+    services.write_off_record(actor=applicant, permit=permit, route="postal",
+                              medical_quantity=Decimal(5), non_medical_quantity=None)
+    report = services.stock_report_load(permit=permit)
+    flow = services.flow_register(actor=applicant, report=report, category="own_use",
+                                  quantity=Decimal(2), date=timezone.localdate())
+    services.flows_declare(actor=applicant, report=report)
+    return {"users": users, "{draft}": draft.pk, "{permit_no}": permit.permit_no,
+            "{report}": report.pk, "{flow}": flow.pk,
+            "{today}": dates.to_roc(timezone.localdate())}
+
+
+def fill(value, world):
+    if isinstance(value, str) and value.startswith("@repeat:"):
+        _tag, text, count = value.split(":")
+        return text * int(count)
+    if isinstance(value, str):
+        for key, replacement in world.items():
+            if key.startswith("{") and key in value:
+                value = value.replace(key, str(replacement))
+    return value
+
+
+def client_for(spec, world):
+    client = Client()
+    if spec["user"] != "anonymous":
+        client.force_login(world["users"][spec["user"]])
+    return client
+
+
+def forms_in(context):
+    """Every form the page rendered (a form, or a list of forms such as the parties')."""
+    found = []
+    contexts = context if isinstance(context, list) else [context]
+    for each in contexts:
+        for value in each.flatten().values():
+            if isinstance(value, BaseForm) and value not in found:
+                found.append(value)
+            elif isinstance(value, (list, tuple)):
+                found.extend(v for v in value if isinstance(v, BaseForm) and v not in found)
+    return found
+
+
+def error_on(response, field):
+    """Whether a form of the page has an error on the posted field `field` (its prefixed
+    name), and whether that form kept what was posted."""
+    for form in forms_in(response.context):
+        for name in form.errors:
+            if name != "__all__" and form.add_prefix(name) == field:
+                return True
+            if name == "__all__" and field == "__all__":
+                return True
+        # A prefixed field posted without the form's prefix in the corpus (flow start).
+        if field in form.errors and form.prefix:
+            return True
+    return False
+
+
+@pytest.mark.parametrize(("name", "spec", "field", "value", "expect"), POST_CASES)
+def test_it_answers_each_bad_post_as_expected(world, name, spec, field, value, expect):
+    client = client_for(spec, world)
+    url = reverse(spec["url"], args=[fill(arg, world) for arg in spec.get("args", [])])
+    data = {key: fill(val, world) for key, val in spec["valid"].items()}
+    data[field if field in data or "-" in field else _posted(spec, field)] = fill(value, world)
+    response = client.post(url, data)
+    assert response.status_code != 500
+    if expect == "field":
+        assert response.status_code == 400, (response.status_code, response.get("Location"))
+        assert error_on(response, field), [f.errors for f in forms_in(response.context)]
+    elif expect == "4xx":
+        assert 400 <= response.status_code < 500
+    else:
+        assert response.status_code in (200, 302)
+        if response.status_code == 200:
+            assert not error_on(response, field)
+
+
+def _posted(spec, field):
+    # A field of a prefixed form (flow start: d-declaration_no).
+    for key in spec["valid"]:
+        if key.endswith(f"-{field}"):
+            return key
+    return field
+
+
+@pytest.mark.parametrize(("name", "spec", "field", "value", "expect"), GET_CASES)
+def test_it_answers_each_bad_query_as_expected(world, name, spec, field, value, expect):
+    client = client_for(spec, world)
+    data = {**spec["valid"], field: fill(value, world)}
+    response = client.get(reverse(spec["url"]), data)
+    assert response.status_code != 500
+    if expect == "field":
+        assert response.status_code in (200, 400)
+        assert error_on(response, field), [f.errors for f in forms_in(response.context)]
+    elif expect == "4xx":
+        assert 400 <= response.status_code < 500
