@@ -51,8 +51,10 @@ def test_it_holds_at_least_three_hundred_cases_with_the_api():
 def world(db, make_user):
     """What the forms need: the accounts, a mask draft, a postal mask permit written off so
     that it has stock, a declared flow of it."""
+    from masks import entry as mask_entry
     from masks import services
     from masks.models import MaskApplication
+    from permits import entry as permit_entry
     from permits import services as permit_services
     from portal.accounts.models import Role
     from tests.services import seed_reference_data
@@ -73,7 +75,12 @@ def world(db, make_user):
     flow = services.flow_register(actor=applicant, report=report, category="own_use",
                                   quantity=Decimal(2), date=timezone.localdate())
     services.flows_declare(actor=applicant, report=report)
-    return {"users": users, "{draft}": draft.pk, "{permit_no}": permit.permit_no,
+    # A 已通關相符修正 of the permit (written off, so 更正 is no longer open to it).
+    correction = permit_entry.draft_from(
+        entry=mask_entry.CORRECTION, actor=applicant, source=issued, kind="cleared_correction",
+        changes=issued.issued_version, change_description="更正口罩產地")
+    return {"users": users, "{draft}": draft.pk, "{correction}": correction.pk,
+            "{permit_no}": permit.permit_no,
             "{report}": report.pk, "{flow}": flow.pk,
             "{today}": dates.to_roc(timezone.localdate())}
 
