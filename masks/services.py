@@ -107,10 +107,7 @@ MESSAGES = {
 }
 
 def error(code, **params):
-    # Quantities read as the user wrote them: 10, not 10.0000 (PERMIT-9 has no separators).
-    params = {k: (format(v.normalize(), "f") if isinstance(v, Decimal) else v)
-              for k, v in params.items()}
-    return ValidationError(MESSAGES[code], code=code, params=params or None)
+    return permit_services.coded_error(MESSAGES, code, **params)
 
 
 def visible_permits(user):

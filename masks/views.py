@@ -15,7 +15,6 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.decorators import method_decorator
 from django.utils.text import capfirst
-from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 from django.views.generic import FormView
@@ -34,8 +33,8 @@ from masks.procedures import PROCEDURE
 from permits import attachments
 from permits import entry as permit_entry
 from permits.entry import error_messages, filer_required
-from permits.fields import plain_decimal
-from permits.models import Application, Country, DocumentType
+from permits.models import Application, DocumentType
+from permits.services import plain
 from portal import dates
 from portal.forms import RefusedFormMixin, field_label
 
@@ -45,16 +44,7 @@ WRITE_OFF = "masks.write_off"
 def jsonable(data):
     """Cleaned form data as the session keeps it: numbers as plain text in the form the
     fields accept again (100.55, never 1.0055E+2)."""
-    return {key: plain_decimal(value) if isinstance(value, Decimal) else value
-            for key, value in data.items()}
-
-
-def item_rows(items):
-    """The goods items for the pages' tables: labels for codes."""
-    name = "name_zh" if (get_language() or "").startswith("zh") else "name_en"
-    countries = dict(Country.objects.values_list("code", name))
-    return [{**item, "category_label": PROCEDURE.item_category_label(item["category"]),
-             "country_name": countries.get(item["origin_country"], "")} for item in items]
+    return {key: plain(value) for key, value in data.items()}
 
 
 @login_required
@@ -68,13 +58,11 @@ def application_issued(request, pk):
     version = application.permit_version
     if version is None:
         raise Http404
+    route = services.route_of(version)
     return render(request, "masks/application_issued.html", {
         "application": application, "version": version, "entry": entry.APPLICATION,
-        "route": services.route_of(version),
-        "needs_write_off": services.route_of(version) in services.WRITE_OFF_ROUTES,
-        "items": item_rows(list(application.items.values(
-            "line_no", "category", "tariff_code", "description", "quantity", "unit",
-            "unit_price", "currency", "amount", "origin_country")))})
+        "route": route, "needs_write_off": route in services.WRITE_OFF_ROUTES,
+        "items": entry.APPLICATION.item_rows(application)})
 
 
 @method_decorator(filer_required, name="dispatch")

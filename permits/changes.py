@@ -58,6 +58,7 @@ from permits.models import (
     PermitState,
     Status,
 )
+from permits.services import coded_error
 
 ZERO = Decimal(0)
 REASON_MAX_LENGTH = 500
@@ -108,10 +109,7 @@ MESSAGES = {
 
 
 def error(code, **params):
-    # Quantities read as the user wrote them: 10, not 10.0000 (PERMIT-9 has no separators).
-    params = {k: (format(v.normalize(), "f") if isinstance(v, Decimal) else v)
-              for k, v in params.items()}
-    return ValidationError(MESSAGES[code], code=code, params=params or None)
+    return coded_error(MESSAGES, code, **params)
 
 
 def _ledger():

@@ -26,6 +26,14 @@ CASE_FIELDS = (*PARTY_FIELDS, "agent_contact_person", "agent_phone", "agent_emai
                "change_description")
 
 
+def coded_error(messages, code, **params):
+    """ValidationError(messages[code], code=code) with `params`; quantities read as the user
+    wrote them: 10, not 10.0000 (PERMIT-9 has no separators)."""
+    params = {key: (format(value.normalize(), "f") if isinstance(value, Decimal) else value)
+              for key, value in params.items()}
+    return ValidationError(messages[code], code=code, params=params or None)
+
+
 def plain(value):
     """A stored value as a form posts it: numbers as plain text (100.55, never 1.0055E+2)."""
     if isinstance(value, Decimal):
