@@ -31,9 +31,13 @@ def _clear_cache():
     # another's.
     from django.core.cache import cache
 
+    from permits.fields import reference_rows_forget
+
     cache.clear()
+    reference_rows_forget()  # a rolled-back test's countries and currencies
     yield
     cache.clear()
+    reference_rows_forget()
 
 
 @pytest.fixture(autouse=True)

@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from permits.models import StoredFile
+from portal.choices import ChoiceLabels
 
 
 class Route(models.TextChoices):
@@ -67,7 +68,7 @@ class MaskCode(models.Model):
         return f"{format_tariff_code(self.tariff_code)} {self.description}"
 
 
-class MaskApplication(models.Model):
+class MaskApplication(ChoiceLabels, models.Model):
     """What a mask case adds to permits.Application: its import route. Created with the case
     when it is filed (申請), never before: the steps in between live in the session."""
 
@@ -87,7 +88,7 @@ class MaskApplication(models.Model):
         return self.route in WRITE_OFF_ROUTES
 
 
-class WriteOff(models.Model):
+class WriteOff(ChoiceLabels, models.Model):
     """非報單輸入口罩核銷 (MASK-5): one "核銷完成" as the user entered it, per category. The
     quantities used per permit item are the reconciliation ledger's entries, written in the
     same transaction with reference `reference`."""
@@ -224,7 +225,7 @@ class StockReport(models.Model):
         return self.cleared - self.declared
 
 
-class Flow(models.Model):
+class Flow(ChoiceLabels, models.Model):
     """流向 (MASK-7): a part of the stock declared for one use. Pending until "申報"
     (declared_at); `returned` is what returns (FlowReturn) gave back to the stock."""
 
@@ -332,3 +333,21 @@ class StockReminder(models.Model):
         from portal.dates import to_roc
 
         return f"{self.holder} {to_roc(self.period)}"
+
+
+class StockRefreshMark(models.Model):
+    """How far the 稽催信 job's stock refresh has read the changes to the stock's sources
+    (one row, masks.services.stock_reports_refresh): every ledger entry up to the id
+    `ledger_entry` and every matching result up to the feed sequence `match_seq` is in the
+    StockReport rows. The next run reads only what came after."""
+
+    ledger_entry = models.BigIntegerField(_("last ledger entry read"), default=0)
+    match_seq = models.BigIntegerField(_("last matching result read"), default=0)
+    refreshed_at = models.DateTimeField(_("refreshed"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("stock refresh mark")
+        verbose_name_plural = _("stock refresh marks")
+
+    def __str__(self):
+        return f"{self.ledger_entry}/{self.match_seq}"

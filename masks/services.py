@@ -27,12 +27,14 @@ Error codes (ValidationError.code; tests and views look at these, never at the w
 """
 
 import datetime
+import time
 from decimal import Decimal
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, OperationalError, connection, transaction
 from django.db.models import (
+    Case,
     CharField,
     DecimalField,
     Exists,
@@ -42,6 +44,7 @@ from django.db.models import (
     Subquery,
     Sum,
     Value,
+    When,
 )
 from django.db.models.functions import Coalesce, Greatest
 from django.template.loader import render_to_string
@@ -58,6 +61,7 @@ from masks.models import (
     FlowReturn,
     MaskApplication,
     Route,
+    StockRefreshMark,
     StockReminder,
     StockReport,
     WriteOff,
@@ -72,9 +76,11 @@ from permits.models import (
     PermitState,
     Status,
 )
+from permits.prepared import PreparedQuery, arrays_supported
+from permits.storage import files_delete_on_commit
 from portal.accounts.models import User
 from reconciliation import ledger
-from reconciliation.models import Declaration, Direction, LedgerEntry
+from reconciliation.models import Declaration, Direction, LedgerEntry, MatchResult
 
 ZERO = Decimal(0)
 
@@ -316,21 +322,29 @@ def cleared_by_permit(permit_ids):
                 .values_list("permit_id").annotate(total=Sum("quantity")).order_by())
 
 
-def _cleared(report):
-    if report.declaration_id:
-        return cleared_by_declaration([report.declaration_id]).get(report.declaration_id, ZERO)
-    return cleared_by_permit([report.permit_id]).get(report.permit_id, ZERO)
+def _cleared_now(allocated):
+    """For the StockReport row an UPDATE writes: the quantity cleared under its source as
+    the ledger says when the statement runs (a scalar subquery), never below `allocated`
+    (what the flows hold after the UPDATE; the check constraint would refuse less).
+
+    Read in the same statement as the write, not before it: a release committed between a
+    read and the write could otherwise be overwritten by the older sum, and the 稽催信 job,
+    which reads only the ledger entries that came after its last run, would never set it
+    right again (see stock_reports_refresh)."""
+    return Greatest(
+        Case(When(declaration__isnull=False,
+                  then=_total(LedgerEntry.objects, "declaration_item__declaration",
+                              outer="declaration_id")),
+             default=_total(LedgerEntry.objects.filter(declaration_item__isnull=True),
+                            "permit", outer="permit_id")),
+        allocated)
 
 
-def _refresh(report, cleared=None):
-    """Copy the cleared quantity from the ledger (or `cleared`, already read from it), in
-    one UPDATE that never puts it below what the flows already took (the check constraint
-    would refuse that)."""
-    if cleared is None:
-        cleared = _cleared(report)
-    StockReport.objects.filter(pk=report.pk).update(
-        cleared=Greatest(Value(cleared), F("allocated")),
-        refreshed_at=timezone.now())
+def _refresh(report):
+    """Copy the cleared quantity from the ledger, in one UPDATE that never puts it below
+    what the flows already took."""
+    StockReport.objects.filter(pk=report.pk).update(cleared=_cleared_now(F("allocated")),
+                                                    refreshed_at=timezone.now())
     report.refresh_from_db()
     return report
 
@@ -369,7 +383,7 @@ def stock_report_load(*, declaration=None, permit=None):
         report, _created = StockReport.objects.get_or_create(
             **lookup, defaults={"permit": permit, "holder_id": permit.holder_id,
                                 "cleared": cleared})
-    return _refresh(report, cleared)
+    return _refresh(report)
 
 
 # --- What the start pages list (口罩流向登錄作業 / 退貨作業) and 我的案件 shows -------------------
@@ -382,10 +396,10 @@ SOURCES_SHOWN = 50
 _QUANTITY = DecimalField(max_digits=17, decimal_places=4)
 
 
-def _total(queryset, key):
-    """SUM(quantity) of `queryset` rows whose `key` is the outer row's pk, as a scalar
+def _total(queryset, key, outer="pk"):
+    """SUM(quantity) of `queryset` rows whose `key` is the outer row's `outer`, as a scalar
     subquery (0 when there are none)."""
-    return Coalesce(Subquery(queryset.filter(**{key: OuterRef("pk")}).order_by()
+    return Coalesce(Subquery(queryset.filter(**{key: OuterRef(outer)}).order_by()
                              .values(key).annotate(total=Sum("quantity")).values("total"),
                              output_field=_QUANTITY),
                     Value(ZERO), output_field=_QUANTITY)
@@ -465,16 +479,68 @@ def returnable_sources(*, user, limit=None):
             for report in reports[:limit]], len(reports) > limit
 
 
+def _permits(ids, *, prepared=False):
+    """A filter on permit_id: `ids` with IN, or as one array parameter (permits.prepared's
+    `__any`, PostgreSQL)."""
+    return {"permit_id__any" if prepared else "permit_id__in": ids}
+
+
+def _ledger_by_source(permits, prepared=False):
+    """(permit, declaration or None, SUM(quantity)) of the ledger of the mask permits
+    `permits`, per stock source: menu 2's import declarations citing the permit, menu 3's
+    write-offs without one."""
+    return (LedgerEntry.objects.filter(**_permits(permits, prepared=prepared))
+            .filter(Q(declaration_item__isnull=True)
+                    | Q(declaration_item__declaration__direction=Direction.IMPORT,
+                        declaration_item__declaration__permit_id=F("permit_id")))
+            .values_list("permit_id", "declaration_item__declaration_id")
+            .annotate(total=Sum("quantity")).order_by())
+
+
+def _stock_by_source(permits, prepared=False):
+    """(permit, declaration or None, allocated, declared) of the StockReports of
+    `permits`."""
+    return StockReport.objects.filter(**_permits(permits, prepared=prepared)).values_list(
+        "permit_id", "declaration_id", "allocated", "declared")
+
+
+_LEDGER_BY_SOURCE = PreparedQuery(lambda permits: _ledger_by_source(permits, prepared=True),
+                                  parameters=("permits",))
+_STOCK_BY_SOURCE = PreparedQuery(lambda permits: _stock_by_source(permits, prepared=True),
+                                 parameters=("permits",))
+
+
 def permit_stock(permit_ids):
     """{permit_id: {"stock": ..., "pending": ...}} over every source of each permit, for
-    those with stock or flows not declared. One query (我的案件)."""
+    those with stock or flows not declared (我的案件).
+
+    The same figures as _sources() gives per source, summed per permit, but read as two
+    plain grouped queries (the ledger per source, the StockReports) instead of _sources()'
+    UNION of subqueries: 我的案件 shows a page of permits on every request, and compiling
+    that UNION in the ORM cost more than the rest of the page. tests/masks compare both."""
+    permit_ids = list(permit_ids)  # of mask permits (MaskProcedure.dashboard_notes)
+    if not permit_ids:
+        return {}
+    # A source is (permit, import declaration) for menu 2, (permit, None) for menu 3.
+    if arrays_supported():  # both compiled once per process (permits.prepared)
+        ledger = _LEDGER_BY_SOURCE.rows(permits=permit_ids)
+        stock = _STOCK_BY_SOURCE.rows(permits=permit_ids)
+    else:
+        ledger = _ledger_by_source(permit_ids)
+        stock = _stock_by_source(permit_ids)
+    cleared = {(permit_id, declaration_id): total
+               for permit_id, declaration_id, total in ledger}
+    reports = {(permit_id, declaration_id): (allocated, declared)
+               for permit_id, declaration_id, allocated, declared in stock}
     totals = {}
-    permits = Permit.objects.filter(pk__in=permit_ids, document_type=DocumentType.MASK_IMPORT)
-    for row in _sources(permits):
-        source = _source_row(row)
-        total = totals.setdefault(source["permit_id"], {"stock": ZERO, "pending": ZERO})
-        total["stock"] += source["stock"]
-        total["pending"] += source["pending"]
+    for source in cleared.keys() | reports.keys():
+        allocated, declared = reports.get(source, (ZERO, ZERO))
+        now = cleared.get(source, ZERO)
+        if not (now > allocated or allocated > declared):  # no stock, nothing pending
+            continue
+        total = totals.setdefault(source[0], {"stock": ZERO, "pending": ZERO})
+        total["stock"] += max(now - allocated, ZERO)
+        total["pending"] += allocated - declared
     return totals
 
 
@@ -562,12 +628,14 @@ def flow_delete(*, actor, flow):
     flow = Flow.objects.select_for_update().get(pk=flow.pk)
     if flow.declared_at is not None:
         raise error("nothing_to_declare")
+    # The flows held the stock up to what they took (_cleared_now): with less held, the
+    # cleared quantity follows the ledger again (customs may have cancelled meanwhile).
     StockReport.objects.filter(pk=flow.report_id).update(
-        allocated=F("allocated") - flow.quantity)
+        allocated=F("allocated") - flow.quantity,
+        cleared=_cleared_now(F("allocated") - flow.quantity), refreshed_at=timezone.now())
     names = [document.file.name for document in flow.documents.all()]
-    storage = FlowDocument._meta.get_field("file").storage
     flow.delete()
-    transaction.on_commit(lambda: [storage.delete(name) for name in names])
+    files_delete_on_commit(names)
 
 
 @transaction.atomic
@@ -603,7 +671,8 @@ def return_register(*, actor, flow, quantity):
         flow.refresh_from_db()
         raise error("over_flow", left=flow.remaining, quantity=quantity) from None
     StockReport.objects.filter(pk=flow.report_id).update(
-        allocated=F("allocated") - quantity, declared=F("declared") - quantity)
+        allocated=F("allocated") - quantity, declared=F("declared") - quantity,
+        cleared=_cleared_now(F("allocated") - quantity), refreshed_at=timezone.now())
     return FlowReturn.objects.create(flow=flow, quantity=quantity, actor=actor)
 
 
@@ -629,7 +698,8 @@ def returns_declare(*, actor, report):
 # (CELERY_BEAT_SCHEDULE, or `manage.py send_stock_reminders`); the period
 # (MASK_REMINDER_DAYS, default 7) decides how often a recipient is mailed. Before mailing,
 # the job brings the StockReport rows up to date from the ledger, creating those of sources
-# the user never opened.
+# the user never opened: the first time every source, then only those that changed since
+# the last run (stock_reports_refresh).
 
 REMINDER_EPOCH = datetime.date(2020, 1, 6)  # a Monday: weekly periods run Monday to Sunday
 BATCH_SIZE = 1000
@@ -696,19 +766,122 @@ def _stock_sources():
     ]
 
 
-def stock_reports_refresh(*, batch_size=BATCH_SIZE):
-    """Bring every source's StockReport up to date from the ledger, in keyset batches of
-    `batch_size` sources with the same few queries each. Returns the rows written."""
+def _refresh_rows(batch, cleared, reports, key, lookup):
+    """Refresh one batch of source rows (key, permit_id, holder_id): three queries."""
+    keys = [row[0] for row in batch]
+    existing = {getattr(report, key): report for report in reports(keys).only(
+        "pk", key, "cleared", "allocated")}
+    return _refresh_batch(batch, cleared(keys), existing, lookup)
+
+
+# What the refresh reads again (the incremental run). StockReport.cleared is the ledger's
+# sum for the source, held up to what the flows took (_cleared_now), and nothing else:
+#   * the ledger is append-only (a cancellation appends reversals), so a source's sum can
+#     only change with a new LedgerEntry, by id;
+#   * whether a declaration is a mask import source (its permit, its direction) changes
+#     only with an amendment, which is matched again: a new MatchResult, by seq;
+#   * a write-off without a declaration appends its entries with the WriteOff row;
+#   * flows, their deletion and returns change `allocated` and set `cleared` in the same
+#     UPDATE (_cleared_now), so they need no second look here.
+# So a run reads the entries and results that came after the last run's mark, refreshes
+# only their sources, and moves the mark.
+#
+# Late commits. MatchResult.seq is handed out under FeedCounter's row lock, which is held
+# until commit: seq order is commit order, and a result committing after the mark was read
+# has a higher seq. LedgerEntry ids are not: an id comes from the sequence when the row is
+# inserted, and a transaction that took id 100 may commit after another that took 101
+# (many writers, locked per permit, not globally). A mark of 101 read in between would pass
+# 100 by for good. So the ledger's mark is read under LOCK TABLE … IN SHARE MODE: it waits
+# for no one (NOWAIT, a few tries) but is granted only while no transaction holds a write
+# lock on the table, that is when every id handed out so far has committed or rolled back;
+# rows inserted later take higher ids (the sequence only grows). The lock is held for the
+# one SELECT max(id). When the writers never leave the table quiet, the run still reads
+# everything after the old mark but keeps it: the next run reads those entries again,
+# late commits included. SQLite lets one writer in at a time, so its ids commit in order.
+LEDGER_LOCK_TRIES = 20
+LEDGER_LOCK_PAUSE = 0.25  # seconds between tries
+LOCK_NOT_AVAILABLE = "55P03"  # PostgreSQL's SQLSTATE for NOWAIT refused
+
+
+def _ledger_mark():
+    """The highest ledger entry id below which no entry can still commit, or None when the
+    ledger was never quiet enough to say so (see above)."""
+    last = LedgerEntry.objects.order_by("-pk").values_list("pk", flat=True)
+    if connection.vendor != "postgresql":
+        return last.first() or 0
+    table = connection.ops.quote_name(LedgerEntry._meta.db_table)
+    for attempt in range(LEDGER_LOCK_TRIES):
+        if attempt:
+            time.sleep(LEDGER_LOCK_PAUSE)
+        try:
+            with transaction.atomic(), connection.cursor() as cursor:
+                cursor.execute(f"LOCK TABLE {table} IN SHARE MODE NOWAIT")
+                return last.first() or 0
+        except OperationalError as failure:
+            if getattr(failure.__cause__, "sqlstate", None) != LOCK_NOT_AVAILABLE:
+                raise
+            # A writer is inside: try again in a moment.
+    return None
+
+
+def _changed_sources(mark):
+    """({declaration_id}, {permit_id}) of the sources whose ledger entries or matching
+    came after `mark`. Two queries."""
+    declarations, permits = set(), set()
+    for declaration_id, permit_id in (
+            LedgerEntry.objects.filter(pk__gt=mark.ledger_entry).order_by()
+            .values_list("declaration_item__declaration_id", "permit_id").distinct()):
+        if declaration_id is None:
+            permits.add(permit_id)
+        else:
+            declarations.add(declaration_id)
+    declarations.update(MatchResult.objects.filter(seq__gt=mark.match_seq).order_by()
+                        .values_list("declaration_id", flat=True).distinct())
+    return declarations, permits
+
+
+def stock_reports_refresh(*, batch_size=BATCH_SIZE, full=False):
+    """Bring the StockReport rows up to date from the ledger, in batches of `batch_size`
+    sources with the same few queries each; returns the rows written. The first run (or
+    `full`) reads every source; later runs only those with ledger entries or matching
+    results after the last run's StockRefreshMark (see above), a handful of queries when
+    nothing came."""
+    mark = StockRefreshMark.objects.filter(pk=1).first()
+    # Both read before the sources: whatever they cover is committed, and so read below.
+    match_seq = MatchResult.objects.order_by("-seq").values_list("seq", flat=True).first()
+    ledger_entry = _ledger_mark()
     written = 0
-    for rows, cleared, reports, key, lookup in _stock_sources():
-        last = 0
-        while batch := list(rows.filter(pk__gt=last)[:batch_size]):
-            last = batch[-1][0]
-            keys = [row[0] for row in batch]
-            existing = {getattr(report, key): report for report in reports(keys).only(
-                "pk", key, "cleared", "allocated")}
-            written += _refresh_batch(batch, cleared(keys), existing, lookup)
+    if mark is None or full:
+        for rows, cleared, reports, key, lookup in _stock_sources():
+            last = 0
+            while batch := list(rows.filter(pk__gt=last)[:batch_size]):
+                last = batch[-1][0]
+                written += _refresh_rows(batch, cleared, reports, key, lookup)
+    else:
+        for (rows, cleared, reports, key, lookup), keys in zip(
+                _stock_sources(), _changed_sources(mark), strict=True):
+            keys = sorted(keys)
+            for start in range(0, len(keys), batch_size):
+                batch = list(rows.filter(pk__in=keys[start:start + batch_size]))
+                if batch:
+                    written += _refresh_rows(batch, cleared, reports, key, lookup)
+    _mark_move(mark, ledger_entry=ledger_entry, match_seq=match_seq or 0)
     return written
+
+
+def _mark_move(mark, *, ledger_entry, match_seq):
+    """Move the mark forward, never back (two runs at once: the later mark stays). Without
+    a ledger mark (the ledger was never quiet) the ledger's stays where it was."""
+    entry = F("ledger_entry") if ledger_entry is None else Greatest(F("ledger_entry"),
+                                                                     Value(ledger_entry))
+    if mark is not None:
+        StockRefreshMark.objects.filter(pk=1).update(
+            ledger_entry=entry, match_seq=Greatest(F("match_seq"), Value(match_seq)),
+            refreshed_at=timezone.now())
+    elif ledger_entry is not None:
+        # The first run: a run created meanwhile keeps its own (both read everything).
+        StockRefreshMark.objects.bulk_create([StockRefreshMark(
+            pk=1, ledger_entry=ledger_entry, match_seq=match_seq)], ignore_conflicts=True)
 
 
 def _reminder_mail(recipient, rows, period, *, copy):

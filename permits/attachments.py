@@ -3,9 +3,11 @@
 A file is accepted by what it is, not by what it is called: its first bytes (and, for the
 office formats, the ZIP container's own declaration of its content) must be one of the types
 in ALLOWED_TYPES, and its name must carry an extension of that type, so that the browser and
-the reviewer's desktop open it as what it was checked to be. Files are stored under
-settings.PRIVATE_MEDIA_ROOT (permits.models.private_storage), outside every web root, and are
-served only by permits.attachment_views.attachment_download.
+the reviewer's desktop open it as what it was checked to be. Files are stored in the private
+storage (permits/storage.py: settings.PRIVATE_MEDIA_ROOT, outside every web root, or an S3
+bucket), through Django's storage API only, and are served only by
+permits.attachment_views.attachment_download. Every check reads the upload before it is
+stored, never the stored file.
 
 What a file of an accepted type may hold is bounded too (check_content): no part of it may
 read as a web page; an office package (a ZIP) may not expand beyond PACKAGE_MAX_INFLATED or
@@ -689,8 +691,12 @@ def download_response(stored_file):
     a download with the type checked at upload, never shown inline: nosniff keeps the
     browser from guessing; no-store keeps it out of shared caches."""
     response = FileResponse(
-        stored_file.file.storage.open(stored_file.file.name, "rb"), as_attachment=True,
+        stored_file.file.storage.open_stream(stored_file.file.name), as_attachment=True,
         filename=stored_file.original_name, content_type=stored_file.content_type)
+    if not response.has_header("Content-Length"):
+        # An object store's body cannot tell its length; the file was stored once under a
+        # random name and never rewritten, so its length is the one counted at upload.
+        response["Content-Length"] = stored_file.size
     response["X-Content-Type-Options"] = "nosniff"
     response["Cache-Control"] = "private, no-store"
     # Should a browser show it all the same, nothing in it runs: no script, no plug-in, no

@@ -32,14 +32,16 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path, reverse
 from django.utils import timezone
-from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 from django.views.generic import FormView
 
 from permits import autosave, documents, parties, procedures, services, workflow
 from permits.decorators import filer_required
-from permits.models import Application, Country, Item, Kind, Status
+from permits.fields import country_names
+from permits.models import Application, Item, Kind, Status
+from permits.storage import files_delete_on_commit
 from portal.accounts import identifiers
 from portal.accounts.identifiers import normalize
 from portal.accounts.models import IdentifierType, Role, User
@@ -93,8 +95,9 @@ def check_digit_problem(identifier):
 
 def drafts_of(user):
     """The cases `user` is entering: drafts it files itself, as applicant or as agent. An
-    applicant does not continue a draft its agent started (nor the other way round)."""
-    return Application.objects.visible_to(user).filter(status=Status.DRAFT).filter(
+    applicant does not continue a draft its agent started (nor the other way round).
+    (`user` may be an account's id: both branches name it, so visible_to() adds nothing.)"""
+    return Application.objects.filter(status=Status.DRAFT).filter(
         Q(agent=user) | Q(applicant=user, agent__isnull=True))
 
 
@@ -375,8 +378,7 @@ def drafts_purge(*, older_than=None):
                                                                               flat=True))
     count = stale.count()
     stale.delete()
-    storage = Attachment._meta.get_field("file").storage
-    transaction.on_commit(lambda: [storage.delete(name) for name in files])
+    files_delete_on_commit(files)
     return count
 
 
@@ -460,6 +462,12 @@ class CaseEntry:
         """The procedure's own basic fields of a stored case (see save_basic)."""
         return {}
 
+    def initial_from_query(self, query):
+        """Basic fields the page's query string presets (`query`: request.GET), such as a code
+        picked in a look-up page that links back (SHTC's ?transit_port=USLAX). Checked here,
+        never trusted: the form checks them again at 下一步."""
+        return {}
+
     def save_basic(self, application, form):
         """Store the procedure's own basic fields (the case row is locked)."""
 
@@ -526,10 +534,8 @@ class CaseEntry:
         return application
 
     def item_rows(self, application):
-        name = "name_zh" if (get_language() or "").startswith("zh") else "name_en"
         items = list(application.items.order_by("line_no"))
-        countries = dict(Country.objects.filter(
-            code__in={item.origin_country for item in items}).values_list("code", name))
+        countries = country_names({item.origin_country for item in items})
         procedure = self.procedure()
         for item in items:
             item.category_label = procedure.item_category_label(item.category)
@@ -687,8 +693,10 @@ class BasicView(EntryMixin, FormView):
 
     def get_initial(self):
         if self.application is not None:
-            return self.entry.basic_data(self.application)
-        return self.entry.initial_basic(self.request.user)
+            initial = self.entry.basic_data(self.application)
+        else:
+            initial = self.entry.initial_basic(self.request.user)
+        return {**initial, **self.entry.initial_from_query(self.request.GET)}
 
     def get_context_data(self, **kwargs):
         if "party_forms" not in kwargs:

@@ -30,11 +30,13 @@ separator). Other non-ASCII digits are refused.
 """
 
 import re
+import time
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, localcontext
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.db.models import signals
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
@@ -313,17 +315,47 @@ def name_field():
     return "name_zh" if (get_language() or "").startswith("zh") else "name_en"
 
 
+# Reference tables change a few times a year, through the admin, and are read on most
+# pages (a case page names its countries, every item form lists them): each process keeps
+# them for REFERENCE_TTL seconds. A save or delete clears this process's copy at once
+# (signals below); other processes see it within the TTL.
+REFERENCE_TTL = 60
+_reference_rows = {}
+
+
+def reference_rows(model, *, active_only=False):
+    """[(code, name)] of the reference table `model` in the current language, cached."""
+    key = (model, name_field(), active_only)
+    cached = _reference_rows.get(key)
+    if cached is None or cached[0] < time.monotonic():
+        rows = model.objects.filter(active=True) if active_only else model.objects.all()
+        cached = _reference_rows[key] = (time.monotonic() + REFERENCE_TTL,
+                                         list(rows.values_list("code", key[1])))
+    return cached[1]
+
+
+def reference_rows_forget(**_kwargs):
+    _reference_rows.clear()
+
+
+for _model in (Country, Currency):
+    signals.post_save.connect(reference_rows_forget, sender=_model,
+                              dispatch_uid=f"reference_rows_{_model.__name__}_save")
+    signals.post_delete.connect(reference_rows_forget, sender=_model,
+                                dispatch_uid=f"reference_rows_{_model.__name__}_delete")
+
+
 def country_names(codes=None):
     """{code: name} of the countries (those of `codes`, or all), in the current language:
     {"DE": "德國"} in Chinese, {"DE": "Germany"} in English. Read inside the request or the
     translation.override() whose language the page or document speaks."""
-    rows = Country.objects.all() if codes is None else Country.objects.filter(code__in=codes)
-    return dict(rows.values_list("code", name_field()))
+    names = dict(reference_rows(Country))
+    return names if codes is None else {code: names[code] for code in codes if code in names}
 
 
 def _reference_choices(model):
     # Read when the choices are iterated, so in the language of the request being answered.
-    rows = model.objects.filter(active=True).values_list("code", name_field())
+    rows = reference_rows(model, active_only=True)
     return [BLANK_CHOICE, *((code, f"{code} {name}") for code, name in rows)]
 
 

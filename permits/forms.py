@@ -36,7 +36,11 @@ class QueryForm(PortalForm):
                 _("The end date is before the start date."), code="date_order"))
         return cleaned
 
+    # Newest application first; the order of the indexes application_*_filed.
+    ORDERING = ("-submitted_at", "-id")
+
     def filter(self, queryset):
+        """`queryset` narrowed to the criteria (who may see what is the caller's)."""
         data = self.cleaned_data
         queryset = queryset.filter(document_type=data["document_type"])
         if data["number"]:
@@ -53,4 +57,4 @@ class QueryForm(PortalForm):
             end = datetime.datetime.combine(data["date_to"] + datetime.timedelta(days=1),
                                             datetime.time.min, zone)
             queryset = queryset.filter(submitted_at__lt=end)
-        return queryset.order_by("-submitted_at", "-pk")
+        return queryset.order_by(*self.ORDERING)

@@ -25,13 +25,12 @@ from crispy_forms.layout import Div, Layout
 from django import forms
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.utils.translation import get_language
 from django.utils.translation import gettext as _t
 from django.utils.translation import gettext_lazy as _
 
 from permits import procedures
-from permits.fields import CountryField, to_ascii
-from permits.models import Application, Country, Party, PartyRole, Status
+from permits.fields import CountryField, country_names, to_ascii
+from permits.models import Application, Party, PartyRole, Status
 from portal.forms import PortalForm, field_label
 
 # The fields a party copies from the buyer when "同買方資料" is ticked.
@@ -305,9 +304,7 @@ def party_rows(application):
         return []
     order = [*_roles(procedures.get(application.document_type)),
              *(role for role in PartyRole if role in stored)]
-    field = "name_zh" if (get_language() or "").startswith("zh") else "name_en"
-    names = dict(Country.objects.filter(code__in={p.country for p in stored.values()})
-                 .values_list("code", field))
+    names = country_names({p.country for p in stored.values()})
     rows = []
     for role in dict.fromkeys(order):
         party = stored.get(role)

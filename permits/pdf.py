@@ -25,8 +25,8 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from permits import procedures
-from permits.fields import format_tariff_code
-from permits.models import Country, Party, PartyRole
+from permits.fields import country_names, format_tariff_code
+from permits.models import Party, PartyRole
 from permits.parties import parties_of
 from portal import dates
 from portal.forms import field_label
@@ -56,8 +56,7 @@ def qr_data_uri(url):
 
 def _country_names(codes):
     # Countries are reference data the bureau may not have loaded: fall back to the code.
-    field = "name_zh" if translation.get_language() == "zh-hant" else "name_en"
-    names = dict(Country.objects.filter(code__in=codes).values_list("code", field))
+    names = country_names(codes)
     return {code: f"{code} {names[code]}" if code in names else code for code in codes}
 
 
@@ -177,32 +176,53 @@ def permit_context(version):
     }
 
 
-def render_document(*, template, context, language):
-    """The one WeasyPrint call: `template` (extending pdf/base.html) rendered with `context`
-    in `language`, as PDF bytes. `context` may be a callable, called inside the language
-    (so labels and country names follow it)."""
-    from weasyprint import HTML  # heavy: loaded only when a PDF is printed
-
+def document_html(*, template, context, language):
+    """The HTML render_document prints: `template` (extending pdf/base.html) rendered with
+    `context` in `language`. `context` may be a callable, called inside the language (so
+    labels and country names follow it)."""
     with translation.override(language):
         data = context() if callable(context) else dict(context)
         # In the document's language, whoever built the context.
         data["page_counter"] = _counter_content(_("Page %(page)s of %(pages)s"))
         data["language"] = language
-        html = render_to_string(template, data)
-    return HTML(string=html, base_url=str(settings.BASE_DIR)).write_pdf()
+        return render_to_string(template, data)
+
+
+# Fonts embedded as subsets of the glyphs used (WeasyPrint's default, said here so that an
+# upgrade cannot turn it off unnoticed) and without hinting, which a printed or zoomed page
+# does not need. The documents carry no raster image (the QR code is SVG): nothing for
+# optimize_images to do. What keeps the file small is pdf/base.html using one face.
+WRITE_OPTIONS = {"full_fonts": False, "hinting": False}
+
+
+def render_document(*, template, context, language):
+    """The one WeasyPrint call: document_html() as PDF bytes."""
+    from weasyprint import HTML  # heavy: loaded only when a PDF is printed
+
+    html = document_html(template=template, context=context, language=language)
+    return HTML(string=html, base_url=str(settings.BASE_DIR)).write_pdf(**WRITE_OPTIONS)
 
 
 def _language_of(user):
     return (user.language if user is not None else "") or settings.LANGUAGE_CODE
 
 
+def _permit_document(version):
+    procedure = procedures.get(version.application.document_type)
+    return {"template": procedure.pdf_templates["permit"],
+            "context": lambda: permit_context(version),
+            "language": _language_of(version.permit.holder)}
+
+
+def permit_html(version):
+    """The HTML render_permit() prints (bench/pdf.py times bare WeasyPrint on it)."""
+    return document_html(**_permit_document(version))
+
+
 def render_permit(version):
     """The permit version as PDF bytes (the procedure's pdf_templates["permit"]), in the
     holder's language (Traditional Chinese unless they chose English)."""
-    procedure = procedures.get(version.application.document_type)
-    return render_document(template=procedure.pdf_templates["permit"],
-                           context=lambda: permit_context(version),
-                           language=_language_of(version.permit.holder))
+    return render_document(**_permit_document(version))
 
 
 def render_case_document(application, name, *, language=None):
@@ -211,9 +231,9 @@ def render_case_document(application, name, *, language=None):
     Not a permit: no QR code. Raises LookupError for a name the procedure does not list."""
     if name == "permit":
         raise LookupError("the permit is printed from its version: use render_permit()")
-    templates = procedures.get(application.document_type).pdf_templates
-    if name not in templates:
+    procedure = procedures.get(application.document_type)
+    if name not in procedure.pdf_templates:
         raise LookupError(f"{application.document_type} has no document {name!r}")
-    return render_document(template=templates[name],
+    return render_document(template=procedure.pdf_templates[name],
                            context=lambda: case_context(application),
                            language=language or _language_of(application.applicant))

@@ -1,9 +1,10 @@
 from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
-from django.db.models import Count, Prefetch
+from django.db.models import Count, OuterRef, Prefetch, Subquery
+from django.db.models.functions import Coalesce
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
@@ -13,17 +14,31 @@ from permits import documents, entry, pdf, procedures, workflow
 from permits.attachments import OPEN_FOR_DOCUMENTS, AttachmentForm
 from permits.fields import country_names
 from permits.forms import QueryForm
-from permits.models import Application, PermitVersion, Status, StatusChange
+from permits.listing import VisibleCases, case_page, case_rows
+from permits.models import Application, Item, PermitVersion, Status, StatusChange
 from permits.notifications import NEXT_STEP
 from permits.parties import party_rows
+from permits.prepared import PreparedQuery
 from portal.forms import PortalForm
+from portal.templatetags.roc import roc_datetime
 
+# Cases a page of 我的案件 lists.
+CASES_PER_PAGE = 25
 # The newest drafts listed in 我的案件; older ones are purged (DRAFT_MAX_AGE_DAYS).
-DRAFTS_SHOWN = 20
+DRAFTS_SHOWN = 10
 
 
 def _cases(user):
     return Application.objects.visible_to(user).select_related("issued_version__permit")
+
+
+def _listed(user, queryset=None, ordering=("-created_at", "-id")):
+    """The user's filed cases (not drafts) as the lists page them, read from the indexes
+    (permits.listing); 我的案件's own list compiled once per process."""
+    if queryset is None:
+        return VisibleCases(Application.objects.exclude(status=Status.DRAFT), user=user,
+                            ordering=ordering, prepared="my_cases")
+    return VisibleCases(queryset, user=user, ordering=ordering)
 
 
 def home_panel(request):
@@ -31,23 +46,52 @@ def home_panel(request):
     first. Staff work in the admin and get no box."""
     if request.user.is_staff:
         return None
-    cases = list(_cases(request.user).exclude(status=Status.DRAFT)[:8])
+    cases = _listed(request.user)[:8]
     cases.sort(key=lambda case: case.status not in (Status.SUPPLEMENT, Status.REGISTERED))
-    return {"cases": cases} if cases else None
+    return {"cases": cases, "rows": case_rows(cases)} if cases else None
 
 
 @login_required
 def dashboard(request):
     """我的案件: newest first, with what each case needs from the user; above them the
     drafts (暫存) the user is entering, each with a link to go on with it."""
-    page = Paginator(_cases(request.user).exclude(status=Status.DRAFT), 25).get_page(
-        request.GET.get("page"))
-    drafts = list(entry.drafts_of(request.user).annotate(item_count=Count("items"))
-                  .order_by("-updated_at", "-pk")[:DRAFTS_SHOWN])
-    for draft in drafts:
-        draft.continue_url = entry.continue_url(draft)
-    page.object_list = _with_dashboard_notes(list(page.object_list))
-    return render(request, "permits/dashboard.html", {"page": page, "drafts": drafts})
+    page = case_page(_listed(request.user), request.GET.get("page"), per_page=CASES_PER_PAGE)
+    page.object_list = _with_dashboard_notes(page.object_list)
+    page.rows = case_rows(page.object_list)
+    # The drafts head the first page only.
+    drafts = _draft_rows(request.user) if page.number == 1 else []
+    return render(request, "permits/dashboard.html", {
+        "page": page, "drafts": drafts[:DRAFTS_SHOWN],
+        "more_drafts": len(drafts) > DRAFTS_SHOWN, "drafts_shown": DRAFTS_SHOWN,
+        "draft_days": settings.DRAFT_MAX_AGE_DAYS})
+
+
+def _drafts_shown(user):
+    """The newest drafts of `user`, with how many items each has: counted for the drafts
+    shown only (a subquery, evaluated after the LIMIT), not joined and grouped over every
+    draft of a busy agent."""
+    item_count = Subquery(Item.objects.filter(application=OuterRef("pk")).order_by()
+                          .values("application").annotate(n=Count("pk")).values("n"))
+    return (entry.drafts_of(user).annotate(item_count=Coalesce(item_count, 0))
+            .order_by("-updated_at", "-pk")
+            .values_list("pk", "document_type", "kind", "applicant_name", "updated_at",
+                         "item_count")[:DRAFTS_SHOWN + 1])  # one more: are there others?
+
+
+DRAFTS_SHOWN_QUERY = PreparedQuery(_drafts_shown, parameters=("user",))
+
+
+def _draft_rows(user):
+    """The drafts of the 暫存中的案件 table, as dicts (as listing.case_rows)."""
+    rows = []
+    for pk, document_type, kind, applicant_name, updated_at, item_count in \
+            DRAFTS_SHOWN_QUERY.rows(user=user.pk):
+        draft = Application(pk=pk, document_type=document_type, kind=kind)
+        rows.append({"pk": pk, "document_type": draft.get_document_type_display(),
+                     "kind": draft.get_kind_display(), "applicant_name": applicant_name,
+                     "item_count": item_count, "updated": roc_datetime(updated_at),
+                     "continue_url": entry.continue_url(draft)})
+    return rows
 
 
 def _with_dashboard_notes(cases):
@@ -133,8 +177,10 @@ def query(request):
     form = QueryForm(request.GET or None)
     page = None
     if form.is_valid():
-        results = form.filter(_cases(request.user).exclude(status=Status.DRAFT))
-        page = Paginator(results, 20).get_page(request.GET.get("page"))
+        results = form.filter(Application.objects.exclude(status=Status.DRAFT))
+        page = case_page(_listed(request.user, results, form.ORDERING),
+                         request.GET.get("page"), per_page=20)
+        page.rows = case_rows(page.object_list)
     return render(request, "permits/query.html", {"form": form, "page": page},
                   status=400 if form.errors else 200)  # a refused form: 400
 

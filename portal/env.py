@@ -2,8 +2,10 @@
 and the docker-compose check (tests/test_deployment.py)."""
 
 from pathlib import Path
+from urllib.parse import parse_qsl, urlsplit
 
 import environ
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"
@@ -33,6 +35,12 @@ VARIABLES = {
     "DRAFT_MAX_AGE_DAYS": (False, "days an untouched draft (暫存) is kept before the nightly "
                                   "purge (default 30)"),
     "PRIVATE_MEDIA_ROOT": (False, "where attachments are stored (default var/private/)"),
+    "STORAGE_URL": (False, "s3://bucket[/prefix]?endpoint_url=https://…&region_name=…: "
+                           "attachments in an S3-compatible bucket shared by every web node; "
+                           "unset: the local folder PRIVATE_MEDIA_ROOT"),
+    "AWS_ACCESS_KEY_ID": (False, "the bucket's access key, with STORAGE_URL (unset: boto3's "
+                                 "own chain, e.g. an instance role)"),
+    "AWS_SECRET_ACCESS_KEY": (False, "the secret of AWS_ACCESS_KEY_ID"),
     "PORTAL_BASE_URL": (True, "the portal's public address, e.g. https://eportal.example.gov.tw "
                               "(links in e-mail, the QR code on permits)"),
 }
@@ -40,3 +48,42 @@ VARIABLES = {
 
 def production_variables():
     return sorted(name for name, (needed, _doc) in VARIABLES.items() if needed)
+
+
+# What the query string of an s3:// STORAGE_URL may set (django-storages' S3Storage options).
+STORAGE_URL_OPTIONS = frozenset({"endpoint_url", "region_name", "addressing_style",
+                                 "signature_version", "default_acl"})
+# The canned ACLs that give no one but the bucket's owner access; "bucket-owner-full-control"
+# is the one a bucket with ACLs disabled (AWS's "bucket owner enforced") accepts.
+PRIVATE_ACLS = frozenset({"private", "bucket-owner-full-control"})
+
+
+def private_storage_setting(url):
+    """settings.STORAGES["private"] for STORAGE_URL: the local folder PRIVATE_MEDIA_ROOT when
+    it is empty; for s3://bucket[/prefix][?endpoint_url=…&region_name=…&addressing_style=path]
+    that bucket, under that prefix. The keys come from AWS_ACCESS_KEY_ID and
+    AWS_SECRET_ACCESS_KEY (or boto3's other sources), never from the URL, which is printed in
+    logs and error pages more readily than a variable named SECRET."""
+    if not url:
+        return {"BACKEND": "permits.storage.PrivateStorage"}
+    parts = urlsplit(url)
+    if parts.scheme != "s3" or not parts.netloc:
+        raise ImproperlyConfigured("STORAGE_URL must look like s3://bucket/prefix?endpoint_url=…")
+    if "@" in parts.netloc:
+        raise ImproperlyConfigured("STORAGE_URL carries no keys: put them in "
+                                   "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY")
+    if ":" in parts.netloc:
+        raise ImproperlyConfigured("STORAGE_URL names a bucket, not a server: put the server "
+                                   "in ?endpoint_url=https://host:port")
+    query = parse_qsl(parts.query, keep_blank_values=True, strict_parsing=bool(parts.query))
+    options = dict(query)
+    unknown = sorted(set(options) - STORAGE_URL_OPTIONS) or (
+        ["a repeated option"] if len(options) != len(query) else [])
+    if unknown:
+        raise ImproperlyConfigured(f"STORAGE_URL: unknown {', '.join(unknown)}; it may set "
+                                   f"{', '.join(sorted(STORAGE_URL_OPTIONS))}")
+    if options.get("default_acl", "private") not in PRIVATE_ACLS:
+        raise ImproperlyConfigured(f"STORAGE_URL: default_acl may be "
+                                   f"{' or '.join(sorted(PRIVATE_ACLS))}, nothing public")
+    options.update(bucket_name=parts.netloc, location=parts.path.strip("/"))
+    return {"BACKEND": "permits.storage_s3.PrivateS3Storage", "OPTIONS": options}

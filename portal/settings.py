@@ -10,7 +10,7 @@ from datetime import timedelta
 from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
-from portal.env import BASE_DIR, VAR_DIR, env
+from portal.env import BASE_DIR, VAR_DIR, env, private_storage_setting
 
 DEBUG = env.bool("DEBUG", default=False)
 
@@ -209,7 +209,9 @@ LOGIN_ADDRESS_FAILURE_LIMIT = 30
 LOGIN_ADDRESS_COOLOFF = timedelta(minutes=15)
 # axes.W006 asks for 'ip_address' among axes' parameters; addresses are locked by the guard
 # above instead, at a limit that does not lock a whole broker's office out.
-SILENCED_SYSTEM_CHECKS = ["axes.W006"]
+# models.W040: SQLite (the embedded default) ignores the INCLUDE columns of the case-list
+# indexes (permits 0005); they only let PostgreSQL answer from the index alone.
+SILENCED_SYSTEM_CHECKS = ["axes.W006", "models.W040"]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_IPWARE_PROXY_COUNT = env.int("PROXY_COUNT", default=0)
@@ -225,9 +227,12 @@ USE_I18N = True
 USE_TZ = True
 
 # --- Uploaded files ---------------------------------------------------------------------------
-# Attachments live outside every web root and are served only through a view that checks
-# who may see the case (permits.attachment_views.attachment_download).
+# Attachments and flow documents live outside every web root and are served only through a
+# view that checks who may see the case (permits.attachment_views.attachment_download). They
+# go to the storage "private" (STORAGES below, permits/storage.py): this folder, or with
+# STORAGE_URL an S3-compatible bucket, which several web nodes share.
 PRIVATE_MEDIA_ROOT = env.path("PRIVATE_MEDIA_ROOT", default=VAR_DIR / "private")
+STORAGE_URL = env.str("STORAGE_URL", default="")
 ATTACHMENT_MAX_BYTES = 10 * 1024 * 1024
 
 # --- Static files ----------------------------------------------------------------------------
@@ -241,6 +246,7 @@ STORAGES = {
         if DEBUG
         else "whitenoise.storage.CompressedManifestStaticFilesStorage"
     },
+    "private": private_storage_setting(STORAGE_URL),
 }
 
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
@@ -295,5 +301,8 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {"axes": {"level": "WARNING"}},
+    # WeasyPrint narrates each PDF in seven INFO lines ("Step 1 - Fetching and parsing
+    # HTML"…): a production log would be mostly that (bench/load.py).
+    "loggers": {"axes": {"level": "WARNING"}, "weasyprint": {"level": "WARNING"},
+                "fontTools": {"level": "WARNING"}},
 }

@@ -11,6 +11,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from portal.choices import ChoiceLabels
+
 
 class Direction(models.TextChoices):
     IMPORT = "import", _("Import")
@@ -51,7 +53,7 @@ class Result(models.TextChoices):
     MISMATCH = "mismatch", _("Mismatch")
 
 
-class Declaration(models.Model):
+class Declaration(ChoiceLabels, models.Model):
     """報單: one customs declaration citing a permit. An amended declaration replaces the
     data of the earlier revision (same number); a cancelled one keeps its data."""
 
@@ -136,7 +138,7 @@ class InboundMessage(models.Model):
         return self.message_id
 
 
-class MatchResult(models.Model):
+class MatchResult(ChoiceLabels, models.Model):
     """One matching of one revision of a declaration (單證比對, RECON-2). `seq` orders the
     results customs fetches (the outbound feed): it is given under a lock in commit order,
     so a reader that saw seq n will never later find a result below n."""
@@ -170,7 +172,7 @@ class FeedCounter(models.Model):
         return str(self.last)
 
 
-class LedgerEntry(models.Model):
+class LedgerEntry(ChoiceLabels, models.Model):
     """核銷 (RECON-4): an append-only record of quantity used on one item (line) of a permit.
     Positive quantities use the permit up; a reversal is a negative entry pointing at the
     one it cancels. A balance is the item's permitted quantity less the sum of entries;

@@ -578,14 +578,10 @@ def clients(users):
 
 
 @pytest.fixture
-def private_root(tmp_path, settings, monkeypatch):
-    from permits.models import private_storage
-
+def private_root(tmp_path, settings):
     root = tmp_path / "private"
     root.mkdir()
     settings.PRIVATE_MEDIA_ROOT = root
-    monkeypatch.setattr(private_storage, "base_location", str(root))
-    monkeypatch.setattr(private_storage, "location", str(root))
     return root
 
 

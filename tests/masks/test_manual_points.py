@@ -157,6 +157,30 @@ def test_it_shows_the_stock_in_my_cases(client, url, make_mask_permit, applicant
         client.get(url("permits:dashboard"))
 
 
+def test_it_sums_in_my_cases_what_the_stock_page_lists_per_source(make_mask_permit, applicant):
+    """我的案件's totals (permit_stock: two grouped queries) equal the sums of the stock
+    page's sources (_sources: one UNION), whatever state each source is in."""
+    untouched = cleared_declaration(make_mask_permit, applicant, quantity="10")
+    partly = services.stock_report_load(
+        declaration=cleared_declaration(make_mask_permit, applicant, quantity="10"))
+    own_use(applicant, partly, "4")  # 6 in stock, 4 in flows not declared
+    declared = services.stock_report_load(
+        declaration=cleared_declaration(make_mask_permit, applicant, quantity="10"))
+    own_use(applicant, declared, "10")
+    services.flows_declare(actor=applicant, report=declared)  # nothing left: not listed
+    written = written_off_permit(make_mask_permit, applicant)
+    sources, _more = services.stock_sources(user=applicant, limit=100)
+    expected = {}
+    for source in sources:
+        total = expected.setdefault(source["permit_id"], {"stock": D(0), "pending": D(0)})
+        total["stock"] += source["stock"]
+        total["pending"] += source["pending"]
+    permits = {untouched.permit_id, partly.permit_id, declared.permit_id, written.pk}
+    assert services.permit_stock(permits) == expected
+    assert expected[partly.permit_id] == {"stock": D(6), "pending": D(4)}
+    assert declared.permit_id not in expected and untouched.permit_id in expected
+
+
 def test_it_hides_the_stock_of_a_fully_declared_permit_in_my_cases(client, url,
                                                                    make_mask_permit,
                                                                    applicant):

@@ -22,7 +22,7 @@ from django.urls import reverse
 
 from permits import attachments
 from permits.attachments import AttachmentForm, attachment_add, detect_content_type
-from permits.models import Attachment, DocumentType, Status, private_storage
+from permits.models import Attachment, DocumentType, Status
 
 # --- Real files, built here ---------------------------------------------------------------
 
@@ -217,15 +217,11 @@ def stored_files(root):
 
 
 @pytest.fixture(autouse=True)
-def private_root(tmp_path, settings, monkeypatch):
-    """Attachments go to a fresh directory. private_storage was built at import with the
-    setting's value, and Django clears its cached location only when MEDIA_ROOT changes, so
-    the storage's own location is overridden too."""
+def private_root(tmp_path, settings):
+    """Attachments go to a fresh directory (the private storage follows the setting)."""
     root = tmp_path / "private"
     root.mkdir()
     settings.PRIVATE_MEDIA_ROOT = root
-    monkeypatch.setattr(private_storage, "base_location", str(root))
-    monkeypatch.setattr(private_storage, "location", str(root))
     return root
 
 

@@ -41,17 +41,78 @@ def pdftotext(path):
                           capture_output=True, text=True).stdout
 
 
-@pytest.mark.django_db
-def test_it_embeds_noto_sans_cjk_tc(version, tmp_path):
+def pdffonts(path):
+    """pdffonts' rows as (name, emb, sub). Rows after the two header lines: name type…
+    encoding emb sub uni object ID (the type may be several words). WeasyPrint names a
+    subset "XXXXXX+Noto-Sans-CJK-TC"; other writers say NotoSansCJKtc-Regular."""
     services.require_program("pdffonts", "poppler-utils")
-    path = write_pdf(version, tmp_path)
     output = subprocess.run(["pdffonts", str(path)], check=True, capture_output=True,
                             text=True).stdout
-    # Rows after the two header lines: name type… emb sub uni object ID. WeasyPrint names
-    # the font "XXXXXX+Noto-Sans-CJK-TC"; other writers say NotoSansCJKtc-Regular.
-    fonts = [line.split() for line in output.splitlines()[2:] if line.strip()]
-    embedded = [row[0] for row in fonts if row[-5] == "yes"]
-    assert any("notosanscjktc" in re.sub(r"[^a-z]", "", name.lower()) for name in embedded)
+    rows = [line.split() for line in output.splitlines()[2:] if line.strip()]
+    return [(row[0], row[-5], row[-4]) for row in rows]
+
+
+def embedded_fonts(path):
+    return [re.sub(r"[^a-z]", "", name.lower()) for name, emb, _sub in pdffonts(path)
+            if emb == "yes"]
+
+
+def page_count(path):
+    services.require_program("pdfinfo", "poppler-utils")
+    output = subprocess.run(["pdfinfo", str(path)], check=True, capture_output=True,
+                            text=True).stdout
+    return int(re.search(r"^Pages:\s+(\d+)", output, re.M).group(1))
+
+
+def assert_one_face_subset(path):
+    """Issue 10: one face of one family (the regular Noto Sans CJK TC, no bold, no Mono),
+    embedded and subset, so that a page weighs what its text needs; a character the face
+    lacks would show up here as a fallback font."""
+    fonts = pdffonts(path)
+    assert fonts, "no font in the PDF"
+    assert all((emb, sub) == ("yes", "yes") for _name, emb, sub in fonts), fonts
+    # "ABCDEF+Noto-Sans-CJK-TC": the part after the subset tag names the face.
+    assert {name.partition("+")[2] for name, _emb, _sub in fonts} == {"Noto-Sans-CJK-TC"}, fonts
+
+
+@pytest.mark.django_db
+def test_it_embeds_noto_sans_cjk_tc(version, tmp_path):
+    assert any("notosanscjktc" in name for name in embedded_fonts(write_pdf(version, tmp_path)))
+
+
+@pytest.mark.django_db
+def test_it_embeds_one_cjk_face_as_a_subset(version, tmp_path):
+    assert_one_face_subset(write_pdf(version, tmp_path))
+
+
+@pytest.mark.django_db
+def test_it_keeps_a_one_page_permit_within_300_kb(version, tmp_path):
+    path = write_pdf(version, tmp_path)
+    assert page_count(path) == 1
+    # It was 330-380 KB with three faces embedded (regular, bold, Mono bold).
+    assert path.stat().st_size <= 300 * 1024
+    text = pdftotext(path)  # one subset still maps back to the Chinese it shows
+    assert "參考用聯" in text and "現場可程式閘陣列" in text
+    assert version.application.applicant_name in text
+
+
+@pytest.mark.django_db
+def test_it_prints_the_mask_permit_with_the_same_one_face(applicant, tmp_path):
+    from masks import services as mask_services
+
+    case = mask_services.application_submit(
+        actor=applicant, applicant=applicant, route="postal",
+        applicant_name="安心醫材股份有限公司", applicant_address="臺北市中正區重慶南路一段2號",
+        company_email="masks@anxin.example", contact_person="王小明",
+        contact_phone="02-2351-0000",
+        items=[{"category": "medical", "tariff_code": "63079050311", "description": "醫用口罩",
+                "quantity": "1000", "unit": "PCE", "unit_price": "5", "currency": "TWD",
+                "origin_country": "US"}])
+    path = write_pdf(case.issued_version, tmp_path)
+    assert_one_face_subset(path)
+    assert page_count(path) == 1 and path.stat().st_size <= 300 * 1024
+    text = pdftotext(path)
+    assert "醫用口罩" in text and "安心醫材股份有限公司" in text
 
 
 @pytest.mark.django_db
@@ -168,14 +229,6 @@ def write_case_document(case, tmp_path, name="summary"):
     return path
 
 
-def embedded_fonts(path):
-    services.require_program("pdffonts", "poppler-utils")
-    output = subprocess.run(["pdffonts", str(path)], check=True, capture_output=True,
-                            text=True).stdout
-    fonts = [line.split() for line in output.splitlines()[2:] if line.strip()]
-    return [re.sub(r"[^a-z]", "", row[0].lower()) for row in fonts if row[-5] == "yes"]
-
-
 @pytest.mark.django_db
 def test_it_prints_a_procedures_own_document_with_the_parties_and_items(case_with_parties,
                                                                         tmp_path):
@@ -190,6 +243,11 @@ def test_it_prints_a_procedures_own_document_with_the_parties_and_items(case_wit
 def test_it_embeds_the_cjk_font_in_a_case_document(case_with_parties, tmp_path):
     fonts = embedded_fonts(write_case_document(case_with_parties, tmp_path))
     assert any("notosanscjktc" in name for name in fonts)
+
+
+@pytest.mark.django_db
+def test_it_embeds_one_cjk_face_as_a_subset_in_a_case_document(case_with_parties, tmp_path):
+    assert_one_face_subset(write_case_document(case_with_parties, tmp_path))
 
 
 @pytest.mark.django_db
@@ -236,4 +294,4 @@ def test_it_prints_the_permit_from_the_procedures_template(summary_procedure, ma
     text = pdftotext(path)
     assert "參考用聯" in text and case.issued_version.permit.verification_code in text
     assert "Acme Trading Co., Ltd." in text  # its parties, from the shared include
-    assert any("notosanscjktc" in name for name in embedded_fonts(path))
+    assert_one_face_subset(path)

@@ -138,3 +138,23 @@ def test_it_matches_a_batch_in_a_constant_number_of_queries(receive, permit, mak
     with CaptureQueriesContext(connection) as eleven:
         matching.match_declarations(many)
     assert len(eleven) == len(one)
+
+
+def test_it_links_permits_issued_after_their_declarations_in_the_same_queries(
+        receive, permit, make_case, applicant, reviewer):
+    other = make_case(applicant, status="approved", reviewer=reviewer).issued_version.permit
+    receive(helpers.declaration(permit, number="AA11500000001B"))
+    first = list(Declaration.objects.values_list("pk", flat=True))
+    with CaptureQueriesContext(connection) as none_late:
+        matching.match_declarations(first)
+    for n in range(2, 8):
+        receive(helpers.declaration(permit if n % 2 else other, number=f"AA115000000{n:02d}B"))
+    # As if they had come in before their permits were issued (the permit found by number).
+    Declaration.objects.exclude(pk__in=first).update(permit=None)
+    every = list(Declaration.objects.values_list("pk", flat=True))
+    with CaptureQueriesContext(connection) as six_late:
+        matching.match_declarations(every)
+    assert len(six_late) == len(none_late)
+    assert dict(Declaration.objects.values_list("number", "permit")) == {
+        f"AA115000000{n:02d}B": (permit if n % 2 else other).pk for n in range(1, 8)}
+    assert set(Declaration.objects.values_list("result", flat=True)) == {"match"}

@@ -1,0 +1,254 @@
+"""Long lists of the cases a user may see, read from indexes (issue 10).
+
+The visibility rule (ApplicationQuerySet.visible_to) is "applicant = me OR agent = me". As one
+WHERE clause PostgreSQL answers it with a BitmapOr of the two indexes and then sorts every
+visible case to show the newest 25: for a broker who filed 20,000 cases that sort is most of
+the page. Here the rule is read as two branches that never share a case, "agent = me" and
+"applicant = me AND agent is not me", each an index range already in the list's order
+(the indexes application_*_list and application_*_filed). Each branch stops after the rows
+the page needs and PostgreSQL merges the two (Merge Append): the cost follows the page
+number, not the number of cases.
+
+A page is one query. It reads the columns the lists show, with the permit version of each
+case, and makes the cases from them (the rest of each row is deferred): Django's per-query
+and per-instance work, not SQL, was most of what these pages cost. The lists are not
+counted (a count reads every visible case again): pages go on with 上一頁 and 下一頁
+(capped pagination, MAX_PAGE at the most).
+
+The rule itself stays in visible_to(); this module only reads it faster, and its pages are
+checked against visible_to() (tests/permits/test_listing.py). SQLite (the embedded default)
+and bureau staff, who see every case, read the visible_to() queryset with the same columns.
+"""
+
+import functools
+import math
+
+from django.db import connection
+from django.db.models import Q
+from django.urls import reverse
+from django.utils.translation import gettext_lazy
+
+from permits.models import Application, Permit, PermitVersion, Status
+from permits.prepared import PreparedQuery
+from portal.templatetags.roc import roc
+
+# A page number from the address bar is bounded before it becomes an OFFSET.
+MAX_PAGE = 10_000
+# Pages whose SQL each process keeps compiled (permits.prepared), oldest dropped first.
+PREPARED_PAGES = 64
+_PREPARED = {}
+
+# What a list row shows of a case, and of the permit version it produced, in the order of
+# the models' fields (Model.from_db reads them so).
+def _in_model_order(model, names):
+    return tuple(f.attname for f in model._meta.concrete_fields if f.attname in names)
+
+
+CASE_COLUMNS = _in_model_order(Application, {
+    "id", "created_at", "submitted_at", "document_type", "kind", "status", "receipt_no",
+    "registration_no", "applicant_id", "agent_id", "applicant_name"})
+_VERSION_FIELDS = _in_model_order(PermitVersion, {
+    "id", "version", "valid_from", "valid_until", "permit_id"})
+VERSION_COLUMNS = (*(f"issued_version__{name}" for name in _VERSION_FIELDS),
+                   "issued_version__permit__permit_no")
+
+
+class VisibleCases:
+    """The cases among `queryset` that `user` may see, ordered by `ordering` (a date field
+    then the id, both descending: the order of the indexes). `cases[start:stop]` is one
+    query and gives Application instances holding CASE_COLUMNS and their permit version
+    (Application.permit_version, with its permit number)."""
+
+    def __init__(self, queryset, *, user, ordering, prepared=None):
+        self.queryset = queryset
+        self.user = user
+        self.ordering = ordering
+        # A name under which the pages' SQL is compiled once per process (permits.prepared):
+        # only for a `queryset` that is the same on every request, whoever asks.
+        self.prepared = prepared
+
+    @functools.cached_property
+    def _plain(self):
+        return (connection.vendor != "postgresql"
+                or Application.objects.sees_every_case(self.user))
+
+    def _branches(self):
+        filed = self.queryset.filter(agent=self.user)
+        mine = self.queryset.filter(applicant=self.user).filter(
+            Q(agent__isnull=True) | ~Q(agent=self.user))
+        return filed, mine
+
+    def _union(self, stop):
+        """The ids of the first `stop` cases, as (id, date) rows: one UNION ALL of the two
+        branches, each in the list's order and cut at `stop` (index-only scans)."""
+        date_field = self.ordering[0].lstrip("-")
+        filed, mine = (branch.order_by(*self.ordering).values_list("id", date_field)[:stop]
+                       for branch in self._branches())
+        return filed.union(mine, all=True).order_by(*self.ordering)
+
+    def _rows(self, key):
+        if self._plain:
+            return self.queryset.visible_to(self.user).order_by(*self.ordering).values_list(
+                *CASE_COLUMNS, *VERSION_COLUMNS)[key]
+        # The page's ids first, then their rows joined with their versions and permits: the
+        # joins run for the page only, not for every row a deep page skips.
+        date_field = self.ordering[0].lstrip("-")
+        if self.prepared:
+            return self._prepared(key.start or 0, key.stop).rows(user=self.user.pk)
+        ids, params = self._union(key.stop)[key].query.sql_with_params()
+        with connection.cursor() as cursor:
+            cursor.execute(_page_sql(date_field) % ids, params)
+            return cursor.fetchall()
+
+    def _prepared(self, start, stop):
+        key = (self.prepared, self.ordering, start, stop)
+        query = _PREPARED.get(key)
+        if query is None:
+            queryset, ordering = self.queryset, self.ordering
+
+            def build(user):
+                cases = VisibleCases(queryset, user=user, ordering=ordering)
+                return cases._union(stop)[start:stop]
+
+            query = _PREPARED[key] = PreparedQuery(
+                build, parameters=("user",),
+                wrap=lambda sql: _page_sql(ordering[0].lstrip("-")) % sql)
+            if len(_PREPARED) > PREPARED_PAGES:  # the first pages are the ones asked for
+                _PREPARED.pop(next(iter(_PREPARED)))
+        return query
+
+    def count(self):
+        """How many cases there are: read only when a page past the end was asked for."""
+        if self._plain:
+            return self.queryset.visible_to(self.user).count()
+        filed, mine = (branch.order_by().values_list("id") for branch in self._branches())
+        return filed.union(mine, all=True).count()
+
+    def __getitem__(self, key):
+        if not isinstance(key, slice) or key.step is not None or key.stop is None:
+            raise TypeError("VisibleCases is read in pages (slices)")
+        return [_case(row) for row in self._rows(key)]
+
+
+@functools.cache
+def _page_sql(date_field):
+    """SELECT the list columns of the cases whose (id, `date_field`) rows a subquery (%s)
+    gives, in its order. Written out once from the models' tables and columns."""
+    def column(model, name):
+        return f'{model._meta.db_table}."{model._meta.get_field(name).column}"'
+
+    case = [f"{column(Application, name)}" for name in CASE_COLUMNS]
+    version = [column(PermitVersion, name) for name in _VERSION_FIELDS]
+    application, permit_version, permit = (model._meta.db_table for model in
+                                           (Application, PermitVersion, Permit))
+    # Only the models' own table and column names and a field name of the code's ordering
+    # go into the text; every value is a parameter of the subquery.
+    return (
+        f"SELECT {', '.join(case + version)}, {permit}.permit_no "  # noqa: S608
+        f"FROM (%s) AS page "
+        f"JOIN {application} ON {application}.id = page.id "
+        f"LEFT JOIN {permit_version} ON {permit_version}.application_id = page.id "
+        f"LEFT JOIN {permit} ON {permit}.id = {permit_version}.permit_id "
+        f'ORDER BY page."{date_field}" DESC, page.id DESC')
+
+
+def _case(row):
+    """An Application from a list row, with its permit version (or None) in place, so that
+    case.permit_version reads no more."""
+    db = connection.alias
+    case = Application.from_db(db, CASE_COLUMNS, row[:len(CASE_COLUMNS)])
+    *version_values, permit_no = row[len(CASE_COLUMNS):]
+    version = None
+    if version_values[0] is not None:
+        version = PermitVersion.from_db(db, _VERSION_FIELDS, version_values)
+        PermitVersion.permit.field.set_cached_value(
+            version, Permit.from_db(db, ("id", "permit_no"), (version.permit_id, permit_no)))
+    Application.issued_version.related.set_cached_value(case, version)
+    return case
+
+
+class CasePage:
+    """One page of a VisibleCases list, with what templates/permits/includes/pagination.html
+    reads (the attributes of Django's Page; the number of pages is not known)."""
+
+    paginator = None
+
+    def __init__(self, object_list, *, number, has_next):
+        self.object_list = object_list
+        self.number = number
+        self._has_next = has_next
+
+    def __iter__(self):
+        return iter(self.object_list)
+
+    def __len__(self):
+        return len(self.object_list)
+
+    def has_next(self):
+        return self._has_next
+
+    def has_previous(self):
+        return self.number > 1
+
+    def has_other_pages(self):
+        return self.has_next() or self.has_previous()
+
+    def next_page_number(self):
+        return self.number + 1
+
+    def previous_page_number(self):
+        return self.number - 1
+
+
+def case_page(cases, number, *, per_page):
+    """Page `number` (as typed in the address: anything not a number is page 1) of
+    `cases`, one more row read to know whether a next page exists. Past the end (an old
+    link, a typed number): the last page, as Django's Paginator.get_page gives it."""
+    try:
+        number = min(max(int(number), 1), MAX_PAGE)
+    except (TypeError, ValueError):
+        number = 1
+    start = (number - 1) * per_page
+    rows = cases[start:start + per_page + 1]
+    if not rows and number > 1:
+        number = max(math.ceil(cases.count() / per_page), 1)
+        start = (number - 1) * per_page
+        rows = cases[start:start + per_page + 1]
+    return CasePage(rows[:per_page], number=number, has_next=len(rows) > per_page)
+
+
+# --- The rows of the case lists ----------------------------------------------------------------
+
+BADGES = {Status.SUPPLEMENT: "warning", Status.APPROVED: "success",
+          Status.REJECTED: "secondary", Status.CANCELLED: "secondary"}
+ACTIONS = {Status.SUPPLEMENT: gettext_lazy("Action needed: supply documents"),
+           Status.REGISTERED: gettext_lazy("Action needed: upload and submit")}
+
+
+def case_rows(cases):
+    """The rows templates/permits/includes/case_table.html shows, as plain dicts.
+
+    Each name a template looks up on a model instance costs Django's template engine a
+    failed subscription (an exception) before the attribute is read; a list of 25 cases made
+    some 500 such lookups, a third of the page's time (issue 10, profiled). Read here once,
+    the table only prints dict values."""
+    url = reverse("permits:application_detail", args=[0]).replace("/0/", "/%d/")
+    rows = []
+    for case in cases:
+        version = case.permit_version
+        rows.append({
+            "url": url % case.pk,
+            "number": case.number,
+            "permit_no": version.permit.permit_no if version else "",
+            "version": version.version if version else "",
+            "valid_until": roc(version.valid_until) if version else "",
+            "note": getattr(case, "dashboard_note", ""),
+            "document_type": case.get_document_type_display(),
+            "kind": case.get_kind_display(),
+            "applicant_name": case.applicant_name,
+            "submitted": roc(case.submitted_at),
+            "status": case.get_status_display(),
+            "badge": BADGES.get(case.status, "primary"),
+            "action": ACTIONS.get(case.status, ""),
+        })
+    return rows

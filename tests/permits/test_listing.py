@@ -1,0 +1,164 @@
+"""permits.listing.VisibleCases: the lists of 我的案件 and 申辦狀況查詢作業 read the visibility
+rule from two indexed branches (issue 10). Whatever the database, every page must hold exactly
+what visible_to() ordered the same way holds; on PostgreSQL the query must be one the list
+indexes can serve."""
+
+import datetime
+
+import pytest
+from django.db import connection
+from django.urls import reverse
+from django.utils import timezone
+
+from permits.listing import MAX_PAGE, VisibleCases, case_page
+from permits.models import Application, Status
+from tests import services
+
+
+@pytest.fixture
+def cases(make_case, applicant, other_applicant, agent):
+    """Cases of an applicant filed by itself and by an agent, another applicant's filed by
+    the same agent, drafts, and two cases at the same moment (the id breaks the tie)."""
+    made = []
+    for _number in range(4):
+        made.append(make_case(applicant, status=Status.INITIAL_REVIEW))
+        made.append(make_case(applicant, actor=agent, status=Status.INITIAL_REVIEW))
+        made.append(make_case(other_applicant, actor=agent, status=Status.INITIAL_REVIEW))
+        made.append(make_case(other_applicant, status=Status.INITIAL_REVIEW))
+        make_case(applicant, actor=agent)  # a draft: never listed
+    start = timezone.now() - datetime.timedelta(days=30)
+    for number, case in enumerate(made):
+        moment = start + datetime.timedelta(hours=number // 2)  # pairs share a moment
+        Application.objects.filter(pk=case.pk).update(created_at=moment, submitted_at=moment)
+    return made
+
+
+def expected(user, ordering):
+    return list(Application.objects.visible_to(user).exclude(status=Status.DRAFT)
+                .order_by(*ordering))
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("ordering", [("-created_at", "-id"), ("-submitted_at", "-id")])
+def test_it_pages_exactly_what_visible_to_shows(cases, applicant, other_applicant, agent,
+                                                ordering):
+    for user in (applicant, other_applicant, agent):
+        listed = VisibleCases(Application.objects.exclude(status=Status.DRAFT), user=user,
+                              ordering=ordering)
+        want = expected(user, ordering)
+        pages = [listed[start:start + 3] for start in range(0, len(want) + 3, 3)]
+        assert [case for page in pages for case in page] == want
+
+
+@pytest.mark.django_db
+def test_it_reads_a_page_with_its_permits_in_one_query(make_case, applicant, reviewer,
+                                                       django_assert_num_queries):
+    issued = make_case(applicant, status=Status.APPROVED, reviewer=reviewer)
+    waiting = make_case(applicant, status=Status.INITIAL_REVIEW)
+    listed = VisibleCases(Application.objects.exclude(status=Status.DRAFT), user=applicant,
+                          ordering=("-created_at", "-id"))
+    with django_assert_num_queries(1):
+        page = listed[0:25]
+        shown = [(case.number, case.get_status_display(), case.permit_version and
+                  (case.permit_version.version, case.permit_version.permit.permit_no))
+                 for case in page]
+    version = issued.permit_version
+    assert shown == [(waiting.receipt_no, "初審中", None),
+                     (issued.receipt_no, "准件結案", (1, version.permit.permit_no))]
+
+
+@pytest.mark.django_db
+def test_it_lists_a_case_of_an_agent_filing_for_itself_once(make_case, agent):
+    case = make_case(agent, actor=agent, status=Status.INITIAL_REVIEW)
+    listed = VisibleCases(Application.objects.exclude(status=Status.DRAFT), user=agent,
+                          ordering=("-created_at", "-id"))
+    assert listed[0:25] == [case]
+
+
+@pytest.mark.django_db
+def test_it_shows_the_bureau_every_case(cases, reviewer):
+    listed = VisibleCases(Application.objects.exclude(status=Status.DRAFT), user=reviewer,
+                          ordering=("-created_at", "-id"))
+    assert len(listed[0:100]) == len(cases)
+
+
+@pytest.mark.django_db
+def test_it_pages_on_without_counting(cases, agent):
+    """上一頁 and 下一頁 from one row more than the page; a page number from the address is
+    read safely."""
+    listed = VisibleCases(Application.objects.exclude(status=Status.DRAFT), user=agent,
+                          ordering=("-created_at", "-id"))
+    want = expected(agent, ("-created_at", "-id"))  # 8 cases filed by the agent
+    seen, number = [], 1
+    while True:
+        page = case_page(listed, number, per_page=3)
+        seen += page.object_list
+        if not page.has_next():
+            break
+        number += 1
+    assert seen == want and number == 3 and page.has_previous()
+    assert case_page(listed, "x", per_page=3).number == 1
+    far = case_page(listed, 10**30, per_page=3)  # past the end: the last page
+    assert far.number == 3 and far.object_list == want[6:] and not far.has_next()
+    assert MAX_PAGE * 25 < 2**31
+
+
+@pytest.mark.django_db
+def test_it_says_which_page_it_is(client, cases, agent, monkeypatch):
+    monkeypatch.setattr("permits.views.CASES_PER_PAGE", 3)
+    client.force_login(agent)
+    first = client.get(reverse("permits:dashboard")).content.decode()
+    assert "第 1 頁" in first and "下一頁" in first and "上一頁" not in first
+    last = client.get(reverse("permits:dashboard") + "?page=3").content.decode()
+    assert "第 3 頁" in last and "上一頁" in last and "下一頁" not in last
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db
+def test_it_reads_the_page_from_the_list_indexes(cases, agent):
+    """The page's query is one the partial indexes can serve in their order (their
+    conditions imply its WHERE): each branch stops after the page instead of sorting every
+    visible case. With a few rows the planner would rightly prefer a scan, so scans and
+    sorts are priced out here."""
+    services.require_postgres()
+    for ordering, indexes in ((("-created_at", "-id"), "_list"), (("-submitted_at", "-id"),
+                                                                   "_filed")):
+        listed = VisibleCases(Application.objects.exclude(status=Status.DRAFT), user=agent,
+                              ordering=ordering)
+        sql, params = listed._union(26)[:26].query.sql_with_params()
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL enable_seqscan = off")
+            cursor.execute("SET LOCAL enable_bitmapscan = off")
+            cursor.execute("SET LOCAL enable_sort = off")  # the outer sort stays: a few rows
+            cursor.execute(f"EXPLAIN {sql}", params)
+            plan = "\n".join(row[0] for row in cursor.fetchall())
+        assert f"application_applicant{indexes}" in plan, plan
+        assert f"application_agent{indexes}" in plan, plan
+        assert plan.count("Limit") == 3, plan  # the page, and each branch cut at its end
+
+
+@pytest.mark.django_db
+def test_it_lists_the_newest_drafts_and_says_there_are_more(client, make_case, applicant,
+                                                             monkeypatch):
+    monkeypatch.setattr("permits.views.DRAFTS_SHOWN", 2)
+    drafts = [make_case(applicant) for _n in range(3)]
+    client.force_login(applicant)
+    response = client.get(reverse("permits:dashboard"))
+    shown = [row["pk"] for row in response.context["drafts"]]
+    assert shown == [drafts[2].pk, drafts[1].pk]
+    assert 'data-testid="more-drafts"' in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_it_pages_the_same_compiled_once(cases, applicant, agent):
+    """我的案件's pages, compiled once per process (permits.prepared), for several users."""
+    def page(user, start, **prepared):
+        return VisibleCases(Application.objects.exclude(status=Status.DRAFT), user=user,
+                            ordering=("-created_at", "-id"), **prepared)[start:start + 3]
+
+    for user in (applicant, agent, applicant):
+        for start in (0, 3, 6):
+            compiled, plain = page(user, start, prepared="test"), page(user, start)
+            assert compiled == plain
+            assert [case.permit_version for case in compiled] == \
+                [case.permit_version for case in plain]
