@@ -22,6 +22,7 @@ urlpatterns = [
     path("", include("permits.urls")),
     path("", include("reconciliation.urls")),
     path("masks/", include("masks.urls")),
+    path("shtc/", include("shtc.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
 ]

@@ -10,6 +10,14 @@ class ShtcConfig(AppConfig):
     def ready(self):
         from permits import procedures
         from permits.models import DocumentType, Kind
+        from portal.accounts.reviewers import REVIEWER_PERMISSIONS
+
+        # Reviewers keep the SHTC reference tables (REFERENCE.md: data with dates) and load
+        # UN/LOCODE releases (add_port); nothing of them is deleted (shtc/admin.py).
+        REVIEWER_PERMISSIONS.update({
+            f"shtc.{action}_{model}" for action in ("view", "add", "change")
+            for model in ("regimemembership", "controlledarea", "reexportapprovalcountry",
+                          "port")})
 
         # Until the SHTC procedure arrives with its issue, what the framework already asks
         # of it: its permits are cited by export declarations alone (RECON-2), and the

@@ -155,6 +155,9 @@ MATRIX = {
     "masks:return_report": Row(FILED, pk="stock_report"),
     "masks:return_add": Row(FILED, pk="stock_report", flow_pk="declared_flow"),
     "masks:return_declare": post(FILED, pk="stock_report"),
+    # --- shtc ------------------------------------------------------------------------------
+    # 轉口港代碼 look-up (SHTC-15): reference data, for anyone logged in.
+    "shtc:port_lookup": Row(USERS),
     # --- the framework's test procedure (tests/testproc) ----------------------------------
     "testproc:application_basic": Row(FILERS),
     "testproc:application_edit": Row(OWN_DRAFT, pk="testproc_draft"),
@@ -196,6 +199,7 @@ MATRIX.update({
     "admin:permits_application_move": post(REVIEWERS, pk="shtc_case"),
     "admin:permits_application_workflow": Row(REVIEWERS),
     "admin:reconciliation_declaration_upload": Row(REVIEWERS),
+    "admin:shtc_port_upload": Row(REVIEWERS),
     "admin:auth_user_password_change": Row(NOBODY, id="owner"),
 })
 
@@ -222,6 +226,11 @@ ADMIN_MODELS = {
     "reconciliation_matchresult": ("ok 403 ok 403 ok", "match_result"),
     "reconciliation_ledgerentry": ("ok 403 ok 403 ok", "ledger_entry"),
     "reconciliation_customsclient": ("403 403 403 403 403", "customs_client"),
+    # SHTC reference tables: reviewers keep them, nothing is deleted (shtc/admin.py).
+    "shtc_regimemembership": ("ok ok ok 403 ok", "regime_membership"),
+    "shtc_controlledarea": ("ok ok ok 403 ok", "controlled_area"),
+    "shtc_reexportapprovalcountry": ("ok ok ok 403 ok", "reexport_approval_country"),
+    "shtc_port": ("ok ok ok 403 ok", "port"),
     "axes_accessattempt": ("403 403 403 403 403", "access_attempt"),
     "axes_accesslog": ("403 403 403 403 403", "access_log"),
     "axes_accessfailurelog": ("403 403 403 403 403", "access_failure_log"),
@@ -454,6 +463,12 @@ class World:
         self.ledger_entry = LedgerEntry.objects.filter(
             declaration_item__declaration=self.declaration).first()
         self.customs_client = CustomsClient.objects.get()
+        from shtc.models import ControlledArea, Port, ReexportApprovalCountry, RegimeMembership
+
+        self.regime_membership = RegimeMembership.objects.get(country="US", regime="nsg")
+        self.controlled_area = ControlledArea.objects.get(country="KP")
+        self.reexport_approval_country = ReexportApprovalCountry.objects.get(country="US")
+        self.port = Port.objects.get(code="USLAX")
         self.access_attempt = AccessAttempt.objects.create(
             username=owner.identifier, ip_address="192.0.2.1", user_agent="matrix",
             path_info="/accounts/login/", failures_since_start=1, get_data="", post_data="")

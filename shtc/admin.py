@@ -1,0 +1,173 @@
+"""The SHTC reference tables in the bureau's back office (REFERENCE.md: data the bureau
+keeps): regime memberships with their dates, controlled areas, the countries whose re-export
+approval a re-export needs, and the UN/LOCODE location codes with an upload of an official
+release. Nothing is deleted: a membership ends with its "member until" date, an area or a
+country is retired by clearing "in use", and a location stays (a permit may name it)."""
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.shortcuts import redirect
+from django.template.defaultfilters import filesizeformat
+from django.template.response import TemplateResponse
+from django.urls import path
+from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext_lazy as _
+
+from permits.admin import PortalDisplayMixin
+from portal.forms import PortalForm
+from shtc import locode
+from shtc.models import ControlledArea, Port, ReexportApprovalCountry, RegimeMembership
+
+UPLOAD_PERMISSION = "shtc.add_port"
+PROBLEMS_SHOWN = 20  # skipped rows listed one by one after an upload; the rest counted
+
+
+class KeptAdmin(PortalDisplayMixin, admin.ModelAdmin):
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(RegimeMembership)
+class RegimeMembershipAdmin(KeptAdmin):
+    list_display = ("country", "regime", "joined_on", "left_on", "note")
+    list_filter = ("regime", ("left_on", admin.EmptyFieldListFilter))
+    search_fields = ("country__code", "country__name_zh", "country__name_en")
+    list_select_related = ("country",)
+
+
+@admin.register(ControlledArea)
+class ControlledAreaAdmin(KeptAdmin):
+    list_display = ("country", "own_procedure", "trade_banned_since", "active", "note")
+    list_filter = ("active", "own_procedure")
+    list_select_related = ("country",)
+
+
+@admin.register(ReexportApprovalCountry)
+class ReexportApprovalCountryAdmin(KeptAdmin):
+    list_display = ("country", "active", "note")
+    list_filter = ("active",)
+    list_select_related = ("country",)
+
+
+class LocodeFileForm(PortalForm):
+    """One CSV file of an official UN/LOCODE release (a part of its code list), as
+    shtc.locode reads it."""
+
+    MAX_BYTES = 16 * 1024 * 1024  # a part of the code list is about 4 MB
+
+    file = forms.FileField(
+        label=_("UN/LOCODE code list (CSV)"),
+        help_text=_("One CSV file of an official release, e.g. “2024-2 UNLOCODE "
+                    "CodeListPart1.csv”, at most 16 MB. Load each part of the release."))
+    edition = forms.CharField(
+        label=_("Edition"), max_length=60, required=False,
+        help_text=_("e.g. 2024-2; read from the file name when left empty."))
+    encoding = forms.ChoiceField(label=_("Encoding"), choices=list(locode.ENCODINGS.items()),
+                                 initial="utf-8")
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        if not upload.name.lower().endswith(".csv"):
+            raise ValidationError(_("Choose a .csv file."), code="extension")
+        if upload.size > self.MAX_BYTES:
+            raise ValidationError(_("The file is %(size)s; at most %(limit)s."),
+                                  code="too_large",
+                                  params={"size": filesizeformat(upload.size),
+                                          "limit": filesizeformat(self.MAX_BYTES)})
+        if upload.size == 0:
+            raise ValidationError(_("The file is empty."), code="empty")
+        return upload
+
+    def clean(self):
+        cleaned = super().clean()
+        upload = cleaned.get("file")
+        if upload is None or self.errors:
+            return cleaned
+        cleaned["edition"] = (cleaned.get("edition") or "").strip() \
+            or locode.edition_from_name(upload.name)
+        if not cleaned["edition"]:
+            self.add_error("edition", ValidationError(
+                _("Name the edition: the file name does not say it."), code="edition"))
+            return cleaned
+        try:
+            text = locode.decode(upload.read(), encoding=cleaned["encoding"])
+            self.rows, self.problems = locode.read_rows(text)
+        except locode.LocodeFileError as error:
+            self.add_error("file", ValidationError(error.message, code="unreadable"))
+            return cleaned
+        if not self.rows:
+            self.add_error("file", ValidationError(
+                _("The file holds no location: is it a UN/LOCODE code list?"),
+                code="no_locations"))
+        return cleaned
+
+
+@admin.register(Port)
+class PortAdmin(KeptAdmin):
+    list_display = ("code", "name", "subdivision", "function", "status", "iata", "edition")
+    list_filter = ("edition",)
+    # A code or its first letters (US, USLA), or the start of a name.
+    search_fields = ("^code", "^name", "^name_ascii")
+    show_full_result_count = False
+    readonly_fields = ("code", "country", "edition")
+
+    def get_readonly_fields(self, request, obj=None):
+        # The code of a location on file never changes; a new one is typed whole (its
+        # country is its first two letters).
+        return super().get_readonly_fields(request, obj) if obj else ()
+
+    def get_exclude(self, request, obj=None):
+        return ("country",) if obj is None else ()
+
+    def save_model(self, request, obj, form, change):
+        obj.country = obj.code[:2]
+        super().save_model(request, obj, form, change)
+
+    def may_upload(self, request):
+        return request.user.has_perm(UPLOAD_PERMISSION)
+
+    def get_urls(self):
+        return [
+            path("upload/", self.admin_site.admin_view(self.upload_view),
+                 name="shtc_port_upload"),
+            *super().get_urls(),
+        ]
+
+    def changelist_view(self, request, extra_context=None):
+        extra_context = {**(extra_context or {}), "may_upload": self.may_upload(request)}
+        return super().changelist_view(request, extra_context)
+
+    def upload_view(self, request):
+        """A CSV file of an official UN/LOCODE release, loaded as `manage.py load_locode`
+        loads it; a file that cannot be read is refused on the form, nothing of it loaded."""
+        if not self.may_upload(request):
+            raise PermissionDenied
+        if request.method == "POST":
+            form = LocodeFileForm(request.POST, request.FILES)
+            if form.is_valid():
+                outcome = locode.load(form.rows, edition=form.cleaned_data["edition"])
+                self._report(request, outcome, form.problems, form.cleaned_data["edition"])
+                return redirect("admin:shtc_port_changelist")
+        else:
+            form = LocodeFileForm()
+        return TemplateResponse(request, "admin/shtc/port/upload.html", {
+            **self.admin_site.each_context(request), "form": form, "opts": self.model._meta,
+            "title": _("Load a UN/LOCODE release")})
+
+    def _report(self, request, outcome, problems, edition):
+        level = messages.WARNING if problems else messages.SUCCESS
+        self.message_user(request, gettext(
+            "UN/LOCODE %(edition)s: %(read)d locations read; %(created)d added, %(updated)d "
+            "changed, %(unchanged)d already on file; %(skipped)d rows skipped.") % {
+            "edition": edition, "read": outcome.read, "created": outcome.created,
+            "updated": outcome.updated, "unchanged": outcome.unchanged,
+            "skipped": len(problems)}, level)
+        for line, reason in problems[:PROBLEMS_SHOWN]:
+            self.message_user(request, gettext("Line %(line)s skipped: %(reason)s") % {
+                "line": line, "reason": reason}, messages.ERROR)
+        more = len(problems) - PROBLEMS_SHOWN
+        if more > 0:
+            self.message_user(request, ngettext("%(count)d more row skipped.",
+                                                "%(count)d more rows skipped.", more)
+                              % {"count": more}, messages.ERROR)

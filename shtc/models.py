@@ -1,0 +1,143 @@
+"""Strategic high-tech commodities (SHTC) export permits, DOMAIN.md §4.
+
+Reference data first (REFERENCE.md: data with dates, not constants): the four export control
+regimes and their members (SHTC-14), the controlled areas (管制地區), the countries whose
+re-export approval a re-export needs (SHTC-2 item 7) and the UN/LOCODE location codes of
+the 轉口港代碼 look-up (SHTC-15). shtc/rules.py reads them; the bureau keeps them in the
+admin, and load_locode / the admin upload load a UN/LOCODE release.
+"""
+
+from django.core.validators import RegexValidator
+from django.db import models
+from django.db.models import F, Q
+from django.utils.translation import gettext_lazy as _
+
+
+class Regime(models.TextChoices):
+    """The four multilateral export control regimes of SHTC-14."""
+
+    WASSENAAR = "wassenaar", _("Wassenaar Arrangement")
+    MTCR = "mtcr", _("Missile Technology Control Regime")
+    NSG = "nsg", _("Nuclear Suppliers Group")
+    AUSTRALIA_GROUP = "australia_group", _("Australia Group")
+
+
+class RegimeMembershipQuerySet(models.QuerySet):
+    def on(self, day):
+        """The memberships in force on `day`: joined on or before it, not left by then."""
+        return self.filter(Q(left_on__isnull=True) | Q(left_on__gt=day), joined_on__lte=day)
+
+
+class RegimeMembership(models.Model):
+    """A country's membership of one regime from `joined_on` until `left_on` (the first day
+    it is no longer a member). A country that leaves and rejoins has two rows."""
+
+    country = models.ForeignKey("permits.Country", on_delete=models.PROTECT,
+                                related_name="regime_memberships", verbose_name=_("country"))
+    regime = models.CharField(_("regime"), max_length=20, choices=Regime.choices)
+    joined_on = models.DateField(_("member since"))
+    left_on = models.DateField(_("member until"), null=True, blank=True,
+                               help_text=_("The first day the country is no longer a member."))
+    note = models.CharField(_("note"), max_length=200, blank=True)
+
+    objects = RegimeMembershipQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("regime membership")
+        verbose_name_plural = _("regime memberships")
+        ordering = ["regime", "country"]
+        constraints = [
+            models.UniqueConstraint(fields=["country", "regime", "joined_on"],
+                                    name="regime_membership_unique"),
+            models.CheckConstraint(condition=Q(left_on__isnull=True)
+                                   | Q(left_on__gt=F("joined_on")),
+                                   name="regime_membership_order"),
+        ]
+
+    def __str__(self):
+        return f"{self.country_id} {self.get_regime_display()}"
+
+
+class ControlledArea(models.Model):
+    """管制地區 (REFERENCE.md, Destinations): no two-year validity by the five-export rule
+    (SHTC-14 (2)). Iran and North Korea also have their own procedure (9-2-1, SHTC-6)."""
+
+    country = models.OneToOneField("permits.Country", on_delete=models.PROTECT,
+                                   primary_key=True, related_name="controlled_area",
+                                   verbose_name=_("country"))
+    own_procedure = models.BooleanField(
+        _("own procedure (9-2-1)"), default=False,
+        help_text=_("Exports go through 9-2-1 輸往伊朗北韓, not 9-1-1."))
+    trade_banned_since = models.DateField(
+        _("total trade ban since"), null=True, blank=True,
+        help_text=_("Applicants are warned before they start a case."))
+    note = models.CharField(_("note"), max_length=200, blank=True)
+    active = models.BooleanField(_("in use"), default=True)
+
+    class Meta:
+        verbose_name = _("controlled area")
+        verbose_name_plural = _("controlled areas")
+        ordering = ["country"]
+
+    def __str__(self):
+        return str(self.country)
+
+
+class ReexportApprovalCountry(models.Model):
+    """An original exporting country whose government must approve a re-export of its goods
+    (SHTC-2 item 7), unless the goods go back to it."""
+
+    country = models.OneToOneField("permits.Country", on_delete=models.PROTECT,
+                                   primary_key=True, related_name="reexport_approval",
+                                   verbose_name=_("country"))
+    note = models.CharField(_("note"), max_length=200, blank=True)
+    active = models.BooleanField(_("in use"), default=True)
+
+    class Meta:
+        verbose_name = _("country requiring re-export approval")
+        verbose_name_plural = _("countries requiring re-export approval")
+        ordering = ["country"]
+
+    def __str__(self):
+        return str(self.country)
+
+
+class Port(models.Model):
+    """A UN/LOCODE location (轉口港代碼, SHTC-15): the ISO country code and three letters or
+    digits (USLAX, TWKEL). Every location of a country is listed, not only seaports, as in
+    the manual's look-up (USAA4 … USZZZ). `edition` names the release its data comes from
+    (the one that added or last changed it: shtc/locode.py). The country stays a plain
+    code: UN/LOCODE also lists places outside ISO 3166-1 (XZ, international waters)."""
+
+    code = models.CharField(
+        _("location code"), max_length=5, primary_key=True,
+        validators=[RegexValidator(r"^[A-Z]{2}[A-Z0-9]{3}$", _(
+            "Five capitals or digits: the country code and three letters or digits (USLAX)."),
+            code="location_code")])
+    country = models.CharField(_("country code"), max_length=2, db_index=True)
+    name = models.CharField(_("name"), max_length=100)
+    name_ascii = models.CharField(_("name without diacritics"), max_length=100, blank=True)
+    subdivision = models.CharField(_("subdivision"), max_length=3, blank=True)
+    # The eight positions of UN/LOCODE's function classifier: 1 port, 2 rail, 3 road,
+    # 4 airport, 5 postal, 6 multimodal, 7 fixed transport, B border crossing.
+    function = models.CharField(_("function"), max_length=8, blank=True)
+    status = models.CharField(_("status"), max_length=2, blank=True)
+    iata = models.CharField(_("IATA code"), max_length=3, blank=True)
+    coordinates = models.CharField(_("coordinates"), max_length=15, blank=True)
+    edition = models.CharField(_("UN/LOCODE edition"), max_length=60)
+
+    class Meta:
+        verbose_name = _("location code (UN/LOCODE)")
+        verbose_name_plural = _("location codes (UN/LOCODE)")
+        ordering = ["code"]
+
+    def __str__(self):
+        return f"{self.code} {self.name}"
+
+    @property
+    def location(self):
+        return self.code[2:]
+
+    @property
+    def is_seaport(self):
+        return self.function[:1] == "1"

@@ -1,0 +1,109 @@
+"""The 轉口港代碼 look-up (SHTC-15; SHTC manual §2.2 item 4): the 26 letters A-Z; a letter
+lists the two-letter country codes that start with it (U → UA … UZ) at the top of the page;
+a country lists its five-character location codes below (US → USAA4 … USZZZ), every
+location of the port table, not only seaports, as the manual shows them.
+
+Picking a code fills the field of the page that opened the look-up. The link beside the
+field (templates/shtc/includes/port_lookup_link.html) carries `field` (the input's id) and
+`next` (the page itself); static/shtc/port_lookup.js opens the look-up in a small window of
+its own, so the form and everything typed on it stay as they are, and a code picked there is
+written into the field, which gets the focus back, and the window closes. Without script (or
+with pop-ups refused) the look-up is a plain page in the same tab: each code is a link back
+to `next` with `?transit_port=USLAX`, for the entry page to preset the field; with no `next`
+it is a reference page that shows the code picked. Every step is a link, so the keyboard
+(Tab, Enter) does all of it.
+"""
+
+import re
+import string
+
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.db.models import Q
+from django.shortcuts import render
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
+
+from permits.models import Country
+from shtc.models import Port
+
+PER_PAGE = 200
+FIELD_RE = re.compile(r"[A-Za-z][A-Za-z0-9_-]{0,63}")
+COUNTRY_RE = re.compile(r"[A-Z]{2}")
+PORT_RE = re.compile(r"[A-Z]{2}[A-Z0-9]{3}")
+
+
+def _safe_next(request):
+    """`next` when it is a path of this site (never another site: an open redirect)."""
+    target = request.GET.get("next", "")
+    if target.startswith("/") and url_has_allowed_host_and_scheme(
+            target, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+        return target
+    return ""
+
+
+def pick_url(target, code):
+    """The page to go back to with the code picked: `target` with ?transit_port=CODE."""
+    return f"{target}{'&' if '?' in target else '?'}{urlencode({'transit_port': code})}"
+
+
+@login_required
+def port_lookup(request):
+    letter = request.GET.get("letter", "").strip().upper()[:1]
+    country = request.GET.get("country", "").strip().upper()
+    if not COUNTRY_RE.fullmatch(country):
+        country = ""
+    if country:
+        letter = country[0]  # the country's letter stays chosen above it
+    if letter not in string.ascii_uppercase:
+        letter = ""
+    field = request.GET.get("field", "")
+    if not FIELD_RE.fullmatch(field):
+        field = ""
+    target = _safe_next(request)
+    query = request.GET.get("q", "").strip()[:60]
+
+    # What every link of the page carries on: the field to fill and the page to go back to.
+    carried = {name: value for name, value in (("field", field), ("next", target)) if value}
+
+    def link(**params):
+        return "?" + urlencode({**carried, **{k: v for k, v in params.items() if v}})
+
+    letters = [{"letter": each, "url": link(letter=each), "current": each == letter}
+               for each in string.ascii_uppercase]
+    countries = []
+    if letter:
+        codes = list(Port.objects.filter(country__startswith=letter)
+                     .values_list("country", flat=True).distinct().order_by("country"))
+        language = "name_zh" if _chinese(request) else "name_en"
+        names = dict(Country.objects.filter(code__in=codes).values_list("code", language))
+        countries = [{"code": code, "name": names.get(code, ""), "url": link(country=code),
+                      "current": code == country} for code in codes]
+
+    page = None
+    if country:
+        ports = Port.objects.filter(country=country).order_by("code")
+        if query:
+            # A code typed whole (USLAX) or without its country (LAX), or part of a name.
+            prefix = query.upper() if query.upper().startswith(country) else country + query
+            ports = ports.filter(Q(code__startswith=prefix.upper()[:5])
+                                 | Q(name__icontains=query) | Q(name_ascii__icontains=query))
+        page = Paginator(ports.only("code", "name", "subdivision", "function"),
+                         PER_PAGE).get_page(request.GET.get("page"))
+        for port in page.object_list:
+            port.pick_url = pick_url(target, port.code) if target else \
+                link(country=country, q=query, page=page.number, picked=port.code)
+
+    picked = request.GET.get("picked", "").strip().upper()
+    picked = Port.objects.filter(code=picked).first() if PORT_RE.fullmatch(picked) else None
+    return render(request, "shtc/port_lookup.html", {
+        "letters": letters, "letter": letter, "countries": countries, "country": country,
+        "country_name": next((c["name"] for c in countries if c["code"] == country), ""),
+        "page": page, "query": query, "field": field, "next_url": target, "picked": picked,
+        "page_query": link(country=country, q=query)[1:],
+        "editions": list(Port.objects.filter(country=country).values_list("edition", flat=True)
+                         .distinct().order_by("edition")) if country else [],
+    })
+
+
+def _chinese(request):
+    return (getattr(request, "LANGUAGE_CODE", "") or "zh").startswith("zh")

@@ -1,0 +1,245 @@
+"""The SHTC rules that read the reference data (shtc/models.py): a permit's validity
+(SHTC-14), the warnings a destination calls for before work is done (issue 11, point 6), the
+re-export approval (SHTC-2 item 7), and what the case pages show of a destination (its
+regimes, whether it is a controlled area).
+
+Plain functions over the database, no request: a country is its ISO code ("US") or a
+permits.Country; a date is a datetime.date.
+"""
+
+import datetime
+from typing import NamedTuple
+
+from dateutil.relativedelta import relativedelta
+from django.db.models import Exists, OuterRef
+from django.utils import timezone, translation
+from django.utils.translation import gettext, ngettext
+
+from portal.accounts.identifiers import normalize
+from portal.templatetags.roc import roc
+from shtc.models import ControlledArea, ReexportApprovalCountry, Regime, RegimeMembership
+
+# SHTC-14.
+SHORT_MONTHS = 6
+LONG_MONTHS = 24
+RELEASES_FOR_LONG = 5
+# SHTC-2 item 6.
+BUSINESS_LICENCE_COUNTRIES = frozenset({"CN", "AE"})
+
+
+def _code(country):
+    return str(getattr(country, "code", country) or "").strip().upper()
+
+
+def _country_name(code):
+    """The country's short name in the page's language (北韓, North Korea), or its code."""
+    from permits.models import Country
+
+    country = Country.objects.filter(code=code).first()
+    if country is None:
+        return code
+    chinese = (translation.get_language() or "zh").startswith("zh")
+    return country.name_zh if chinese else country.name_en
+
+
+def _day(day):
+    # In the ROC calendar, as the portal shows dates (2017-09-26 → 106/09/26).
+    return roc(day)
+
+
+def regimes_of(country, on=None):
+    """The regimes (Regime values) `country` belongs to on `on` (default today), in the order
+    of Regime."""
+    on = on or timezone.localdate()
+    held = set(RegimeMembership.objects.on(on).filter(country_id=_code(country))
+               .values_list("regime", flat=True))
+    return [regime for regime in Regime.values if regime in held]
+
+
+def in_all_regimes(country, on=None):
+    """SHTC-14 (1): a member of all four regimes on `on`."""
+    return len(regimes_of(country, on)) == len(Regime.values)
+
+
+def is_controlled(country):
+    """A controlled area (管制地區): Iran and North Korea as seeded, or as the bureau keeps
+    them."""
+    return ControlledArea.objects.filter(country_id=_code(country), active=True).exists()
+
+
+def has_own_procedure(country):
+    """Whether exports to `country` go through 9-2-1 輸往伊朗北韓 instead of 9-1-1."""
+    return ControlledArea.objects.filter(country_id=_code(country), active=True,
+                                         own_procedure=True).exists()
+
+
+def half_year_before(on):
+    """The first day of the half year that ends on `on`: the same day six months earlier
+    (the last day of the month when that month is shorter: 08-31 → 02-28)."""
+    return on - relativedelta(months=SHORT_MONTHS)
+
+
+def _normalise_name(name):
+    return " ".join(str(name or "").split()).casefold()
+
+
+def releases_to_importer(*, exporter, destination, importer_name, on):
+    """How many of the exporter's SHTC export declarations to `importer_name` in
+    `destination` had goods released from half_year_before(on) to `on`, both included
+    (SHTC-14 (2)).
+
+    What is counted, from the reconciliation app:
+    * a declaration (reconciliation.Declaration) of direction export, not cancelled by
+      customs, whose declarant is the exporter (`exporter`: the identifier customs reports,
+      the 申請人辨識碼 of the case: Application.applicant_identifier) and which cites an SHTC
+      permit (document type SE);
+    * with at least one release in the write-off ledger (LedgerEntry of kind RELEASE, tied to
+      one of its items) written in the half year and not reversed: a declaration released in
+      several parts counts once, and one customs cancelled afterwards does not count.
+
+    A declaration does not record the importer, so the importer is the one of the permit it
+    cites: the buyer (permits.Party, role buyer) of the case a version of that permit came
+    from, in the same country as the destination, with the same name compared without case
+    and runs of blanks (the names are typed anew on every case; "ACME Corp." and
+    "ACME  CORP." are one importer, "ACME Corporation" is another). That case's destination
+    must be `destination` too. Any version of the permit counts: a 更正 that changed the
+    buyer does not hide the earlier exports to it.
+    """
+    from permits.models import DocumentType, Party, PartyRole, PermitVersion
+    from reconciliation.models import Declaration, Direction, LedgerEntry
+
+    destination = _code(destination)
+    wanted = _normalise_name(importer_name)
+    identifier = normalize(exporter)
+    if not (destination and wanted and identifier):
+        return 0
+    start = half_year_before(on)
+    # Whole days in the portal's time zone (Asia/Taipei), as the dates are shown.
+    since = timezone.make_aware(datetime.datetime.combine(start, datetime.time.min))
+    until = timezone.make_aware(datetime.datetime.combine(on + datetime.timedelta(days=1),
+                                                          datetime.time.min))
+
+    # The buyers are typed free text: narrow by country in SQL, compare names here. An
+    # exporter's cases to one country are few, so this stays small.
+    buyer_cases = [
+        application_id for application_id, name in Party.objects.filter(
+            role=PartyRole.BUYER, country=destination,
+            application__destination_country=destination,
+            application__document_type=DocumentType.SHTC_EXPORT,
+            application__applicant_identifier=identifier,
+        ).values_list("application_id", "name")
+        if _normalise_name(name) == wanted]
+    if not buyer_cases:
+        return 0
+    permits = PermitVersion.objects.filter(application_id__in=buyer_cases).values("permit_id")
+    released = LedgerEntry.objects.filter(
+        kind=LedgerEntry.Kind.RELEASE, declaration_item__declaration=OuterRef("pk"),
+        created_at__gte=since, created_at__lt=until, reversed_by__isnull=True)
+    return (Declaration.objects
+            .filter(direction=Direction.EXPORT, cancelled_at__isnull=True,
+                    declarant_identifier=identifier, permit_id__in=permits)
+            .filter(Exists(released))
+            .count())
+
+
+class Validity(NamedTuple):
+    months: int
+    reason: str
+
+
+def validity(*, destination, partial_shipment, exporter, importer_name, on):
+    """(months, reason) of a permit decided on `on` (SHTC-14): 24 months when the destination
+    belongs to all four regimes on that day, or when it is not a controlled area and the
+    exporter's SHTC exports to the same importer there were released at least 5 times in the
+    half year before (releases_to_importer); 6 months otherwise. 分批 does not change the
+    period: a permit allows partial shipments unless the case said 不分批, and says which.
+    The reason names the rule that applied, for the reviewer; an expired permit is never
+    extended, so nothing here looks at an earlier permit's validity."""
+    destination = _code(destination)
+    name = _country_name(destination)
+    shipments = (gettext("Partial shipments allowed (分批).") if partial_shipment
+                 else gettext("One shipment only (不分批)."))
+    regimes = regimes_of(destination, on)
+    if len(regimes) == len(Regime.values):
+        reason = gettext("2 years: on %(date)s %(country)s belongs to all four regimes "
+                         "(Wassenaar Arrangement, MTCR, NSG, Australia Group), SHTC-14 (1).") % {
+            "date": _day(on), "country": name}
+        return Validity(LONG_MONTHS, f"{reason} {shipments}")
+    held = "、".join(str(Regime(regime).label) for regime in regimes) or gettext("none")
+    not_all = gettext("%(country)s does not belong to all four regimes (on %(date)s: "
+                      "%(regimes)s).") % {"country": name, "date": _day(on), "regimes": held}
+    if is_controlled(destination):
+        reason = gettext("6 months: %(not_all)s %(country)s is a controlled area, so the "
+                         "five-export rule does not apply (SHTC-14 (2)).") % {
+            "not_all": not_all, "country": name}
+        return Validity(SHORT_MONTHS, f"{reason} {shipments}")
+    count = releases_to_importer(exporter=exporter, destination=destination,
+                                 importer_name=importer_name, on=on)
+    period = {"start": _day(half_year_before(on)), "end": _day(on), "count": count,
+              "importer": " ".join(str(importer_name or "").split()), "country": name}
+    if count >= RELEASES_FOR_LONG:
+        reason = gettext("2 years: %(count)s export declarations of the exporter to "
+                         "%(importer)s in %(country)s were released from %(start)s to "
+                         "%(end)s, at least 5, and %(country)s is not a controlled area, "
+                         "SHTC-14 (2).") % period
+        return Validity(LONG_MONTHS, f"{reason} {shipments}")
+    counted = ngettext(
+        "%(count)s export declaration of the exporter to %(importer)s in %(country)s was "
+        "released from %(start)s to %(end)s, fewer than 5.",
+        "%(count)s export declarations of the exporter to %(importer)s in %(country)s were "
+        "released from %(start)s to %(end)s, fewer than 5.", count) % period
+    reason = gettext("6 months: %(not_all)s %(counted)s") % {"not_all": not_all,
+                                                             "counted": counted}
+    return Validity(SHORT_MONTHS, f"{reason} {shipments}")
+
+
+def destination_warnings(country):
+    """[(code, message)] to show as soon as `country` is chosen as the destination, before
+    the applicant invests work (issue 11, point 6): "trade_ban" (a total trade ban in force:
+    North Korea since 2017-09-26), "own_procedure" (Iran and North Korea: 9-2-1),
+    "business_licence" (mainland China and the UAE, SHTC-2 item 6). The re-export warning
+    depends on the goods' origin too: reexport_warning()."""
+    code = _code(country)
+    warnings = []
+    area = ControlledArea.objects.filter(country_id=code, active=True).first()
+    if area is not None and area.trade_banned_since is not None \
+            and area.trade_banned_since <= timezone.localdate():
+        warnings.append(("trade_ban", gettext(
+            "Trade with %(country)s has been banned since %(date)s.") % {
+            "country": _country_name(code), "date": _day(area.trade_banned_since)}))
+    if area is not None and area.own_procedure:
+        warnings.append(("own_procedure", gettext(
+            "Iran and North Korea have their own procedure: apply in 9-2-1 輸往伊朗北韓-"
+            "最終用途保證書登錄作業, not here.")))
+    if code in BUSINESS_LICENCE_COUNTRIES:
+        warnings.append(("business_licence", gettext(
+            "For %(country)s a copy of the company business licence will be needed (SHTC-2).")
+            % {"country": _country_name(code)}))
+    return warnings
+
+
+def reexport_needs_approval(origin_country, destination):
+    """SHTC-2 item 7: a re-export of goods originally exported by one of the ten countries
+    needs that government's approval, unless the goods go back to it."""
+    origin = _code(origin_country)
+    if not origin or origin == _code(destination):
+        return False
+    return ReexportApprovalCountry.objects.filter(country_id=origin, active=True).exists()
+
+
+def reexport_warning(origin_country, destination):
+    """(code, message) when reexport_needs_approval(), else None (issue 11, point 6)."""
+    if not reexport_needs_approval(origin_country, destination):
+        return None
+    return ("reexport_approval", gettext(
+        "A re-export of goods from %(country)s needs the re-export approval of its "
+        "government (SHTC-2), unless the goods go back there.") % {
+        "country": _country_name(_code(origin_country))})
+
+
+def countries_needing_reexport_approval():
+    """The codes of the ten countries of SHTC-2 item 7 (as the bureau keeps them)."""
+    return list(ReexportApprovalCountry.objects.filter(active=True)
+                .values_list("country_id", flat=True))
+
+
