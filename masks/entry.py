@@ -91,13 +91,6 @@ class MaskApplicationEntry(MaskEntry):
         MaskApplication.objects.update_or_create(
             application=application, defaults={"route": form.cleaned_data["route"]})
 
-    def header(self, application):
-        if application.kind != Kind.BALANCE_REISSUE:
-            return ""
-        return _("Balance re-issue of cancelled permit %(permit)s: the quantities are what "
-                 "was left of it; they can be lowered, not raised.") % {
-            "permit": application.changes.permit.permit_no}
-
 
 class MaskCorrectionEntry(MaskEntry):
     """更正輸入許可 (MASK-10): starts on masks:correction_start (帶入原始資料); the English

@@ -497,8 +497,13 @@ class CaseEntry:
         return self.add_items and application.kind != Kind.BALANCE_REISSUE
 
     def header(self, application):
-        """A line above the steps of a change (what it changes), or ""."""
-        return ""
+        """A line above the steps of a change (what it changes), or "". A balance re-issue
+        names the cancelled permit whose balance it carries (SHTC-11)."""
+        if application.kind != Kind.BALANCE_REISSUE or application.changes_id is None:
+            return ""
+        return _("Balance re-issue of cancelled permit %(permit)s: the quantities are what "
+                 "was left of it; they can be lowered, not raised.") % {
+            "permit": application.changes.permit.permit_no}
 
     def review_help_for(self, application):
         """The words above the review page; a balance re-issue adds no items."""

@@ -235,5 +235,6 @@ def render_case_document(application, name, *, language=None):
     if name not in procedure.pdf_templates:
         raise LookupError(f"{application.document_type} has no document {name!r}")
     return render_document(template=procedure.pdf_templates[name],
-                           context=lambda: case_context(application),
+                           context=lambda: {**case_context(application),
+                                            **procedure.document_context(application, name)},
                            language=language or _language_of(application.applicant))

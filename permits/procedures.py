@@ -74,6 +74,12 @@ class Procedure:
         the page, read in a fixed number of queries (masks: the stock). None by default."""
         return {}
 
+    def document_context(self, application, name):
+        """What the procedure adds to case_context() for its document `name` (a key of
+        pdf_templates other than "permit"): its own data, such as SHTC's end use or which
+        party a version of the assurance names. None by default."""
+        return {}
+
     def required_documents(self, application):
         """The document kinds (codes of document_kinds) the case must carry before it is
         filed, decided from its data. None by default."""

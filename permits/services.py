@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from permits import numbering, procedures, signals
 from permits.models import (
     Application,
+    DocumentType,
     Item,
     Kind,
     Permit,
@@ -141,8 +142,11 @@ def assign_receipt_no(application):
 
 
 def assign_registration_no(application):
+    # A 登錄編號 is the number of a registered end-use assurance (保證書編號, DOMAIN.md §0),
+    # whatever case registers it (an SHTC export case in 9-1-1, SHTC-1): numbered as the
+    # document type 最終用途保證書 (EEU…), so that the number says what it registers.
     application.registration_no = numbering.next_number(numbering.REGISTRATION,
-                                                        application.document_type)
+                                                        DocumentType.END_USE)
     application.save(update_fields=["registration_no"])
 
 

@@ -2,6 +2,16 @@ from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
 
+def register_menu():
+    """The menu (portal.menu), with the real portal's numbers and words (DOMAIN.md §4); 9-1-2
+    and the Iran / North Korea entries 9-2-1 and 9-2-2 come with their pages, after it."""
+    from portal import menu
+    from shtc import entry
+
+    menu.register(section=entry.SECTION, label=entry.TITLE, url_name="shtc:application_basic",
+                  order=211, users_only=True)
+
+
 class ShtcConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "shtc"
@@ -9,7 +19,6 @@ class ShtcConfig(AppConfig):
 
     def ready(self):
         from permits import procedures
-        from permits.models import DocumentType, Kind
         from portal.accounts.reviewers import REVIEWER_PERMISSIONS
 
         # Reviewers keep the SHTC reference tables (REFERENCE.md: data with dates) and load
@@ -19,10 +28,8 @@ class ShtcConfig(AppConfig):
             for model in ("regimemembership", "controlledarea", "reexportapprovalcountry",
                           "port")})
 
-        # Until the SHTC procedure arrives with its issue, what the framework already asks
-        # of it: its permits are cited by export declarations alone (RECON-2), and the
-        # changes the SHTC manual names (SHTC-8 to SHTC-11).
-        procedures.register(procedures.Procedure(
-            document_type=DocumentType.SHTC_EXPORT, direction="export",
-            change_kinds=(Kind.CORRECTION, Kind.MISMATCH_CORRECTION, Kind.AMENDMENT,
-                          Kind.BALANCE_REISSUE)))
+        import shtc.entry  # noqa: F401  (registers the 9-1-1 entry for 我的案件)
+        from shtc.procedures import PROCEDURE
+
+        procedures.register(PROCEDURE)
+        register_menu()

@@ -12,6 +12,8 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
+from portal.choices import ChoiceLabels
+
 
 class Regime(models.TextChoices):
     """The four multilateral export control regimes of SHTC-14."""
@@ -141,3 +143,60 @@ class Port(models.Model):
     @property
     def is_seaport(self):
         return self.function[:1] == "1"
+
+
+# --- The SHTC case (issue 11) -----------------------------------------------------------------
+
+
+class AssuranceRoute(models.TextChoices):
+    """Whether the case carries an end-use assurance (SHTC-1, the usual case: 登錄並列印最終用途
+    保證書 gives a 登錄編號) or goes without one under Article 18(1) of the SHTC regulations
+    (SHTC-5: one reason ticked, 申請 gives the 收件編號 directly)."""
+
+    WITH_ASSURANCE = "assurance", _("With an end-use assurance")
+    EXHIBITION = "exhibition", _(
+        "Without: exhibition goods exported temporarily and re-imported after the show")
+    SPECIAL_APPROVAL = "special_approval", _(
+        "Without: another case the bureau approved specially")
+
+
+class ShtcApplication(ChoiceLabels, models.Model):
+    """What an SHTC export case adds to permits.Application (SHTC-15), written by the 9-1-1
+    entry's 下一步 (shtc/entry.py) while the case is a draft. The destination is the case's
+    own Application.destination_country; the buyer, consignee and end user are its
+    permits.Party rows.
+
+    partial_shipment  分批 (True, the default) or 不分批: one export only (SHTC-14, manual §2.2
+                      item 8); printed on the permit.
+    transit_port      轉口港代碼, a UN/LOCODE code of the Port table when given. Kept as the code
+                      typed, not a foreign key: a case keeps what it was filed with when a
+                      later UN/LOCODE release changes the table.
+    end_use           the specific end use in English (SHTC-4: 登錄最終用途並申請 in 9-1-2, which
+                      must match the signed assurance; SHTC-5: entered with the basic data).
+                      Empty until then; printed on the assurance when known.
+    assurance_route   with an assurance, or the reason there is none (SHTC-5).
+    """
+
+    application = models.OneToOneField("permits.Application", on_delete=models.CASCADE,
+                                       related_name="shtc", verbose_name=_("application"))
+    partial_shipment = models.BooleanField(_("partial shipments"), default=True)
+    transit_port = models.CharField(
+        _("transit port code"), max_length=5, blank=True,
+        validators=[RegexValidator(r"^[A-Z]{2}[A-Z0-9]{3}$", _(
+            "Five capitals or digits: the country code and three letters or digits (USLAX)."),
+            code="location_code")])
+    end_use = models.TextField(_("specific end use (English)"), blank=True)
+    assurance_route = models.CharField(_("end-use assurance"), max_length=20,
+                                       choices=AssuranceRoute.choices,
+                                       default=AssuranceRoute.WITH_ASSURANCE)
+
+    class Meta:
+        verbose_name = _("SHTC application")
+        verbose_name_plural = _("SHTC applications")
+
+    def __str__(self):
+        return f"{self.application} ({self.get_assurance_route_display()})"
+
+    @property
+    def with_assurance(self):
+        return self.assurance_route == AssuranceRoute.WITH_ASSURANCE

@@ -158,6 +158,16 @@ MATRIX = {
     # --- shtc ------------------------------------------------------------------------------
     # 轉口港代碼 look-up (SHTC-15): reference data, for anyone logged in.
     "shtc:port_lookup": Row(USERS),
+    # 9-1-1 非輸往伊朗北韓-最終用途保證書登錄 (SHTC-1): permits.entry pages.
+    "shtc:application_basic": Row(FILERS),
+    "shtc:application_edit": Row(OWN_DRAFT, pk="shtc_draft"),
+    "shtc:application_review": Row(OWN_DRAFT, pk="shtc_draft"),
+    "shtc:application_item": Row(OWN_DRAFT, pk="shtc_draft", line_no="line"),
+    "shtc:application_item_add": Row(OWN_DRAFT, pk="shtc_draft"),
+    "shtc:application_submit": post(OWN_DRAFT, pk="shtc_draft"),
+    "shtc:application_item_delete": post(OWN_DRAFT, pk="shtc_draft", line_no="line"),
+    # The assurance and the red-flag affidavit of a registered case (SHTC-3).
+    "shtc:case_document": Row(SEEN, pk="shtc_registered", document="shtc_document"),
     # --- the framework's test procedure (tests/testproc) ----------------------------------
     "testproc:application_basic": Row(FILERS),
     "testproc:application_edit": Row(OWN_DRAFT, pk="testproc_draft"),
@@ -257,6 +267,9 @@ LOOKUPS = {
     "masks:write_off_add": ("write_off_lookup", "login ok notfound ok notfound 403 403 login"),
     "masks:flow_start": ("stock_lookup", "login ok notfound ok notfound 403 403 login"),
     "masks:return_start": ("stock_lookup", "login ok notfound ok notfound 403 403 login"),
+    # 9-1-1's 餘額註銷證號 + 帶入參考資料 (SHTC-11): the owner's cancelled SHTC permit.
+    "shtc:application_basic": ("balance_lookup",
+                               "login ok notfound ok notfound 403 403 login"),
 }
 NOT_FOUND_CODES = ("not_found", "declaration_not_found")
 
@@ -333,6 +346,8 @@ TESTPROC_BASIC = {**MASK_BASIC, "destination_country": "DE", "buyer-name": "Berl
 TESTPROC_ITEM = {"tariff_code": "85423100003", "description": "FPGA", "control_no": "3A001.a",
                  "quantity": "20", "unit": "PCE", "unit_price": "4200", "currency": "USD",
                  "origin_country": "US"}
+SHTC_BASIC = {**TESTPROC_BASIC, "transit_port": "USLAX", "partial_shipment": "True",
+              "consignee-same_as_buyer": "on"}
 SECRET_FILE = "owner-secret-catalogue.pdf"
 SECRET_COUNTERPARTY = "祕密藥局甲"
 DECLARATION_NO = "AM115000000777"
@@ -348,7 +363,7 @@ class World:
         from masks import entry as mask_entry
         from masks import services as masks
         from masks.models import MaskCode, StockReminder
-        from permits import changes
+        from permits import changes, workflow
         from permits import entry as permit_entry
         from permits.attachments import attachment_add
         from permits.models import Country, Currency, OutboundEmail, Status
@@ -451,6 +466,19 @@ class World:
         client.post(reverse("testproc:application_item_add", args=[self.testproc_draft.pk]),
                     TESTPROC_ITEM)
         assert self.testproc_draft.items.exists()
+        # 9-1-1: an SHTC draft the owner is entering, and a case its agent registered (登錄中).
+        drafts = set(Application.objects.filter(status=Status.DRAFT).values_list("pk",
+                                                                                 flat=True))
+        client.post(reverse("shtc:application_basic"), SHTC_BASIC)
+        self.shtc_draft = Application.objects.exclude(pk__in=drafts).get(
+            applicant=owner, status=Status.DRAFT)
+        client.post(reverse("shtc:application_item_add", args=[self.shtc_draft.pk]),
+                    TESTPROC_ITEM)
+        assert self.shtc_draft.items.exists()
+        registered = make_case(owner, actor=agent)
+        self.shtc_registered = workflow.transition(application=registered,
+                                                   to=Status.REGISTERED, actor=agent)
+        self.shtc_document = "assurance-buyer"
 
         # Rows the admin shows.
         self.email = OutboundEmail.objects.filter(to__icontains="anxin").first() \
@@ -498,6 +526,8 @@ class World:
         self.write_off_lookup = {"route": "postal", "permit_no": self.postal_permit.permit_no,
                                  "medical_quantity": "1"}
         self.stock_lookup = {"menu": "2", "d-declaration_no": DECLARATION_NO}
+        self.balance_lookup = {"balance_permit_no": self.revoked_permit.permit_no,
+                               "load_reference": "1"}
 
         # What no outsider may read in any answer.
         self.secrets = {

@@ -57,6 +57,7 @@ def world(db, make_user):
     from permits import entry as permit_entry
     from permits import services as permit_services
     from portal.accounts.models import Role
+    from shtc.models import ShtcApplication
     from tests.services import seed_reference_data
 
     seed_reference_data()
@@ -79,7 +80,13 @@ def world(db, make_user):
     correction = permit_entry.draft_from(
         entry=mask_entry.CORRECTION, actor=applicant, source=issued, kind="cleared_correction",
         changes=issued.issued_version, change_description="更正口罩產地")
+    # An SHTC draft of 9-1-1 (shtc/entry.py), for its item form.
+    shtc_draft = permit_services.application_create(document_type="SE", applicant=applicant,
+                                                    actor=applicant, destination_country="US",
+                                                    **MASK_BASIC)
+    ShtcApplication.objects.create(application=shtc_draft)
     return {"users": users, "{draft}": draft.pk, "{correction}": correction.pk,
+            "{shtc_draft}": shtc_draft.pk,
             "{permit_no}": permit.permit_no,
             "{report}": report.pk, "{flow}": flow.pk,
             "{today}": dates.to_roc(timezone.localdate())}

@@ -131,7 +131,7 @@ def inline_models(response):
 def test_it_adds_the_procedures_own_inlines_to_the_case_page(client, make_case, applicant,
                                                              reviewer):
     from masks.models import MaskApplication
-    from permits.models import Attachment, DocumentType, Item, StatusChange
+    from permits.models import Attachment, DocumentType, Item, Party, StatusChange
 
     shtc = make_case(applicant, status=Status.INITIAL_REVIEW)
     mask = make_case(applicant, document_type=DocumentType.MASK_IMPORT)
@@ -141,7 +141,8 @@ def test_it_adds_the_procedures_own_inlines_to_the_case_page(client, make_case, 
     response = client.get(page)
     assert inline_models(response) == [Item, MaskApplication, Attachment, StatusChange]
     response = client.get(reverse("admin:permits_application_change", args=[shtc.pk]))
-    assert inline_models(response) == [Item, Attachment, StatusChange]
+    # SHTC asks for a buyer, a consignee and an end user (SHTC-15): no inline of its own.
+    assert inline_models(response) == [Item, Party, Attachment, StatusChange]
 
 
 @pytest.mark.django_db

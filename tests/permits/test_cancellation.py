@@ -109,8 +109,9 @@ def test_it_cancels_the_permit_at_once(client, permit, applicant):
     assert permit.revoked_at is not None and permit.state == PermitState.REVOKED
     revocation = PermitRevocation.objects.get(permit=permit)
     assert revocation.actor == applicant and revocation.reason == "買方取消部分訂單，餘額重簽"
-    case = permit.current.application
-    assert response.url == reverse("permits:application_detail", args=[case.pk])
+    # SHTC-11: on to 9-1-1 with 餘額註銷證號 filled in, for the balance.
+    assert response.url == (f"{reverse('shtc:application_basic')}"
+                            f"?balance_permit_no={permit.permit_no}")
 
 
 @pytest.mark.django_db

@@ -1,0 +1,51 @@
+"""The 9-1-1 pages driven as a user does (shtc/entry.py): what tests/shtc/test_entry.py and
+test_documents.py share."""
+
+from django.urls import reverse
+
+from permits.models import Application, Status
+
+BASIC = {"applicant_name": "安心科技股份有限公司",
+         "applicant_name_en": "Anxin Technology Co., Ltd.",
+         "applicant_address": "臺北市中正區重慶南路一段2號",
+         "company_email": "export@anxin.example", "contact_person": "王小明",
+         "contact_phone": "02-2351-0000", "destination_country": "US",
+         "transit_port": "USLAX", "partial_shipment": "True",
+         "buyer-name": "Pacific Optics Inc.", "buyer-address": "100 Harbor Blvd, Long Beach, CA",
+         "buyer-country": "US",
+         "consignee-same_as_buyer": "on",
+         "end_user-name": "Sierra Photonics LLC", "end_user-address": "5 Mesa Road, Tucson, AZ",
+         "end_user-country": "US"}
+AGENT = {"applicant_identifier": "22099131", "agent_contact_person": "林順達",
+         "agent_phone": "03-398-0000", "agent_email": "filing@shunda.example"}
+ITEM = {"description": "Field programmable gate array", "brand": "Xilinx", "model": "XCVU9P",
+        "specification": "Virtex UltraScale+, 2,586K logic cells", "quantity": "10",
+        "unit": "PCE", "unit_price": "1500", "currency": "USD",
+        "tariff_code": "85423100003", "control_no": "3A001.a", "origin_country": "TW"}
+
+
+def url(name, *args):
+    return reverse(f"shtc:application_{name}", args=args)
+
+
+def enter(client, *, basic=None, items=(ITEM,)):
+    """下一步 on the basic data and the parties, 確認 on each item: the draft."""
+    response = client.post(url("basic"), {**BASIC, **(basic or {})})
+    assert response.status_code == 302, response.context and [
+        form.errors for form in (response.context["form"], *response.context["party_forms"])]
+    draft = Application.objects.get(pk=int(response.url.rstrip("/").split("/")[-2]))
+    assert response.url == url("review", draft.pk)
+    for item in items:
+        response = client.post(url("item_add", draft.pk), item)
+        assert response.status_code == 302, response.context["form"].errors
+    return draft
+
+
+def register(client, **kwargs):
+    """The whole of 9-1-1: enter, then 登錄並列印最終用途保證書. The case, registered."""
+    draft = enter(client, **kwargs)
+    response = client.post(url("submit", draft.pk))
+    assert response.status_code == 302, response.status_code
+    draft.refresh_from_db()
+    assert draft.status == Status.REGISTERED
+    return draft
