@@ -76,7 +76,7 @@ from permits.models import (
     PermitState,
     Status,
 )
-from permits.prepared import PreparedQuery, arrays_supported
+from permits.prepared import PreparedQuery, among, arrays_supported
 from permits.storage import files_delete_on_commit
 from portal.accounts.models import User
 from reconciliation import ledger
@@ -479,17 +479,11 @@ def returnable_sources(*, user, limit=None):
             for report in reports[:limit]], len(reports) > limit
 
 
-def _permits(ids, *, prepared=False):
-    """A filter on permit_id: `ids` with IN, or as one array parameter (permits.prepared's
-    `__any`, PostgreSQL)."""
-    return {"permit_id__any" if prepared else "permit_id__in": ids}
-
-
-def _ledger_by_source(permits, prepared=False):
+def _ledger_by_source(permits):
     """(permit, declaration or None, SUM(quantity)) of the ledger of the mask permits
     `permits`, per stock source: menu 2's import declarations citing the permit, menu 3's
     write-offs without one."""
-    return (LedgerEntry.objects.filter(**_permits(permits, prepared=prepared))
+    return (LedgerEntry.objects.filter(among("permit_id", permits))
             .filter(Q(declaration_item__isnull=True)
                     | Q(declaration_item__declaration__direction=Direction.IMPORT,
                         declaration_item__declaration__permit_id=F("permit_id")))
@@ -497,17 +491,15 @@ def _ledger_by_source(permits, prepared=False):
             .annotate(total=Sum("quantity")).order_by())
 
 
-def _stock_by_source(permits, prepared=False):
+def _stock_by_source(permits):
     """(permit, declaration or None, allocated, declared) of the StockReports of
     `permits`."""
-    return StockReport.objects.filter(**_permits(permits, prepared=prepared)).values_list(
+    return StockReport.objects.filter(among("permit_id", permits)).values_list(
         "permit_id", "declaration_id", "allocated", "declared")
 
 
-_LEDGER_BY_SOURCE = PreparedQuery(lambda permits: _ledger_by_source(permits, prepared=True),
-                                  parameters=("permits",))
-_STOCK_BY_SOURCE = PreparedQuery(lambda permits: _stock_by_source(permits, prepared=True),
-                                 parameters=("permits",))
+_LEDGER_BY_SOURCE = PreparedQuery(_ledger_by_source, parameters=("permits",))
+_STOCK_BY_SOURCE = PreparedQuery(_stock_by_source, parameters=("permits",))
 
 
 def permit_stock(permit_ids):

@@ -67,6 +67,10 @@ class VisibleCases:
         # only for a `queryset` that is the same on every request, whoever asks.
         self.prepared = prepared
 
+    @property
+    def _date_field(self):
+        return self.ordering[0].lstrip("-")
+
     @functools.cached_property
     def _plain(self):
         return (connection.vendor != "postgresql"
@@ -81,8 +85,7 @@ class VisibleCases:
     def _union(self, stop):
         """The ids of the first `stop` cases, as (id, date) rows: one UNION ALL of the two
         branches, each in the list's order and cut at `stop` (index-only scans)."""
-        date_field = self.ordering[0].lstrip("-")
-        filed, mine = (branch.order_by(*self.ordering).values_list("id", date_field)[:stop]
+        filed, mine = (branch.order_by(*self.ordering).values_list("id", self._date_field)[:stop]
                        for branch in self._branches())
         return filed.union(mine, all=True).order_by(*self.ordering)
 
@@ -92,29 +95,29 @@ class VisibleCases:
                 *CASE_COLUMNS, *VERSION_COLUMNS)[key]
         # The page's ids first, then their rows joined with their versions and permits: the
         # joins run for the page only, not for every row a deep page skips.
-        date_field = self.ordering[0].lstrip("-")
         if self.prepared:
             return self._prepared(key.start or 0, key.stop).rows(user=self.user.pk)
         ids, params = self._union(key.stop)[key].query.sql_with_params()
         with connection.cursor() as cursor:
-            cursor.execute(_page_sql(date_field) % ids, params)
+            cursor.execute(_page_sql(self._date_field) % ids, params)
             return cursor.fetchall()
 
     def _prepared(self, start, stop):
         key = (self.prepared, self.ordering, start, stop)
         query = _PREPARED.get(key)
         if query is None:
-            queryset, ordering = self.queryset, self.ordering
+            queryset, ordering, page_sql = self.queryset, self.ordering, _page_sql(
+                self._date_field)
 
             def build(user):
                 cases = VisibleCases(queryset, user=user, ordering=ordering)
                 return cases._union(stop)[start:stop]
 
-            query = _PREPARED[key] = PreparedQuery(
-                build, parameters=("user",),
-                wrap=lambda sql: _page_sql(ordering[0].lstrip("-")) % sql)
+            query = _PREPARED[key] = PreparedQuery(build, parameters=("user",),
+                                                   wrap=lambda sql: page_sql % sql)
             if len(_PREPARED) > PREPARED_PAGES:  # the first pages are the ones asked for
-                _PREPARED.pop(next(iter(_PREPARED)))
+                # (another thread may have dropped the same one: no KeyError)
+                _PREPARED.pop(next(iter(_PREPARED), None), None)
         return query
 
     def count(self):

@@ -16,7 +16,7 @@ from django.utils.translation import gettext_lazy as _
 
 from permits import procedures
 from permits.models import Item, Permit, PermitVersion
-from permits.prepared import arrays_supported
+from permits.prepared import among
 from reconciliation import ledger
 from reconciliation.models import (
     Declaration,
@@ -111,20 +111,12 @@ def check(declaration, permit, used, released, own_use):
     return reasons, version
 
 
-def _among(field, ids):
-    """Q: `field` is one of `ids`. On PostgreSQL the list is one array parameter
-    (permits.prepared.AnyOf): Django makes an IN list of a thousand ids a thousand
-    parameters, each prepared and quoted, about 6 ms of the client's CPU a list, and a
-    batch reads eight of them (bench/matching.py, profiled)."""
-    return Q(**{f"{field}__{'any' if arrays_supported() else 'in'}": list(ids)})
-
-
 def _ledger_sums(permit_ids):
     """(used, released) of the permits: ledger.used_by_line() and
     ledger.released_permit_ids() in one query (the same entries, grouped once)."""
     used = defaultdict(lambda: defaultdict(lambda: Decimal(0)))
     shipped = defaultdict(lambda: Decimal(0))
-    rows = (LedgerEntry.objects.filter(_among("permit_id", permit_ids)).order_by()
+    rows = (LedgerEntry.objects.filter(among("permit_id", permit_ids)).order_by()
             .values_list("permit_id", "line_no")
             .annotate(total=Sum("quantity"), shipped=Sum("quantity", filter=Q(
                 kind__in=[LedgerEntry.Kind.RELEASE, LedgerEntry.Kind.REVERSAL],
@@ -140,7 +132,7 @@ def _own_use(declaration_of):
     {declaration item id: its declaration's id} of the batch's items. Read by item ids, not
     through a join with the items, which let PostgreSQL scan the whole ledger per batch."""
     own = defaultdict(lambda: defaultdict(lambda: Decimal(0)))
-    rows = (LedgerEntry.objects.filter(_among("declaration_item_id", declaration_of))
+    rows = (LedgerEntry.objects.filter(among("declaration_item_id", declaration_of))
             .order_by().values_list("declaration_item_id", "line_no")
             .annotate(total=Sum("quantity")))
     for item_id, line_no, total in rows:
@@ -158,7 +150,7 @@ def load(declaration_ids):
     their items, the permits they cite with every version and its items, the ledger sums.
     No ORDER BY but the versions' (newest first): the models' default orderings join the
     declarations and applications tables to sort by their columns, whole, on every batch."""
-    declarations = _rows(Declaration.objects.filter(_among("pk", declaration_ids),
+    declarations = _rows(Declaration.objects.filter(among("pk", declaration_ids),
                                                     cancelled_at__isnull=True).order_by(),
                          "id", "number", "direction", "declared_on", "declarant_identifier",
                          "permit_no", "permit_id", "revision")
@@ -166,7 +158,7 @@ def load(declaration_ids):
         return [], {}, {}, set(), {}
     items, declaration_of = defaultdict(list), {}
     for item in _rows(DeclarationItem.objects.filter(
-            _among("declaration_id", [d.id for d in declarations])).order_by(),
+            among("declaration_id", [d.id for d in declarations])).order_by(),
             "id", "declaration_id", "item_no", "tariff_code", "quantity", "unit", "currency",
             "permit_item_no"):
         items[item.declaration_id].append(item)
@@ -178,13 +170,13 @@ def load(declaration_ids):
         Permit.objects.filter(permit_no__in={d.permit_no for d in declarations}).order_by(),
         "id", "permit_no", "document_type", "revoked_at")}
     by_id = {p.id: p for p in permits.values()}
-    versions = _rows(PermitVersion.objects.filter(_among("permit_id", by_id))
+    versions = _rows(PermitVersion.objects.filter(among("permit_id", by_id))
                      .order_by("-version"),
                      "id", "permit_id", "version", "issued_at", "valid_from", "valid_until",
                      "partial_shipment", "application_id",
                      "application__applicant_identifier")
     permitted = defaultdict(list)
-    for item in _rows(Item.objects.filter(_among("application_id", [v.application_id
+    for item in _rows(Item.objects.filter(among("application_id", [v.application_id
                                                                      for v in versions]))
                       .order_by(),
                       "application_id", "line_no", "tariff_code", "quantity", "unit",
@@ -239,6 +231,6 @@ def match_declarations(declaration_ids):
         default=F("permit_id"), output_field=Declaration._meta.get_field("permit_id"),
     )} if resolved else {}
     for result, ids in by_result.items():
-        Declaration.objects.filter(_among("pk", ids)).update(
+        Declaration.objects.filter(among("pk", ids)).update(
             result=result, updated_at=timezone.now(), **permits_found)
     return results
