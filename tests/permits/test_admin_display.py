@@ -15,7 +15,7 @@ from django.utils import timezone
 from masks import services as mask_services
 from masks.models import Flow, StockReport
 from permits.models import Application, Permit, Status
-from reconciliation.models import Declaration
+from reconciliation.models import Declaration, LedgerEntry
 from reconciliation.services import receive
 from tests.masks.conftest import BASIC, item
 from tests.reconciliation import helpers
@@ -140,6 +140,10 @@ def mask_flow(applicant):
         source="test")
     receive([helpers.release(number, items=[{"item_no": 1, "quantity": "1000"}])],
             source="test")
+    # Released the day before the flow's fixed date, whatever day the suite runs on (a flow
+    # may not be dated before its masks were cleared, MASK-7).
+    LedgerEntry.objects.filter(permit=permit).update(created_at=SUBMITTED - datetime.timedelta(
+        days=1))
     declaration = mask_services.declaration_find(user=applicant, number=number)
     report = mask_services.stock_report_load(declaration=declaration)
     return mask_services.flow_register(actor=applicant, report=report, category="own_use",
