@@ -101,3 +101,23 @@ def expect_soon(predicate, timeout=5):
     while not predicate():
         assert time.monotonic() < deadline, "timed out"
         time.sleep(0.1)
+
+
+def test_a_reviewer_in_the_admin_is_warned_and_logged_out_when_idle(
+        reviewer, live_server, page, short_idle):
+    # The reviewers' pages end after the same idle time (portal.middleware); they used to end
+    # without a word, losing a half-written note (templates/admin/base_site.html).
+    orm(lambda: (reviewer.set_password(PASSWORD), reviewer.save()))
+    page.goto(f"{live_server.url}/admin/login/?next=/admin/permits/application/")
+    page.locator("#id_username").fill(reviewer.identifier)
+    page.locator("#id_password").fill(PASSWORD)
+    page.locator("#login-form [type=submit]").click()
+    page.wait_for_load_state()
+    assert page.url.endswith("/admin/permits/application/")
+    notice = page.get_by_role("alertdialog")
+    expect(notice).to_be_hidden()
+    expect(notice).to_be_visible(timeout=(IDLE - WARN + 4) * 1000)
+    expect(page.get_by_test_id("idle-continue")).to_be_focused()
+    assert t("The session is about to end") in notice.inner_text()
+    # Left alone, the page goes to the login page when the time is up.
+    page.wait_for_url("**/login/**", timeout=(WARN + 8) * 1000)
