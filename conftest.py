@@ -97,6 +97,16 @@ def reviewer(make_user):
 
 
 @pytest.fixture
+def private_root(tmp_path, settings):
+    """Attachments and flow documents go to a fresh directory (the private storage follows
+    the setting)."""
+    root = tmp_path / "private"
+    root.mkdir()
+    settings.PRIVATE_MEDIA_ROOT = root
+    return root
+
+
+@pytest.fixture
 def smtp_sink():
     sink = services.SMTPSink().start()
     yield sink

@@ -645,10 +645,13 @@ class AttachmentForm(PortalForm):
     document_kind = forms.ChoiceField(label=_("Document kind"))
     file = forms.FileField(label=_("File"))
 
-    def __init__(self, *args, document_type, **kwargs):
+    def __init__(self, *args, document_type, kinds=None, **kwargs):
+        """`kinds`: the codes offered (Procedure.upload_kinds); every kind if None."""
         super().__init__(*args, **kwargs)
-        self.fields["document_kind"].choices = [
-            ("", "---------"), *procedures.document_kind_choices(document_type)]
+        choices = procedures.document_kind_choices(document_type)
+        if kinds is not None:
+            choices = [(code, label) for code, label in choices if code in kinds]
+        self.fields["document_kind"].choices = [("", "---------"), *choices]
         file_field = self.fields["file"]
         file_field.help_text = format_lazy(
             _("{types}; at most {limit}."), types=_type_list(),
@@ -709,8 +712,9 @@ def download_response(stored_file):
 def attachment_add(*, application, actor, document_kind, upload):
     """Add the uploaded file `upload` to `application` as a document of `document_kind`.
 
-    Only the applicant or the agent who filed the case may add documents, and only while
-    the case is open for them (OPEN_FOR_DOCUMENTS). The file is checked again here
+    Only the applicant or the agent who filed the case may add documents, and only the kinds
+    its procedure takes now (Procedure.upload_kinds: every kind while the case is open for
+    them, OPEN_FOR_DOCUMENTS). The file is checked again here
     (check_upload), whoever calls. It is stored under a random name; the user's name is kept
     in original_name. A refused upload stores nothing, and a file whose row cannot be saved
     is removed. Returns the Attachment.
@@ -720,10 +724,12 @@ def attachment_add(*, application, actor, document_kind, upload):
     app = Application.objects.select_for_update().get(pk=application.pk)
     if workflow.actor_kind_of(actor, app) != workflow.APPLICANT:
         raise ValidationError(ERRORS["not_entitled"], code="not_entitled")
-    if app.status not in OPEN_FOR_DOCUMENTS:
+    # Every kind while the case is open for documents (OPEN_FOR_DOCUMENTS); the procedure
+    # may open a kind later (SHTC-5: the proof of re-import of an approved exhibition permit).
+    kinds = procedures.get(app.document_type).upload_kinds(app)
+    if not kinds:
         raise ValidationError(ERRORS["not_open"], code="not_open",
                               params={"status": app.get_status_display()})
-    kinds = {value for value, _label in procedures.document_kind_choices(app.document_type)}
     if document_kind not in kinds:
         raise ValidationError(ERRORS["invalid_kind"], code="invalid_kind")
     content_type = check_upload(upload)

@@ -20,6 +20,7 @@ checks its gates when it is loaded and again, under the permit's lock, when it i
 """
 
 import datetime
+import re
 
 from crispy_forms.layout import Layout
 from django import forms
@@ -40,16 +41,26 @@ from django.views.generic import FormView
 from permits import autosave, documents, parties, procedures, services, workflow
 from permits.decorators import filer_required
 from permits.fields import country_names
-from permits.models import Application, Item, Kind, Status
+from permits.models import Application, Item, Kind, Permit, PermitVersion, Status
 from permits.storage import files_delete_on_commit
 from portal.accounts import identifiers
 from portal.accounts.identifiers import normalize
 from portal.accounts.models import IdentifierType, Role, User
-from portal.forms import PortalForm, field_label
+from portal.forms import AsciiCharField, PortalForm, field_label
 
 IMPORT_DRAFT = "import_draft"  # 匯入暫存資料
 PERMIT_NO_LENGTH = 14
 RESET = "reset"  # 復原
+
+# 帶入參考資料 (PERMIT-4; the SHTC manual §2.1): the numbers the 申請類別 box may take.
+BALANCE_PERMIT_NO = "balance_permit_no"  # 餘額註銷證號: a 餘額重簽 of the cancelled permit
+PERMIT_NO = "permit_no"  # 證書號碼: the case of an issued permit
+RECEIPT_NO = "receipt_no"  # 原收件編號: a filed case
+REGISTRATION_NO = "registration_no"  # 保證書編號: a registered assurance's 登錄編號
+REFERENCE_FIELDS = (BALANCE_PERMIT_NO, PERMIT_NO, RECEIPT_NO, REGISTRATION_NO)
+REFERENCE_NUMBER_RE = re.compile(r"[A-Z0-9]+")
+REFERENCE_EXAMPLES = {BALANCE_PERMIT_NO: "PSE11500000003", PERMIT_NO: "PSE11500000003",
+                      RECEIPT_NO: "RSE11500000042", REGISTRATION_NO: "EEU11500000007"}
 
 # The basic data every case carries (Application fields), and the agent's own contact data
 # on an agent's case (the mask manual: 申辦代理人須加填申辦代理人資料).
@@ -175,12 +186,49 @@ class BasicDataForm(PortalForm):
 
 
 class ReferenceForm(PortalForm):
-    """申請類別 on a new case: 餘額註銷證號, the number of a permit cancelled for its balance
-    (SHTC-11, menu 拾肆); "帶入參考資料" loads its data with the quantities left."""
+    """申請類別 on a new case (PERMIT-4, the SHTC manual §2.1 items 1-4): one known number and
+    "帶入參考資料". 餘額註銷證號, a permit cancelled for its balance (SHTC-11, menu 拾肆), loads
+    a 餘額重簽 with the quantities left; 證書號碼, 原收件編號 or 保證書編號 loads an earlier case
+    as the starting point of a new one (reference_draft_create). `fields`: the ones the
+    entry's page offers (CaseEntry.reference_field_names)."""
 
-    balance_permit_no = forms.CharField(label=gettext_lazy("Cancelled permit number for "
-                                                           "balance re-issue"),
-                                        max_length=PERMIT_NO_LENGTH)
+    balance_permit_no = AsciiCharField(label=gettext_lazy("Cancelled permit number for "
+                                                          "balance re-issue"),
+                                       max_length=PERMIT_NO_LENGTH, required=False)
+    permit_no = AsciiCharField(label=gettext_lazy("Certificate number"),
+                               max_length=PERMIT_NO_LENGTH, required=False)
+    receipt_no = AsciiCharField(label=gettext_lazy("Original receipt number"),
+                                max_length=PERMIT_NO_LENGTH, required=False)
+    registration_no = AsciiCharField(label=gettext_lazy("Assurance number"),
+                                     max_length=PERMIT_NO_LENGTH, required=False)
+
+    def __init__(self, *args, fields=REFERENCE_FIELDS, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name in [name for name in self.fields if name not in fields]:
+            del self.fields[name]
+        self.helper.layout = Layout(*self.fields)
+        self.reference = None  # (field, number) once valid
+
+    def clean(self):
+        data = super().clean()
+        if self.errors:
+            return data
+        # Each number loads a different case: exactly one, or the user would not know which.
+        filled = [(name, data[name].upper()) for name in self.fields if data.get(name)]
+        if not filled:
+            raise ValidationError(_("Type one of the numbers, then click “Load reference "
+                                    "data”."), code="no_reference")
+        if len(filled) > 1:
+            raise ValidationError(_("Type only one of the numbers: each loads a different "
+                                    "case."), code="several_references")
+        name, number = filled[0]
+        if not REFERENCE_NUMBER_RE.fullmatch(number):
+            self.add_error(name, ValidationError(
+                _("A number has letters and digits only, as printed, such as %(example)s."),
+                code="number_format", params={"example": REFERENCE_EXAMPLES[name]}))
+            return data
+        self.reference = (name, number)
+        return data
 
 
 def model_initial(application, form_class):
@@ -328,6 +376,64 @@ def balance_draft_create(*, entry, actor, permit):
                       items=changes.balance_items(permit))
 
 
+def reference_source(*, entry, user, field, number):
+    """The case that 證書號碼, 原收件編號 or 保證書編號 `number` (typed in `field`) names among
+    the cases of the entry's document type `user` may see, or None. Visibility is the one
+    rule (visible_to): another user's number is answered as an unknown one. A permit number
+    names the case of its newest version the user may see (a correction filed by another
+    agent of the same applicant stays that agent's)."""
+    cases = Application.objects.visible_to(user).filter(document_type=entry.document_type)
+    if field == PERMIT_NO:
+        version = (PermitVersion.objects.filter(permit__permit_no=number,
+                                                permit__document_type=entry.document_type,
+                                                application__in=cases)
+                   .select_related("application").order_by("-version").first())
+        return version.application if version else None
+    if field == RECEIPT_NO:
+        return cases.filter(receipt_no=number).first()
+    if field == REGISTRATION_NO:
+        return cases.filter(registration_no=number).first()
+    raise ValueError(field)
+
+
+def reference_not_found(field):
+    """The one answer to a number that is unknown or another user's: nothing tells which."""
+    if field in (BALANCE_PERMIT_NO, PERMIT_NO):
+        message = _("No permit with this number was found among your permits.")
+    else:
+        message = _("No case with this number was found among your cases.")
+    return ValidationError(message, code="not_found")
+
+
+def reference_draft_create(*, entry, actor, field, number):
+    """帶入參考資料 (PERMIT-4, SHTC-1): a new draft from the case `number` names, `field` being
+    one of REFERENCE_FIELDS. 餘額註銷證號 makes a 餘額重簽 (balance_draft_create); the others
+    a 新申請 with the earlier case's data as a starting point (the manual: 帶入歷史資料，作為案件
+    申請之參考): basic data, destination, parties, items and the procedure's own data, as
+    typed. Not its numbers, status, history or attachments: the new case is the actor's draft
+    (drafts_of), numbered when it is filed. The applicant's data come from its account when
+    the actor is the applicant (ACC-4); an agent's contact data from the agent's. The source
+    is only read. Raises ValidationError (code not_found, or the balance gates' codes)."""
+    if field == BALANCE_PERMIT_NO:
+        permit = (Permit.objects.visible_to(actor)
+                  .filter(document_type=entry.document_type, permit_no=number).first())
+        if permit is None:
+            raise reference_not_found(field)
+        return balance_draft_create(entry=entry, actor=actor, permit=permit)
+    source = reference_source(entry=entry, user=actor, field=field, number=number)
+    if source is None:
+        raise reference_not_found(field)
+    fields = {}
+    if actor.pk == source.applicant_id:
+        account = services.party_defaults(applicant=actor)
+        fields = {name: account[name] for name in BASIC_FIELDS}
+    # A new case's items stand alone: no 原項次 (that bounds only a change's quantities).
+    items = [{name: getattr(item, name) for name in ITEM_FIELDS if name != "source_line_no"}
+             for item in source.items.order_by("line_no")]
+    return draft_from(entry=entry, actor=actor, source=source, kind=Kind.NEW, items=items,
+                      **fields)
+
+
 class Refused(Exception):
     """申請 refused by a step's checks, run again at the moment of filing: `form` is the bound
     form with its errors, to show on `template` (the step it belongs to)."""
@@ -404,6 +510,9 @@ class CaseEntry:
     delete_items = True
     # The new-case page offers 餘額註銷證號 and 帶入參考資料 (SHTC-11, PERMIT-4).
     balance_reissue = False
+    # The numbers the new-case page's 帶入參考資料 takes (REFERENCE_FIELDS; PERMIT-4). None:
+    # 餘額註銷證號 alone, when balance_reissue. See reference_field_names().
+    reference_fields = None
     # 新申請 starts on an empty basic page; a change starts on the procedure's own page.
     start_url_name = None
     final_status = Status.INITIAL_REVIEW
@@ -492,6 +601,32 @@ class CaseEntry:
     def item_form_kwargs(self, application, line_no):
         return {}
 
+    def reference_field_names(self):
+        """The 帶入參考資料 fields the new-case page shows, in the manual's order (none: no
+        box). 餘額註銷證號 needs the 餘額重簽 kind; the others load a 新申請."""
+        names = (self.reference_fields if self.reference_fields is not None
+                 else (BALANCE_PERMIT_NO,))
+        offered = {BALANCE_PERMIT_NO: self.balance_reissue}
+        return tuple(name for name in REFERENCE_FIELDS if name in names
+                     and offered.get(name, Kind.NEW in self.kinds))
+
+    def reference_help(self):
+        """The words of the 申請類別 box."""
+        if self.reference_field_names() == (BALANCE_PERMIT_NO,):
+            return _("A new application; or, for the balance of a permit cancelled under "
+                     "“Cancellation or extension of licensing documents”, its number and "
+                     "“Load reference data”.")
+        return _("A new application. Or type one of the numbers below and click “Load "
+                 "reference data”: the data stored with it are loaded as a starting point.")
+
+    def reference_message(self, field, number):
+        """The message after 帶入參考資料 loaded `number` (typed in `field`)."""
+        if field == BALANCE_PERMIT_NO:
+            return _("The data of permit %(permit)s were loaded with the quantities not yet "
+                     "exported or imported.") % {"permit": number}
+        return _("The data of %(number)s were loaded as the starting point of a new "
+                 "application: check them, then click “Next step”.") % {"number": number}
+
     def may_add_items(self, application):
         """Items of a balance re-issue come from the cancelled permit: none can be added."""
         return self.add_items and application.kind != Kind.BALANCE_REISSUE
@@ -511,10 +646,22 @@ class CaseEntry:
             return self.review_help_fixed_items or self.review_help
         return self.review_help
 
+    def final_status_for(self, application):
+        """The status 申請 moves `application` to: final_status, unless the case's own data
+        choose another route (SHTC-5: no assurance to register, 申請 files it at once)."""
+        return self.final_status
+
+    def buttons_for(self, application):
+        """The buttons' words for `application` (None: a new case), by default `buttons`; a
+        route that ends otherwise names its final button otherwise (SHTC-5: 申請)."""
+        return self.buttons
+
     def final_action(self, application, actor):
         """What 申請 does with the locked, checked draft: by default the move to
-        final_status through transition() (which numbers the case and mails the status)."""
-        return workflow.transition(application=application, to=self.final_status, actor=actor,
+        final_status_for() through transition() (which numbers the case and mails the
+        status)."""
+        return workflow.transition(application=application,
+                                   to=self.final_status_for(application), actor=actor,
                                    system=self.final_by_system)
 
     def done_url(self, application):
@@ -550,6 +697,7 @@ class CaseEntry:
     def context(self, application, **extra):
         """What the entry's templates need: the entry, the case and the URLs of its steps."""
         context = {"entry": self, "application": application,
+                   "entry_buttons": self.buttons_for(application),
                    "header": self.header(application) if application else ""}
         if application is not None:
             pk = application.pk
@@ -706,11 +854,13 @@ class BasicView(EntryMixin, FormView):
     def get_context_data(self, **kwargs):
         if "party_forms" not in kwargs:
             kwargs["party_forms"] = self.entry.party_forms(self.application)
-        if self.application is None and self.entry.balance_reissue and \
-                "reference_form" not in kwargs:
+        reference_fields = self.entry.reference_field_names()
+        if self.application is None and reference_fields and "reference_form" not in kwargs:
+            # 註銷 links here with 餘額註銷證號 filled in (SHTC-11): shown, never trusted.
             kwargs["reference_form"] = ReferenceForm(
-                initial={"balance_permit_no":
-                         self.request.GET.get("balance_permit_no", "")[:PERMIT_NO_LENGTH]})
+                fields=reference_fields,
+                initial={name: self.request.GET.get(name, "")[:PERMIT_NO_LENGTH]
+                         for name in reference_fields})
         kwargs.setdefault("autosave_url", autosave.autosave_url(self.entry, self.application))
         return super().get_context_data(**kwargs)
 
@@ -746,7 +896,8 @@ class BasicView(EntryMixin, FormView):
                                    application=self.application, step=autosave.BASIC)
             return self.unbound(self.entry.initial_basic(request.user)
                                 if self.application is None else self.get_initial())
-        if "load_reference" in request.POST and self.entry.balance_reissue:
+        if "load_reference" in request.POST and self.application is None and \
+                self.entry.reference_field_names():
             return self.load_reference()
         form = self.get_form()
         party_forms = self.entry.party_forms(self.application, data=request.POST)
@@ -778,29 +929,19 @@ class BasicView(EntryMixin, FormView):
                                             draft=last))
 
     def load_reference(self):
-        """帶入參考資料 with 餘額註銷證號: a balance re-issue draft of the cancelled permit."""
-        from permits.models import Permit
-
-        form = ReferenceForm(self.request.POST)
+        """帶入參考資料 with one of the entry's numbers: a new draft from the stored case
+        (reference_draft_create), then its basic page."""
+        form = ReferenceForm(self.request.POST, fields=self.entry.reference_field_names())
         if form.is_valid():
-            number = form.cleaned_data["balance_permit_no"].strip().upper()
-            permit = (Permit.objects.visible_to(self.request.user)
-                      .filter(document_type=self.entry.document_type, permit_no=number).first())
-            if permit is None:
-                form.add_error("balance_permit_no", ValidationError(
-                    _("No permit with this number was found among your permits."),
-                    code="not_found"))
+            field, number = form.reference
+            try:
+                application = reference_draft_create(entry=self.entry, actor=self.request.user,
+                                                     field=field, number=number)
+            except ValidationError as error:
+                form.add_error(field, error)
             else:
-                try:
-                    application = balance_draft_create(
-                        entry=self.entry, actor=self.request.user, permit=permit)
-                except ValidationError as error:
-                    form.add_error("balance_permit_no", error)
-                else:
-                    messages.success(self.request, _(
-                        "The data of permit %(permit)s were loaded with the quantities not "
-                        "yet exported or imported.") % {"permit": permit.permit_no})
-                    return redirect(self.entry.url("edit", application.pk))
+                messages.success(self.request, self.entry.reference_message(field, number))
+                return redirect(self.entry.url("edit", application.pk))
         return self.render_to_response(self.get_context_data(
             form=self.get_form_class()(**{**self.get_form_kwargs(), "data": None}),
             reference_form=form), status=400)

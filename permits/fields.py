@@ -37,6 +37,8 @@ from decimal import ROUND_HALF_UP, Decimal, localcontext
 from django import forms
 from django.core.exceptions import ValidationError
 from django.db.models import signals
+from django.utils.html import conditional_escape
+from django.utils.safestring import mark_safe
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
@@ -318,31 +320,49 @@ def name_field():
 # Reference tables change a few times a year, through the admin, and are read on most
 # pages (a case page names its countries, every item form lists them): each process keeps
 # them for REFERENCE_TTL seconds. A save or delete clears this process's copy at once
-# (signals below); other processes see it within the TTL.
+# (signals below); other processes see it within the TTL. Procedures keep what they derive
+# from their own reference tables here too (reference_cached: shtc.rules' regimes and
+# controlled areas), so that one call, reference_rows_forget(), clears all of it.
 REFERENCE_TTL = 60
 _reference_rows = {}
 
 
-def reference_rows(model, *, active_only=False):
-    """[(code, name)] of the reference table `model` in the current language, cached."""
-    key = (model, name_field(), active_only)
+def reference_cached(key, load):
+    """load() kept in this process under `key` (a tuple naming what it is, and the language
+    when it holds words) for REFERENCE_TTL seconds, or until reference_rows_forget()."""
     cached = _reference_rows.get(key)
     if cached is None or cached[0] < time.monotonic():
-        rows = model.objects.filter(active=True) if active_only else model.objects.all()
-        cached = _reference_rows[key] = (time.monotonic() + REFERENCE_TTL,
-                                         list(rows.values_list("code", key[1])))
+        cached = _reference_rows[key] = (time.monotonic() + REFERENCE_TTL, load())
     return cached[1]
+
+
+def reference_rows(model, *, active_only=False):
+    """[(code, name)] of the reference table `model` in the current language, cached."""
+    name = name_field()
+
+    def load():
+        rows = model.objects.filter(active=True) if active_only else model.objects.all()
+        return list(rows.values_list("code", name))
+
+    return reference_cached((model, name, active_only), load)
 
 
 def reference_rows_forget(**_kwargs):
     _reference_rows.clear()
 
 
-for _model in (Country, Currency):
-    signals.post_save.connect(reference_rows_forget, sender=_model,
-                              dispatch_uid=f"reference_rows_{_model.__name__}_save")
-    signals.post_delete.connect(reference_rows_forget, sender=_model,
-                                dispatch_uid=f"reference_rows_{_model.__name__}_delete")
+def forget_reference_on_change(*models):
+    """Clear this process's reference copies whenever a row of `models` is saved or deleted
+    (through the admin or any model save; bulk loads wait for the TTL)."""
+    for model in models:
+        label = f"{model._meta.app_label}_{model.__name__}"
+        signals.post_save.connect(reference_rows_forget, sender=model,
+                                  dispatch_uid=f"reference_rows_{label}_save")
+        signals.post_delete.connect(reference_rows_forget, sender=model,
+                                    dispatch_uid=f"reference_rows_{label}_delete")
+
+
+forget_reference_on_change(Country, Currency)
 
 
 def country_names(codes=None):
@@ -370,11 +390,73 @@ def country_choices():
     return _reference_choices(Country)
 
 
+def _attrs_html(attrs):
+    # As django/forms/widgets/attrs.html writes them.
+    return "".join(
+        f" {name}" if value is True else f' {name}="{conditional_escape(value)}"'
+        for name, value in attrs.items() if value is not False)
+
+
 class CodeSelect(forms.Select):
-    """Selects the option even when the bound value was typed in lower case ("cn")."""
+    """Selects the option even when the bound value was typed in lower case ("cn").
+
+    Renders the markup of Django's select.html and select_option.html, but in Python: the
+    templates cost one render per option, 250 for a country (a page with four country
+    selects spent half its time there). The options of a reference field's own choices
+    (`reference_choices`, set by ReferenceCodeField) are escaped once per process and
+    language and kept with the reference rows; each render only marks the selected one.
+    Grouped choices (optgroup) and multiple selects go through Django's templates."""
+
+    reference_choices = None  # the function whose choices are the reference table's
 
     def format_value(self, value):
         return [v.upper() for v in super().format_value(value)]
+
+    def _options(self):
+        """(values, [(option markup before and after where " selected" goes)]), or None for
+        grouped choices."""
+        values, markup = [], []
+        for value, label in self.choices:
+            if isinstance(label, list | tuple):
+                return None
+            value = "" if value is None else str(value)
+            values.append(value)
+            markup.append((f'\n  <option value="{conditional_escape(value)}"',
+                           f">{conditional_escape(label)}</option>\n"))
+        return values, markup
+
+    def _kept_options(self):
+        """_options(), kept per process and language while the choices are the reference
+        table's; else None."""
+        source = getattr(self.choices, "func", None)
+        if source is None or source is not self.reference_choices:
+            return None
+        return reference_cached(
+            ("options", source.__module__, source.__qualname__, get_language()), self._options)
+
+    def use_required_attribute(self, initial):
+        # Django's asks the choices for their first one, which builds all 250 of them.
+        options = self._kept_options()
+        if options is None or self.allow_multiple_selected:
+            return super().use_required_attribute(initial)
+        return (forms.Widget.use_required_attribute(self, initial)
+                and bool(options[0]) and options[0][0] == "")
+
+    def render(self, name, value, attrs=None, renderer=None):
+        if self.allow_multiple_selected:
+            return super().render(name, value, attrs, renderer)
+        options = self._kept_options() or self._options()
+        if options is None:
+            return super().render(name, value, attrs, renderer)
+        values, markup = options
+        wanted = set(self.format_value(value))
+        # Django marks the first option whose value is among the wanted ones, and no other.
+        chosen = next((index for index, each in enumerate(values) if each in wanted), None)
+        body = "".join(f"{head} selected{tail}" if index == chosen else head + tail
+                       for index, (head, tail) in enumerate(markup))
+        attrs = self.build_attrs(self.attrs, attrs)
+        return mark_safe(  # noqa: S308 (name, attributes, values and labels escaped)
+            f'<select name="{conditional_escape(name)}"{_attrs_html(attrs)}>{body}\n</select>')
 
 
 class ReferenceCodeField(forms.ChoiceField):
@@ -390,6 +472,9 @@ class ReferenceCodeField(forms.ChoiceField):
         # A function, so the rows are read when a form is built, not when this module loads.
         kwargs.setdefault("choices", type(self).choices_function)
         super().__init__(**kwargs)
+        if isinstance(self.widget, CodeSelect):
+            # While its choices are the reference table's, the widget keeps their markup.
+            self.widget.reference_choices = type(self).choices_function
 
     def to_python(self, value):
         return to_ascii(super().to_python(value)).strip().upper()

@@ -102,3 +102,38 @@ def queue_cancellation_mail(permit, revocation):
                                          subject=subject, body=body)
     transaction.on_commit(lambda: _enqueue(email.pk))
     return email
+
+
+def case_mail(application, *, template, context=None):
+    """An unsaved outbox row about `application` that is not a status change (SHTC-5: the
+    reminder to send the proof of re-import), to the company e-mail of the case like status
+    mail, in the applicant account's language (select_related("applicant") to read many).
+    The subject is `template`_subject.txt, the body `template`.txt, rendered with the case,
+    its page's address and `context`. The caller saves it (in bulk, in the transaction that
+    records why it was sent) and queues it with queue_after_commit()."""
+    language = application.applicant.language or settings.LANGUAGE_CODE
+    with translation.override(language):
+        context = {"application": application,
+                   "case_url": settings.PORTAL_BASE_URL + reverse(
+                       "permits:application_detail", args=[application.pk]),
+                   **(context or {})}
+        subject = " ".join(render_to_string(f"{template}_subject.txt", context).split())
+        body = render_to_string(f"{template}.txt", context)
+    return OutboundEmail(application=application, to=application.company_email,
+                         subject=subject[:250], body=body)
+
+
+def queue_after_commit(email_ids):
+    """Queue the sending of the outbox rows `email_ids` once the current transaction commits
+    (rows written in bulk, such as reminders)."""
+    ids = list(email_ids)
+    transaction.on_commit(lambda: _enqueue_many(ids))
+
+
+def _enqueue_many(ids):
+    from permits.tasks import send_outbound_email
+    from portal.tasks import enqueue
+
+    for pk in ids:
+        if enqueue(send_outbound_email, pk) is None:
+            break  # the broker is down: the others would fail the same way; beat resends

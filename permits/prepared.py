@@ -120,3 +120,19 @@ class AnyOf(Lookup):
         lhs, lhs_params = self.process_lhs(compiler, connection)
         rhs, rhs_params = self.process_rhs(compiler, connection)
         return f"{lhs} = ANY({rhs}::bigint[])", [*lhs_params, *rhs_params]
+
+
+class PreparedInstances(PreparedQuery):
+    """A PreparedQuery of whole instances of `model`: `build(**parameters)` → a queryset of
+    `model` (every field read); `instances(**values)` → its instances, as iterating the
+    queryset would give them."""
+
+    def __init__(self, model, build, *, parameters):
+        self.model = model
+        self.attnames = tuple(field.attname for field in model._meta.concrete_fields)
+        super().__init__(lambda **values: build(**values).values_list(*self.attnames),
+                         parameters=parameters)
+
+    def instances(self, **values):
+        db = router.db_for_read(self.model)
+        return [self.model.from_db(db, self.attnames, row) for row in self.rows(**values)]

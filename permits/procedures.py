@@ -93,7 +93,7 @@ class Procedure:
         if to in (Status.REGISTERED, Status.INITIAL_REVIEW, Status.APPROVED) and \
                 not application.items.exists():
             return _("Add at least one goods item first.")
-        if to in FILING_MOVES and application.status in (Status.DRAFT, Status.REGISTERED):
+        if self.documents_due(application, to):
             from permits import documents
 
             missing = documents.missing(application)
@@ -101,6 +101,23 @@ class Procedure:
                 return _("Upload the required documents first: %(kinds)s.") % {
                     "kinds": "、".join(str(label) for _code, label in missing)}
         return None
+
+    def documents_due(self, application, to):
+        """Whether the move `to` waits for the case's required documents: a filing move
+        (FILING_MOVES) of a case the applicant still holds. A procedure whose documents may
+        follow the filing says no for that case (SHTC-5: 申請 first, documents in 9-1-2)."""
+        return to in FILING_MOVES and application.status in (Status.DRAFT, Status.REGISTERED)
+
+    def upload_kinds(self, application):
+        """The document kinds (codes of document_kinds) the applicant may add to the case
+        now: every kind while the case is open for documents (attachments.OPEN_FOR_DOCUMENTS),
+        none once the bureau has it or it is closed. A procedure may open a kind later (SHTC-5:
+        the proof of re-import of an approved exhibition permit)."""
+        from permits.attachments import OPEN_FOR_DOCUMENTS
+
+        if application.status in OPEN_FOR_DOCUMENTS:
+            return [code for code, _label in self.document_kinds]
+        return []
 
 
 _registry: dict[str, Procedure] = {}

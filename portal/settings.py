@@ -156,6 +156,10 @@ CELERY_BEAT_SCHEDULE = {
     # Drafts (暫存) nobody touched for DRAFT_MAX_AGE_DAYS are deleted at night.
     "purge-drafts": {"task": "permits.tasks.purge_drafts",
                      "schedule": crontab(hour=3, minute=30)},
+    # SHTC-5: exhibition permits whose proof of re-import is outstanding, 30 and 7 days
+    # before their validity ends and once after (each reminder once: shtc/reimport.py).
+    "shtc-reimport-reminders": {"task": "shtc.tasks.send_reimport_reminders",
+                                "schedule": crontab(hour=9, minute=10)},
 }
 MASK_REMINDER_DAYS = env.int("MASK_REMINDER_DAYS", default=7)
 DRAFT_MAX_AGE_DAYS = env.int("DRAFT_MAX_AGE_DAYS", default=30)

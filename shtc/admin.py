@@ -14,13 +14,32 @@ from django.urls import path
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
-from permits.admin import PortalDisplayMixin
+from permits.admin import PortalDisplayMixin, ReadOnlyAdmin, ReadOnlyInline
 from portal.forms import PortalForm
 from shtc import locode
-from shtc.models import ControlledArea, Port, ReexportApprovalCountry, RegimeMembership
+from shtc.models import (
+    ControlledArea,
+    Port,
+    ReexportApprovalCountry,
+    RegimeMembership,
+    ReimportReminder,
+    ShtcApplication,
+)
 
 UPLOAD_PERMISSION = "shtc.add_port"
 PROBLEMS_SHOWN = 20  # skipped rows listed one by one after an upload; the rest counted
+
+
+class ShtcReviewInline(ReadOnlyInline):
+    """The reviewer's panel of an SHTC case on the one case page (SHTC-13, SHTC-14; named in
+    shtc.procedures: admin_inlines): the SHTC data, the missing documents, the destination's
+    regimes and warnings, the validity and its reason (shtc.review.panel), drawn by
+    admin/shtc/review_panel.html instead of a table of the row."""
+
+    model = ShtcApplication
+    fields = ("assurance_route",)
+    template = "admin/shtc/review_panel.html"
+    verbose_name = verbose_name_plural = _("SHTC review")
 
 
 class KeptAdmin(PortalDisplayMixin, admin.ModelAdmin):
@@ -48,6 +67,20 @@ class ReexportApprovalCountryAdmin(KeptAdmin):
     list_display = ("country", "active", "note")
     list_filter = ("active",)
     list_select_related = ("country",)
+
+
+@admin.register(ReimportReminder)
+class ReimportReminderAdmin(ReadOnlyAdmin):
+    """The re-import reminders mailed for exhibition permits whose proof is outstanding
+    (SHTC-5 (1), shtc/reimport.py): reviewers see which holder was reminded when. Written
+    only by the reminder job, under its once-per-step constraint: never added, changed or
+    deleted here."""
+
+    list_display = ("permit", "step", "valid_until", "email", "created_at")
+    list_filter = ("step",)
+    search_fields = ("^permit__permit_no",)
+    list_select_related = ("permit", "email")
+    date_hierarchy = "created_at"
 
 
 class LocodeFileForm(PortalForm):

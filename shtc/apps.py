@@ -7,9 +7,22 @@ def register_menu():
     and the Iran / North Korea entries 9-2-1 and 9-2-2 come with their pages, after it."""
     from portal import menu
     from shtc import entry
+    from shtc.procedures import FILING_TITLE
 
     menu.register(section=entry.SECTION, label=entry.TITLE, url_name="shtc:application_basic",
                   order=211, users_only=True)
+    menu.register(section=entry.SECTION, label=FILING_TITLE, url_name="shtc:filing_query",
+                  order=212, users_only=True)
+
+
+def seed_demo(users):
+    """make run: five SHTC cases of the demo applicant, from 登錄中 to 准件結案 (shtc/demo.py);
+    after the framework's demo (order 10), which the customs demo (20) builds on."""
+    from shtc import demo
+
+    made = demo.seed(applicant=users["applicant"], agent=users["agent"],
+                     reviewer=users["reviewer"])
+    return demo.lines(made) if made else None
 
 
 class ShtcConfig(AppConfig):
@@ -27,9 +40,16 @@ class ShtcConfig(AppConfig):
             f"shtc.{action}_{model}" for action in ("view", "add", "change")
             for model in ("regimemembership", "controlledarea", "reexportapprovalcountry",
                           "port")})
+        # The SHTC panel of the case page (shtc.admin.ShtcReviewInline): seen, not changed.
+        REVIEWER_PERMISSIONS.add("shtc.view_shtcapplication")
+        # The exhibition permits' re-import reminders (shtc.admin.ReimportReminderAdmin): seen.
+        REVIEWER_PERMISSIONS.add("shtc.view_reimportreminder")
 
         import shtc.entry  # noqa: F401  (registers the 9-1-1 entry for 我的案件)
         from shtc.procedures import PROCEDURE
 
         procedures.register(PROCEDURE)
         register_menu()
+        from portal import demo
+
+        demo.register(order=25, seed=seed_demo)

@@ -46,6 +46,9 @@ def context(application, name):
     role = VERSION_ROLE.get(name)
     return {
         "end_use": shtc.end_use if shtc else "",
+        # SHTC-5: without an assurance the affidavit names the 收件編號 and the end use
+        # declared on the application instead.
+        "with_assurance": shtc.with_assurance if shtc else True,
         "partial_shipment": shtc.partial_shipment if shtc else True,
         "transit_port": shtc.transit_port if shtc else "",
         "version_role": role.label if role else "",

@@ -17,13 +17,13 @@ from permits import entry
 from permits.models import DocumentType, Kind, Status
 from shtc import rules
 from shtc.forms import PORT_RE, ShtcBasicDataForm, ShtcItemForm
-from shtc.models import ControlledArea, Port, ShtcApplication
-from shtc.procedures import shtc_of
+from shtc.models import AssuranceRoute, Port, ShtcApplication
+from shtc.procedures import DOCUMENT_KINDS, ROUTE_REASONS, shtc_of
 
 SECTION = gettext_lazy("Strategic high-tech export permits")
 TITLE = gettext_lazy("9-1-1 Not to Iran or North Korea: end-use assurance registration / "
                      "amendment / correction")
-SHTC_BASIC_FIELDS = ("partial_shipment", "transit_port")
+SHTC_BASIC_FIELDS = ("partial_shipment", "transit_port", "assurance_route")
 
 
 def warning_messages(country):
@@ -35,10 +35,38 @@ def warning_messages(country):
 def warnings_by_country():
     """{country code: [messages]} of every destination that has a warning: what the basic
     page shows at once when one of them is chosen (static/shtc/destination.js)."""
-    codes = {*ControlledArea.objects.filter(active=True).values_list("country_id", flat=True),
-             *rules.BUSINESS_LICENCE_COUNTRIES}
+    codes = {*rules.controlled_areas(), *rules.BUSINESS_LICENCE_COUNTRIES}  # kept per process
     return {code: messages for code in sorted(codes)
             if (messages := warning_messages(code))}
+
+
+def assurance_routes():
+    """What the basic page shows beside each route without an end-use assurance (SHTC-5,
+    manual §1.1.1.2.2 步驟4): the documents it attaches (shtc/requirements.py), and for
+    exhibition goods the obligations that follow the permit."""
+    from shtc import requirements
+
+    labels = dict(DOCUMENT_KINDS)
+    routes = []
+    for route, reason in ROUTE_REASONS.items():
+        routes.append({
+            "value": route.value, "reason": reason,
+            "documents": [labels[code] for code in requirements.route_documents(route)],
+            "obligations": [
+                _("Close the permit within its validity with the proof of re-import of the "
+                  "goods (upload it on the case page once the permit is issued)."),
+                _("Goods sold during the exhibition: the exporter must still supply the "
+                  "importing country's import certificate or end-use certificate, or an "
+                  "end-use assurance of the foreign importer or end user, declaring the end "
+                  "use and end user truthfully."),
+            ] if route == AssuranceRoute.EXHIBITION else []})
+    return routes
+
+
+def without_assurance(application):
+    """Whether the case goes without an end-use assurance (SHTC-5)."""
+    shtc = shtc_of(application) if application is not None else None
+    return shtc is not None and not shtc.with_assurance
 
 
 def case_warnings(application):
@@ -66,6 +94,7 @@ class AssuranceEntry(entry.CaseEntry):
     basic_form_class = ShtcBasicDataForm
     item_form_class = ShtcItemForm
     balance_reissue = True
+    reference_fields = entry.REFERENCE_FIELDS  # 餘額註銷證號, 證書號碼, 原收件編號, 保證書編號
     show_control_no = True
     final_status = Status.REGISTERED
     buttons = {
@@ -96,7 +125,8 @@ class AssuranceEntry(entry.CaseEntry):
         "is its own item.")
 
     def initial_basic(self, user):
-        return {**super().initial_basic(user), "partial_shipment": True}
+        return {**super().initial_basic(user), "partial_shipment": True,
+                "assurance_route": AssuranceRoute.WITH_ASSURANCE}
 
     def initial_from_query(self, query):
         # The look-up links back with the code picked (shtc/port_views.py).
@@ -108,15 +138,23 @@ class AssuranceEntry(entry.CaseEntry):
         if shtc is None:
             return {}
         return {"partial_shipment": str(shtc.partial_shipment),
-                "transit_port": shtc.transit_port}
+                "transit_port": shtc.transit_port, "assurance_route": shtc.assurance_route,
+                # With an assurance the end use is 9-1-2's (SHTC-4), not this page's.
+                "end_use": "" if shtc.with_assurance else shtc.end_use}
 
     def save_basic(self, application, form):
         data = form.cleaned_data
         application.destination_country = data["destination_country"]
         application.save(update_fields=["destination_country", "updated_at"])
-        ShtcApplication.objects.update_or_create(
-            application=application,
-            defaults={name: data[name] for name in SHTC_BASIC_FIELDS})
+        stored = shtc_of(application)
+        defaults = {name: data[name] for name in SHTC_BASIC_FIELDS}
+        if data["assurance_route"] != AssuranceRoute.WITH_ASSURANCE:
+            defaults["end_use"] = data["end_use"]  # SHTC-5: given here, required
+        elif stored is None or not stored.with_assurance:
+            # Back to the assurance: the end use typed for the other route is not the one the
+            # end user will sign (9-1-2 asks for it); one loaded by 帶入參考資料 stays.
+            defaults["end_use"] = ""
+        ShtcApplication.objects.update_or_create(application=application, defaults=defaults)
 
     def copy_extra(self, source, application):
         shtc = shtc_of(source)
@@ -140,7 +178,33 @@ class AssuranceEntry(entry.CaseEntry):
             rows.append((_("Partial or one shipment"),
                          _("Partial shipments") if shtc.partial_shipment
                          else _("One shipment only")))
+            if not shtc.with_assurance:
+                rows.append((_("Without an end-use assurance"),
+                             ROUTE_REASONS[shtc.assurance_route]))
+                rows.append((_("Specific end use (English)"), shtc.end_use))
         return rows
+
+    # SHTC-5: without an end-use assurance there is nothing to register; 申請 files the case
+    # (manual §2.4 item 8: 收件編號, 初審中) and the documents follow in 9-1-2.
+
+    def final_status_for(self, application):
+        if without_assurance(application):
+            return Status.INITIAL_REVIEW
+        return self.final_status
+
+    def buttons_for(self, application):
+        if without_assurance(application):
+            return {**self.buttons, "submit": gettext_lazy("Apply")}  # 申請
+        return self.buttons
+
+    def review_help_for(self, application):
+        if without_assurance(application) and self.may_add_items(application):
+            return _("Check the data below and add the goods items with “Add goods item”. "
+                     "When every item is entered, click “Apply”: the case gets its receipt "
+                     "number and goes to the bureau. Then print the red-flag affidavit from "
+                     "the case page for the applicant to sign and stamp, and upload it with "
+                     "the documents in 9-1-2.")
+        return super().review_help_for(application)
 
     def context(self, application, **extra):
         context = super().context(application, **extra)
@@ -148,12 +212,17 @@ class AssuranceEntry(entry.CaseEntry):
         # review page those of a re-export (an item's origin among the ten of SHTC-2).
         # Callables: the template calls them on the pages that show them, and only there.
         context.setdefault("warnings_by_country", warnings_by_country)
+        context.setdefault("assurance_routes", assurance_routes)  # SHTC-5, on the basic page
         if application is not None:
             context.setdefault("destination_warnings",
                                lambda: case_warnings(application))
         return context
 
     def done_message(self, application):
+        if without_assurance(application):
+            return _("The case was submitted: receipt number %(number)s. Print the red-flag "
+                     "affidavit for the applicant to sign and stamp, then upload it with the "
+                     "documents in 9-1-2.") % {"number": application.receipt_no}
         return _("The end-use assurance was registered: registration number %(number)s. "
                  "Print the assurance (buyer or consignee version) for the end user to sign "
                  "and the red-flag affidavit for the applicant to sign and stamp, then "

@@ -8,6 +8,8 @@ Error codes beyond those of permits.entry, permits.fields and permits.parties:
     trade_ban       a destination under a total trade ban (North Korea since 2017-09-26)
     port_format     a 轉口港代碼 not shaped as five capitals or digits (USLAX)
     port_unknown    a well-shaped 轉口港代碼 that is not in the port table
+    required        (end_use) no specific end use on a case without an end-use assurance
+    not_english     (end_use) characters other than printable ASCII (SHTC-5: in English)
     max_length      a goods name over 390 characters (the rest goes to brand, model, spec.)
 """
 
@@ -23,7 +25,8 @@ from permits.fields import BaseItemForm, CountryField, ExportControlNoField
 from permits.models import Item
 from portal.forms import field_label, to_ascii
 from shtc import rules
-from shtc.models import Port, ShtcApplication
+from shtc.filing_forms import END_USE_MAX_LENGTH, EndUseField
+from shtc.models import AssuranceRoute, Port, ShtcApplication
 
 PORT_RE = re.compile(r"[A-Z]{2}[A-Z0-9]{3}")
 DESCRIPTION_MAX_LENGTH = 390  # SHTC-16, manual §2.3 item 3
@@ -39,10 +42,39 @@ MESSAGES = {
     "port_unknown": _("%(code)s is not a location code on file: pick one with the look-up."),
     "max_length": _("Enter at most 390 characters in the goods name (it has %(show_value)d); "
                     "continue the rest in brand, model / serial or specification."),
+    "end_use_required": _("Enter the specific end use of the exported goods in English: it "
+                          "is required when no end-use assurance is attached."),
+    "end_use_english": _("Enter the specific end use in English (letters A–Z, digits and "
+                         "punctuation). Not accepted: %(characters)s"),
 }
+# 〔檢附文件〕 (manual §2.2 item 9, §1.1.1.2.2 步驟4): with the end-use assurance, or without
+# one for one of the reasons of Article 18(1) of the SHTC regulations (SHTC-5).
+ASSURANCE_ROUTE_CHOICES = (
+    (AssuranceRoute.WITH_ASSURANCE, _("With an end-use assurance")),
+    (AssuranceRoute.EXHIBITION, _("Without: exhibition goods, exported temporarily for an "
+                                  "exhibition and re-imported after it")),
+    (AssuranceRoute.SPECIAL_APPROVAL, _("Without: another case specially approved by the "
+                                        "Bureau of Foreign Trade")),
+)
+# Beside the route: each route's documents and obligations (shtc/entry.py, assurance_routes).
+ROUTE_HELP = '{% include "shtc/includes/assurance_route_help.html" %}'
 # Beside the 轉口港代碼 field: the look-up link (shtc/port_views.py; port_lookup.js opens it).
 PORT_LOOKUP_LINK = ('<div class="mb-3 small">{% include "shtc/includes/port_lookup_link.html" '
                     'with field_id="id_transit_port" %}</div>')
+
+
+class NoAssuranceEndUseField(EndUseField):
+    """The specific end use in English of a case without an end-use assurance (SHTC-5):
+    9-1-2's field (shtc/filing_forms.py), said without the assurance it is compared to."""
+
+    def to_python(self, value):
+        try:
+            return super().to_python(value)
+        except ValidationError as error:
+            if error.code != "not_english":
+                raise
+            raise ValidationError(MESSAGES["end_use_english"], code="not_english",
+                                  params=error.params) from None
 
 
 def clean_port_code(value):
@@ -83,6 +115,19 @@ class ShtcBasicDataForm(BasicDataForm):
         help_text=_("Partial shipments: more than one export within the permit's validity; "
                     "one shipment: a single export."))
 
+    # SHTC-5: the route, and the specific end use the routes without an assurance give here
+    # (with an assurance it is given in 9-1-2, 登錄最終用途並申請, and ignored here).
+    assurance_route = forms.ChoiceField(
+        label=_("Attached documents"), choices=ASSURANCE_ROUTE_CHOICES,
+        initial=AssuranceRoute.WITH_ASSURANCE, widget=forms.RadioSelect, required=False,
+        help_text=_("Tick a reason only when Article 18(1) of the SHTC regulations exempts "
+                    "the case from the end-use assurance."))
+    end_use = NoAssuranceEndUseField(
+        label=_("Specific end use of the exported goods (English)"), required=False,
+        max_length=END_USE_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 3, "lang": "en", "autocomplete": "off"}),
+        help_text=_("Required when no end-use assurance is attached; in English."))
+
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         layout = []
@@ -90,7 +135,26 @@ class ShtcBasicDataForm(BasicDataForm):
             layout.append(name)
             if name == "transit_port":
                 layout.append(HTML(PORT_LOOKUP_LINK))
+            if name == "assurance_route":
+                layout.append(HTML(ROUTE_HELP))
         self.helper.layout = Layout(*layout)
+
+    def clean_assurance_route(self):
+        # Nothing ticked (a client that does not post it): the usual case, with an assurance.
+        return self.cleaned_data["assurance_route"] or AssuranceRoute.WITH_ASSURANCE
+
+    def clean(self):
+        data = super().clean()
+        route = data.get("assurance_route")
+        if route == AssuranceRoute.WITH_ASSURANCE:
+            # The end use comes with 9-1-2 (SHTC-4): what the box holds is not checked, and
+            # a box the page hid cannot show an error.
+            self.errors.pop("end_use", None)
+            data["end_use"] = ""
+        elif route and not data.get("end_use") and "end_use" not in self.errors:
+            self.add_error("end_use", ValidationError(MESSAGES["end_use_required"],
+                                                      code="required"))
+        return data
 
     def clean_destination_country(self):
         code = self.cleaned_data["destination_country"]

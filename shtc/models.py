@@ -10,6 +10,7 @@ admin, and load_locode / the admin upload load a UN/LOCODE release.
 from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import F, Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from portal.choices import ChoiceLabels
@@ -160,6 +161,10 @@ class AssuranceRoute(models.TextChoices):
         "Without: another case the bureau approved specially")
 
 
+# SHTC-2 item 5: a bound on the URL typed in (a web address is rarely longer).
+END_USER_URL_MAX_LENGTH = 300
+
+
 class ShtcApplication(ChoiceLabels, models.Model):
     """What an SHTC export case adds to permits.Application (SHTC-15), written by the 9-1-1
     entry's 下一步 (shtc/entry.py) while the case is a draft. The destination is the case's
@@ -175,6 +180,10 @@ class ShtcApplication(ChoiceLabels, models.Model):
                       must match the signed assurance; SHTC-5: entered with the basic data).
                       Empty until then; printed on the assurance when known.
     assurance_route   with an assurance, or the reason there is none (SHTC-5).
+    end_user_url      the end user's English website (http or https), given in 9-1-2 in
+                      place of its company profile (SHTC-2 item 5). Empty when none.
+    validity_months   the permit's validity as decided at 准件結案 (SHTC-14: 6 or 24) and
+    validity_rule     the rule that applied, in words (shtc.rules.validity); empty before.
     """
 
     application = models.OneToOneField("permits.Application", on_delete=models.CASCADE,
@@ -189,6 +198,17 @@ class ShtcApplication(ChoiceLabels, models.Model):
     assurance_route = models.CharField(_("end-use assurance"), max_length=20,
                                        choices=AssuranceRoute.choices,
                                        default=AssuranceRoute.WITH_ASSURANCE)
+    # SHTC-14: what the permit's validity was decided from, written once at 准件結案 by
+    # ShtcProcedure.validity (shtc/review.py) and shown to the reviewer afterwards; before
+    # approval the case page computes it for the day. Never extended: nothing rewrites it.
+    validity_months = models.PositiveSmallIntegerField(_("validity (months)"), null=True,
+                                                       blank=True)
+    validity_rule = models.TextField(_("validity rule applied"), blank=True)
+    # SHTC-2 item 5: the end user's company profile, or its English website instead.
+    end_user_url = models.URLField(
+        _("end user's English website"), max_length=END_USER_URL_MAX_LENGTH, blank=True,
+        help_text=_("Instead of uploading the end user's company profile, when the end user "
+                    "has a website in English."))
 
     class Meta:
         verbose_name = _("SHTC application")
@@ -200,3 +220,38 @@ class ShtcApplication(ChoiceLabels, models.Model):
     @property
     def with_assurance(self):
         return self.assurance_route == AssuranceRoute.WITH_ASSURANCE
+
+
+class ReimportReminderStep(models.IntegerChoices):
+    """When an exhibition permit's holder is reminded to send the proof of re-import
+    (SHTC-5), in order: a later step replaces an earlier one that was missed."""
+
+    DAYS_30 = 1, _("30 days before the validity ends")
+    DAYS_7 = 2, _("7 days before the validity ends")
+    EXPIRED = 3, _("after the validity ended")
+
+
+class ReimportReminder(models.Model):
+    """One reminder mail of an exhibition permit whose proof of re-import is outstanding
+    (shtc/reimport.py). Inserted in the same transaction as its outbox row, under a unique
+    constraint: each step is mailed once, however often or concurrently the job runs."""
+
+    permit = models.ForeignKey("permits.Permit", on_delete=models.CASCADE,
+                               related_name="reimport_reminders", verbose_name=_("permit"))
+    step = models.PositiveSmallIntegerField(_("reminder"), choices=ReimportReminderStep.choices)
+    valid_until = models.DateField(_("valid until"))
+    email = models.ForeignKey("permits.OutboundEmail", on_delete=models.SET_NULL, null=True,
+                              blank=True, related_name="+", verbose_name=_("e-mail"))
+    created_at = models.DateTimeField(_("time"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("re-import reminder")
+        verbose_name_plural = _("re-import reminders")
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["permit", "step"],
+                                    name="shtc_reimport_reminder_once_per_step"),
+        ]
+
+    def __str__(self):
+        return f"{self.permit} {self.get_step_display()}"

@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy
 
 from permits.models import DocumentType, Kind, PartyRole, Status
 from permits.procedures import COMMON_DOCUMENT_KINDS, Procedure
-from shtc.models import Port, ShtcApplication
+from shtc.models import AssuranceRoute, Port, ShtcApplication
 
 # SHTC-2, in the manual's order (步驟4): the codes the 9-1-2 upload page offers.
 DOCUMENT_KINDS = [
@@ -24,8 +24,18 @@ DOCUMENT_KINDS = [
     ("import_certificate", gettext_lazy("Copy of the SHTC import certificate (re-exports)")),
     ("reexport_approval", gettext_lazy("Re-export approval of the original exporting "
                                        "country's government")),
+    # SHTC-5, without an end-use assurance (manual §1.1.1.2.2 步驟4): exhibition goods carry
+    # the catalogue (above) and these three; a special case, the bureau's approval.
+    ("exhibition_participation", gettext_lazy("Proof of participation in the exhibition "
+                                              "and the fee receipt")),
+    ("exhibition_brief", gettext_lazy("Exhibition brief")),
+    ("booth_plan", gettext_lazy("Booth plan")),
+    ("special_approval", gettext_lazy("The bureau's special approval")),
+    # SHTC-5 (1): after approval, the proof that exhibition goods came back (銷案).
+    ("reimport_proof", gettext_lazy("Proof of re-import (exhibition goods)")),
     *COMMON_DOCUMENT_KINDS,
 ]
+REIMPORT_PROOF = "reimport_proof"
 
 # SHTC-3: {URL slug: (pdf_templates name, the language it is printed in, the party it
 # names)}. The assurance is an English form the end user signs; the affidavit is the
@@ -40,9 +50,20 @@ DOCUMENT_LABELS = {
     "assurance-consignee": gettext_lazy("End-use assurance (consignee version)"),
     "red-flag-affidavit": gettext_lazy("Red-flag list (abnormal transaction) affidavit"),
 }
+# SHTC-5: the reasons of Article 18(1) in the manual's words (步驟4).
+ROUTE_REASONS = {
+    AssuranceRoute.EXHIBITION: gettext_lazy(
+        "Exhibition goods, exported temporarily for an exhibition and re-imported after it"),
+    AssuranceRoute.SPECIAL_APPROVAL: gettext_lazy(
+        "Another case specially approved by the Bureau of Foreign Trade"),
+}
 # The statuses in which the documents are offered: from 登錄中 on (the assurance has its
 # 登錄編號), not for a case being entered or withdrawn.
 NO_DOCUMENTS = (Status.DRAFT, Status.CANCELLED)
+# The manual's button: 登錄最終用途並申請 (步驟8, §2.4 item 6).
+END_USE_BUTTON = gettext_lazy("Register the end use and apply")
+FILING_TITLE = gettext_lazy("9-1-2 Not to Iran or North Korea: document upload and SHTC "
+                            "export permit application / cancellation")
 
 
 def shtc_of(application):
@@ -57,16 +78,27 @@ def documents_offered(application):
     return application.status not in NO_DOCUMENTS
 
 
+def documents_of(application):
+    """The slugs of DOCUMENTS the case offers now: none before it is registered or filed;
+    without an end-use assurance (SHTC-5) only the red-flag affidavit (步驟6)."""
+    if not documents_offered(application):
+        return []
+    shtc = shtc_of(application)
+    if shtc is not None and not shtc.with_assurance:
+        return ["red-flag-affidavit"]
+    return list(DOCUMENTS)
+
+
 class ShtcProcedure(Procedure):
     """Reviewed by the bureau (SHTC-13); 9-1-1 registers the assurance first (登錄中)."""
 
     def validity(self, application, issued_on):
-        """SHTC-14: partial shipments are allowed unless the case said 不分批. (The period
-        stays the framework's 6 months here; shtc.rules.validity decides 6 months or 2
-        years when the review wires it in.)"""
-        valid_from, valid_until, _partial = super().validity(application, issued_on)
-        shtc = shtc_of(application)
-        return valid_from, valid_until, shtc.partial_shipment if shtc else True
+        """SHTC-14: 6 months or 2 years as shtc.rules.validity decides on the day of issue,
+        the rule that applied recorded on the case for the reviewer; partial shipments
+        unless the case said 不分批. Never extended (shtc/review.py)."""
+        from shtc import review
+
+        return review.permit_validity(application=application, issued_on=issued_on)
 
     def detail_rows(self, application):
         """轉口港代碼, 分批/不分批 and the end use, on the case page and the permit PDF."""
@@ -84,18 +116,84 @@ class ShtcProcedure(Procedure):
             rows.append({"label": _("Partial or one shipment"), "code": "partial-shipment",
                          "value": _("Partial shipments") if shtc.partial_shipment
                          else _("One shipment only")})
+        if not shtc.with_assurance:
+            rows.append({"label": _("Without an end-use assurance"), "code": "assurance-route",
+                         "value": ROUTE_REASONS[shtc.assurance_route]})
         if shtc.end_use:
             rows.append({"label": _("Specific end use (English)"), "code": "end-use",
                          "value": shtc.end_use})
+        if shtc.assurance_route == AssuranceRoute.EXHIBITION:
+            from shtc import reimport
+
+            rows.append({"label": _("Re-import obligation"), "code": "reimport",
+                         "value": reimport.obligation_text(application)})
         return rows
 
-    def detail_links(self, application, user):
-        """The documents to print (SHTC-3, steps 6 and 7), once the case is registered."""
-        if not documents_offered(application):
+    def documents_due(self, application, to):
+        """SHTC-5: a case without an end-use assurance is filed by 申請 (暫存 → 初審中) before
+        its documents, which are uploaded afterwards in 9-1-2 (manual §1.1.1.2.2 步驟7): the
+        filing does not wait for them. The case page and the reviewer still see what is
+        missing (permits.documents)."""
+        if application.status == Status.DRAFT and to == Status.INITIAL_REVIEW:
+            shtc = shtc_of(application)
+            if shtc is not None and not shtc.with_assurance:
+                return False
+        return super().documents_due(application, to)
+
+    def upload_kinds(self, application):
+        """Beyond the framework's (a draft, 登錄中, 補件): without an end-use assurance the
+        documents follow 申請, so they are taken while the case is in 初審中 (SHTC-5 步驟7);
+        an approved exhibition permit takes its proof of re-import, and only that (SHTC-5
+        (1)), whatever its validity: a late proof is still the proof."""
+        kinds = super().upload_kinds(application)
+        if kinds:
+            return [code for code in kinds if code != REIMPORT_PROOF]
+        shtc = shtc_of(application)
+        if shtc is None or shtc.with_assurance:
             return []
-        return [{"label": DOCUMENT_LABELS[slug], "code": slug,
-                 "url": reverse("shtc:case_document", args=[application.pk, slug])}
-                for slug in DOCUMENTS]
+        if application.status == Status.INITIAL_REVIEW:
+            return [code for code, _label in self.document_kinds if code != REIMPORT_PROOF]
+        if application.status == Status.APPROVED and \
+                shtc.assurance_route == AssuranceRoute.EXHIBITION:
+            return [REIMPORT_PROOF]
+        return []
+
+    def detail_links(self, application, user):
+        """The documents to print (SHTC-3, steps 6 and 7), once the case is registered; and
+        9-1-2, where the documents are uploaded and the case filed (SHTC-4), while the case
+        takes documents (upload_kinds: 登錄中, 補件, and a case without an end-use assurance
+        after its 申請, SHTC-5). A draft is still 9-1-1's."""
+        links = []
+        if application.status != Status.DRAFT and self.upload_kinds(application):
+            links.append({"label": FILING_TITLE, "code": "filing",
+                          "url": reverse("shtc:filing_case", args=[application.pk])})
+        links.extend({"label": DOCUMENT_LABELS[slug], "code": slug,
+                      "url": reverse("shtc:case_document", args=[application.pk, slug])}
+                     for slug in documents_of(application))
+        return links
+
+    def required_documents(self, application):
+        """SHTC-2, from the case's route, destination and the origins of its items
+        (shtc/requirements.py)."""
+        from shtc import requirements
+
+        return requirements.required_documents(application)
+
+    def check_transition(self, application, to):
+        """SHTC-4: 案件申請 (登錄中 → 初審中) needs the specific end use in English, as well as
+        the required documents (the framework's check). Asked by workflow.transition() under
+        the case's row lock, in the transaction that files it."""
+        problem = super().check_transition(application, to)
+        if problem:
+            return problem
+        if application.status == Status.REGISTERED and to == Status.INITIAL_REVIEW:
+            # A case without SHTC data was made outside 9-1-1 (the framework's tests): 9-1-2
+            # gives it its end use with 案件申請 (shtc.services.application_file).
+            shtc = shtc_of(application)
+            if shtc is not None and shtc.with_assurance and not shtc.end_use.strip():
+                return _("Enter the specific end use of the goods in English first "
+                         "(“%(button)s”).") % {"button": END_USE_BUTTON}
+        return None
 
     def document_context(self, application, name):
         """The assurance's and affidavit's own data: the end use, 分批, the transit port, and
@@ -109,6 +207,8 @@ PROCEDURE = ShtcProcedure(
     document_type=DocumentType.SHTC_EXPORT, direction="export",  # export declarations (RECON-2)
     document_kinds=DOCUMENT_KINDS,
     parties=(PartyRole.BUYER, PartyRole.CONSIGNEE, PartyRole.END_USER),
+    # The reviewer's panel on the one case page (SHTC-13, SHTC-14): shtc/review.py.
+    admin_inlines=("shtc.admin.ShtcReviewInline",),
     # The changes the SHTC manual names (SHTC-8 to SHTC-11).
     change_kinds=(Kind.CORRECTION, Kind.MISMATCH_CORRECTION, Kind.AMENDMENT,
                   Kind.BALANCE_REISSUE),

@@ -5,6 +5,15 @@ regimes, whether it is a controlled area).
 
 Plain functions over the database, no request: a country is its ISO code ("US") or a
 permits.Country; a date is a datetime.date.
+
+The reference rows they read (regime memberships with their dates, controlled areas, the
+re-export approval countries, the countries' names) change by the bureau's hand a few times a
+year and are read on every 9-1-1 page and reviewer's panel, so each process keeps them with
+the portal's other reference rows (permits.fields.reference_cached): a save or delete of one
+of these rows, through the admin or elsewhere, clears this process's copy at once (signals
+below), and every other process reads the change within permits.fields.REFERENCE_TTL (60 s).
+Memberships are kept with their dates and filtered for the day asked, as
+RegimeMembershipQuerySet.on() does, so a kept copy answers any day.
 """
 
 import datetime
@@ -12,9 +21,10 @@ from typing import NamedTuple
 
 from dateutil.relativedelta import relativedelta
 from django.db.models import Exists, OuterRef
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.translation import gettext, ngettext
 
+from permits.fields import country_names, forget_reference_on_change, reference_cached
 from portal.accounts.identifiers import normalize
 from portal.templatetags.roc import roc
 from shtc.models import ControlledArea, ReexportApprovalCountry, Regime, RegimeMembership
@@ -33,13 +43,43 @@ def _code(country):
 
 def _country_name(code):
     """The country's short name in the page's language (北韓, North Korea), or its code."""
-    from permits.models import Country
+    return country_names().get(code, code)
 
-    country = Country.objects.filter(code=code).first()
-    if country is None:
-        return code
-    chinese = (translation.get_language() or "zh").startswith("zh")
-    return country.name_zh if chinese else country.name_en
+
+class _Reference(NamedTuple):
+    memberships: dict  # {country code: [(regime, joined_on, left_on or None)]}
+    controlled: dict  # {country code: ControlledArea} of the active ones
+    reexport: tuple  # codes of the active re-export approval countries, in order
+
+
+def _load_reference():
+    memberships = {}
+    for country, regime, joined, left in RegimeMembership.objects.order_by().values_list(
+            "country_id", "regime", "joined_on", "left_on"):
+        memberships.setdefault(country, []).append((regime, joined, left))
+    return _Reference(
+        memberships=memberships,
+        controlled={area.country_id: area for area in ControlledArea.objects.filter(active=True)},
+        reexport=tuple(ReexportApprovalCountry.objects.filter(active=True)
+                       .values_list("country_id", flat=True)))
+
+
+def _reference():
+    """The rows above, kept per process (the module docstring says for how long)."""
+    return reference_cached(("shtc.rules",), _load_reference)
+
+
+forget_reference_on_change(RegimeMembership, ControlledArea, ReexportApprovalCountry)
+
+
+def controlled_area(country):
+    """The active ControlledArea row of `country`, or None."""
+    return _reference().controlled.get(_code(country))
+
+
+def controlled_areas():
+    """The codes of the active controlled areas."""
+    return list(_reference().controlled)
 
 
 def _day(day):
@@ -51,8 +91,9 @@ def regimes_of(country, on=None):
     """The regimes (Regime values) `country` belongs to on `on` (default today), in the order
     of Regime."""
     on = on or timezone.localdate()
-    held = set(RegimeMembership.objects.on(on).filter(country_id=_code(country))
-               .values_list("regime", flat=True))
+    # As RegimeMembershipQuerySet.on(): joined on or before `on`, not left by then.
+    held = {regime for regime, joined, left in _reference().memberships.get(_code(country), ())
+            if joined <= on and (left is None or left > on)}
     return [regime for regime in Regime.values if regime in held]
 
 
@@ -64,13 +105,13 @@ def in_all_regimes(country, on=None):
 def is_controlled(country):
     """A controlled area (管制地區): Iran and North Korea as seeded, or as the bureau keeps
     them."""
-    return ControlledArea.objects.filter(country_id=_code(country), active=True).exists()
+    return controlled_area(country) is not None
 
 
 def has_own_procedure(country):
     """Whether exports to `country` go through 9-2-1 輸往伊朗北韓 instead of 9-1-1."""
-    return ControlledArea.objects.filter(country_id=_code(country), active=True,
-                                         own_procedure=True).exists()
+    area = controlled_area(country)
+    return area is not None and area.own_procedure
 
 
 def half_year_before(on):
@@ -201,7 +242,7 @@ def destination_warnings(country):
     depends on the goods' origin too: reexport_warning()."""
     code = _code(country)
     warnings = []
-    area = ControlledArea.objects.filter(country_id=code, active=True).first()
+    area = controlled_area(code)
     if area is not None and area.trade_banned_since is not None \
             and area.trade_banned_since <= timezone.localdate():
         warnings.append(("trade_ban", gettext(
@@ -224,7 +265,7 @@ def reexport_needs_approval(origin_country, destination):
     origin = _code(origin_country)
     if not origin or origin == _code(destination):
         return False
-    return ReexportApprovalCountry.objects.filter(country_id=origin, active=True).exists()
+    return origin in _reference().reexport
 
 
 def reexport_warning(origin_country, destination):
@@ -239,7 +280,6 @@ def reexport_warning(origin_country, destination):
 
 def countries_needing_reexport_approval():
     """The codes of the ten countries of SHTC-2 item 7 (as the bureau keeps them)."""
-    return list(ReexportApprovalCountry.objects.filter(active=True)
-                .values_list("country_id", flat=True))
+    return list(_reference().reexport)
 
 

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from shtc import entry, port_views, views
+from shtc import entry, filing_views, port_views, views
 
 app_name = "shtc"
 
@@ -10,6 +10,12 @@ urlpatterns = [
     # The assurance (buyer / consignee version) and the red-flag affidavit (SHTC-3)
     path("cases/<int:pk>/documents/<slug:document>/", views.case_document,
          name="case_document"),
+    # 9-1-2 非輸往伊朗北韓-附件上傳暨戰略性高科技輸出許可申請/取消作業 (SHTC-4, SHTC-12): 查詢,
+    # the case's upload page, 登錄最終用途並申請 → 案件申請, 取消申請
+    path("filing/", filing_views.filing_query, name="filing_query"),
+    path("filing/<int:pk>/", filing_views.filing_case, name="filing_case"),
+    path("filing/<int:pk>/apply/", filing_views.filing_apply, name="filing_apply"),
+    path("filing/<int:pk>/cancel/", filing_views.filing_cancel, name="filing_cancel"),
     # 轉口港代碼 look-up (SHTC-15, manual §2.2 item 4)
     path("ports/", port_views.port_lookup, name="port_lookup"),
 ]

@@ -7,7 +7,7 @@ from django.shortcuts import get_object_or_404
 
 from permits import pdf
 from permits.models import Application, DocumentType
-from shtc.procedures import DOCUMENTS, documents_offered
+from shtc.procedures import DOCUMENTS, documents_of
 
 
 @login_required
@@ -20,7 +20,9 @@ def case_document(request, pk, document):
     application = get_object_or_404(
         Application.objects.visible_to(request.user).filter(
             document_type=DocumentType.SHTC_EXPORT), pk=pk)
-    if not documents_offered(application):
+    # Not offered yet, or not for this case: a case without an end-use assurance (SHTC-5)
+    # has the affidavit only.
+    if document not in documents_of(application):
         raise Http404
     name, language, _role = DOCUMENTS[document]
     content = pdf.render_case_document(application, name, language=language)

@@ -350,3 +350,13 @@ def seed_reference_data():
     importlib.import_module("permits.migrations.0002_reference_data").load_reference_data(
         apps, None)
     importlib.import_module("masks.migrations.0002_mask_codes").load_codes(apps, None)
+
+
+def log_in(page, url, identifier, password):
+    """Log in through the login page at `url` (the portal's or the admin's) in Playwright's
+    `page`, and wait for the page it leads to."""
+    page.goto(url)
+    page.locator("#id_username").fill(identifier)
+    page.locator("#id_password").fill(password)
+    page.locator("main [type=submit], #login-form [type=submit]").first.click()
+    page.wait_for_load_state()

@@ -168,6 +168,15 @@ MATRIX = {
     "shtc:application_item_delete": post(OWN_DRAFT, pk="shtc_draft", line_no="line"),
     # The assurance and the red-flag affidavit of a registered case (SHTC-3).
     "shtc:case_document": Row(SEEN, pk="shtc_registered", document="shtc_document"),
+    # --- 9-1-2 附件上傳暨戰略性高科技輸出許可申請/取消作業 (SHTC-4, SHTC-12; helper "filing") ---
+    # 查詢 by the owner's 登錄編號: another user's number is answered as an unknown one.
+    "shtc:filing_query": Row("login ok notfound ok notfound 403 403 login",
+                             query="filing_query"),
+    # The upload page, 登錄最終用途並申請 → 案件申請, 取消申請 (GET: the confirmation).
+    "shtc:filing_case": Row(FILED, pk="shtc_registered"),
+    "shtc:filing_apply": Row(FILED, pk="shtc_registered"),
+    "shtc:filing_cancel": Row(FILED, pk="shtc_registered"),
+    # --- end of 9-1-2 ---
     # --- the framework's test procedure (tests/testproc) ----------------------------------
     "testproc:application_basic": Row(FILERS),
     "testproc:application_edit": Row(OWN_DRAFT, pk="testproc_draft"),
@@ -241,6 +250,9 @@ ADMIN_MODELS = {
     "shtc_controlledarea": ("ok ok ok 403 ok", "controlled_area"),
     "shtc_reexportapprovalcountry": ("ok ok ok 403 ok", "reexport_approval_country"),
     "shtc_port": ("ok ok ok 403 ok", "port"),
+    # --- flow112: exhibition re-import reminders, seen only (shtc/admin.py) ---
+    "shtc_reimportreminder": ("ok 403 ok 403 ok", "reimport_reminder"),
+    # --- end of flow112 ---
     "axes_accessattempt": ("403 403 403 403 403", "access_attempt"),
     "axes_accesslog": ("403 403 403 403 403", "access_log"),
     "axes_accessfailurelog": ("403 403 403 403 403", "access_failure_log"),
@@ -375,6 +387,7 @@ class World:
             LedgerEntry,
             MatchResult,
         )
+        from shtc.models import ReimportReminder, ReimportReminderStep  # flow112
 
         owner, agent, reviewer = users["owner"], users["agent"], users["reviewer"]
         self.owner, self.reviewers_group = owner, Group.objects.get(name="reviewers")
@@ -445,6 +458,10 @@ class World:
         changes.permit_revoke(permit=self.revoked_permit, actor=agent, reason="不再出口")
         approved = make_case(owner, actor=agent, status=Status.APPROVED, reviewer=reviewer)
         self.shtc_permit = approved.issued_version.permit
+        # flow112: a re-import reminder of an exhibition permit (SHTC-5 (1)), for the admin.
+        self.reimport_reminder = ReimportReminder.objects.create(
+            permit=self.shtc_permit, step=ReimportReminderStep.DAYS_30,
+            valid_until=timezone.localdate())
 
         # Drafts the owner is entering: a mask application through the entry pages, a
         # correction of the mask permit, a case of the test procedure.
@@ -528,6 +545,9 @@ class World:
         self.stock_lookup = {"menu": "2", "d-declaration_no": DECLARATION_NO}
         self.balance_lookup = {"balance_permit_no": self.revoked_permit.permit_no,
                                "load_reference": "1"}
+        # 9-1-2 查詢 (helper "filing"): the owner's registered SHTC case by its 登錄編號.
+        self.filing_query = urlencode({"document_type": "SE",
+                                       "number": self.shtc_registered.registration_no})
 
         # What no outsider may read in any answer.
         self.secrets = {
@@ -621,13 +641,6 @@ def clients(users):
         clients[role].force_login(user)
     return clients
 
-
-@pytest.fixture
-def private_root(tmp_path, settings):
-    root = tmp_path / "private"
-    root.mkdir()
-    settings.PRIVATE_MEDIA_ROOT = root
-    return root
 
 
 @pytest.mark.django_db

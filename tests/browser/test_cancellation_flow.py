@@ -18,7 +18,7 @@ from masks.models import Route
 from permits.models import Application, Kind, Permit, PermitState, Status
 from tests.browser.conftest import ARTIFACTS
 from tests.masks.conftest import BASIC, item
-from tests.services import orm, seed_reference_data
+from tests.services import log_in, orm, seed_reference_data
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -26,13 +26,6 @@ PASSWORD = "correct-horse-battery"
 MENU_LABEL = "簽審文件註銷或展延"  # 拾肆, as the SHTC manual names it
 REASON = "契約取消，餘量改以新證輸入。"
 
-
-def log_in(page, url, identifier, password):
-    page.goto(url)
-    page.locator("#id_username").fill(identifier)
-    page.locator("#id_password").fill(password)
-    page.locator("main [type=submit], #login-form [type=submit]").first.click()
-    page.wait_for_load_state()
 
 
 def t(msgid):

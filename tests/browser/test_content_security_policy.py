@@ -6,7 +6,7 @@ under the same policy shows that a violation would be seen."""
 import pytest
 
 from permits.models import Status
-from tests.services import orm, seed_reference_data
+from tests.services import log_in, orm, seed_reference_data
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -37,13 +37,6 @@ def visit(page, url):
     assert "Content-Security-Policy" in {name.title() for name in response.headers}, url
     return page.evaluate("window.__violations")
 
-
-def log_in(page, url, identifier, password):
-    page.goto(url)
-    page.locator("#id_username").fill(identifier)
-    page.locator("#id_password").fill(password)
-    page.locator("main [type=submit], #login-form [type=submit]").first.click()
-    page.wait_for_load_state()
 
 
 def test_it_loads_the_portal_and_the_admin_without_violations(

@@ -13,7 +13,7 @@ from django.utils import translation
 from masks.models import WriteOff
 from permits.models import Application, Status
 from reconciliation.models import LedgerEntry
-from tests.services import orm
+from tests.services import log_in, orm, seed_reference_data
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -32,17 +32,6 @@ def mask_site(settings, smtp_sink, monkeypatch):
     settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", smtp_sink.port
     settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
     return smtp_sink
-
-
-from tests.services import seed_reference_data  # noqa: E402
-
-
-def log_in(page, url, identifier, password):
-    page.goto(url)
-    page.locator("#id_username").fill(identifier)
-    page.locator("#id_password").fill(password)
-    page.locator("main [type=submit]").first.click()
-    page.wait_for_load_state()
 
 
 def add_item(page, category, tariff_code, quantity, unit_price, origin):

@@ -4,19 +4,12 @@ request on the case page, uploads a file and resubmits; the case is back in ÂàùÂ
 import pytest
 
 from permits.models import Application, Status
-from tests.services import orm
+from tests.services import log_in, orm
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 
-
-def log_in(page, url, identifier, password):
-    page.goto(url)
-    page.locator("#id_username").fill(identifier)
-    page.locator("#id_password").fill(password)
-    page.locator("main [type=submit], #login-form [type=submit]").first.click()
-    page.wait_for_load_state()
 
 
 def test_it_takes_a_supplement_request_to_the_resubmission(make_case, applicant, reviewer,

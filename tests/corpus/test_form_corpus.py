@@ -56,6 +56,7 @@ def world(db, make_user):
     from masks.models import MaskApplication
     from permits import entry as permit_entry
     from permits import services as permit_services
+    from permits import workflow
     from portal.accounts.models import Role
     from shtc.models import ShtcApplication
     from tests.services import seed_reference_data
@@ -85,8 +86,16 @@ def world(db, make_user):
                                                     actor=applicant, destination_country="US",
                                                     **MASK_BASIC)
     ShtcApplication.objects.create(application=shtc_draft)
+    # A case 9-1-1 registered (登錄中), for the forms of 9-1-2 (shtc/filing_views.py).
+    shtc_registered = permit_services.application_create(
+        document_type="SE", applicant=applicant, actor=applicant, destination_country="US",
+        items=[{**ITEM, "origin_country": "TW"}], **MASK_BASIC)
+    ShtcApplication.objects.create(application=shtc_registered)
+    shtc_registered = workflow.transition(application=shtc_registered, to="registered",
+                                          actor=applicant)
     return {"users": users, "{draft}": draft.pk, "{correction}": correction.pk,
             "{shtc_draft}": shtc_draft.pk,
+            "{shtc_registered}": shtc_registered.pk,
             "{permit_no}": permit.permit_no,
             "{report}": report.pk, "{flow}": flow.pk,
             "{today}": dates.to_roc(timezone.localdate())}

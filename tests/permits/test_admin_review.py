@@ -141,8 +141,11 @@ def test_it_adds_the_procedures_own_inlines_to_the_case_page(client, make_case, 
     response = client.get(page)
     assert inline_models(response) == [Item, MaskApplication, Attachment, StatusChange]
     response = client.get(reverse("admin:permits_application_change", args=[shtc.pk]))
-    # SHTC asks for a buyer, a consignee and an end user (SHTC-15): no inline of its own.
-    assert inline_models(response) == [Item, Party, Attachment, StatusChange]
+    # SHTC asks for a buyer, a consignee and an end user (SHTC-15), and adds the reviewer's
+    # panel (shtc.admin.ShtcReviewInline).
+    from shtc.models import ShtcApplication
+
+    assert inline_models(response) == [Item, Party, ShtcApplication, Attachment, StatusChange]
 
 
 @pytest.mark.django_db

@@ -24,6 +24,8 @@ from permits import attachments
 from permits.attachments import AttachmentForm, attachment_add, detect_content_type
 from permits.models import Attachment, DocumentType, Status
 
+pytestmark = pytest.mark.usefixtures("private_root")
+
 # --- Real files, built here ---------------------------------------------------------------
 
 
@@ -215,14 +217,6 @@ def stored_files(root):
 
 # --- Fixtures ------------------------------------------------------------------------------
 
-
-@pytest.fixture(autouse=True)
-def private_root(tmp_path, settings):
-    """Attachments go to a fresh directory (the private storage follows the setting)."""
-    root = tmp_path / "private"
-    root.mkdir()
-    settings.PRIVATE_MEDIA_ROOT = root
-    return root
 
 
 @pytest.fixture

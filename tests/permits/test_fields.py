@@ -4,6 +4,7 @@ quantity and money, currency and country, export control number, unit, and the i
 from decimal import Decimal
 
 import pytest
+from django import forms as django_forms
 from django.core.exceptions import ValidationError
 from django.utils import translation
 
@@ -354,3 +355,56 @@ def test_it_shows_a_stored_tariff_code_in_display_form(db):
 
     form = fields.BaseItemForm(instance=Item(tariff_code="63079050311"))
     assert form["tariff_code"].value() == "6307.90.50.31-1"
+
+
+# --- CodeSelect renders as Django's templates do (issue 10: without a template per option) ---
+
+class SelectForm(django_forms.Form):
+    country = fields.CountryField(label="Country")
+    optional = fields.CountryField(label="Optional", required=False)
+    currency = fields.CurrencyField(label="Currency")
+    other = django_forms.ChoiceField(
+        label="Other", choices=[("a<'", 'x"&<y'), ("", "-")],
+        widget=fields.CodeSelect(attrs={"data-x": "1", "aria-describedby": "h"}))
+
+
+def _as_django_renders(bound):
+    """The field's widget rendered through Django's own select templates."""
+    widget = bound.field.widget
+    attrs = bound.build_widget_attrs({}, widget)
+    attrs.setdefault("id", bound.auto_id)  # as BoundField.as_widget does
+    return django_forms.Select.render(widget, bound.html_name, bound.value(), attrs)
+
+
+@pytest.mark.parametrize("language", ["zh-hant", "en"])
+@pytest.mark.parametrize("data", [
+    None, {"country": "us", "optional": "", "currency": "usd", "other": "a<'"},
+    {"country": "ZZ", "currency": "", "other": ""}])
+def test_it_renders_a_code_select_as_django_does(db, language, data):
+    with translation.override(language):
+        for _ in range(2):  # the second time from this process's kept options
+            form = SelectForm(data, initial={"country": "TW"})
+            form.is_valid()
+            for name in form.fields:
+                bound = form[name]
+                assert str(bound) == _as_django_renders(bound), name
+    assert ('<option value="US" selected>' in str(form["country"])) == bool(data and
+                                                                             "us" in data.values())
+
+
+def test_it_renders_the_selected_option_and_the_language_of_the_request(db):
+    with translation.override("en"):
+        assert '<option value="KP" selected>KP North Korea</option>' in str(
+            SelectForm(initial={"country": "kp"})["country"])
+    html = str(SelectForm(initial={"country": "kp"})["country"])
+    assert '<option value="KP" selected>KP 北韓</option>' in html
+    assert html.count(" selected") == 1
+    assert 'name="country" required id="id_country"' in html
+
+
+def test_it_lists_a_renamed_country_at_once(db):
+    str(SelectForm()["country"])
+    Country.objects.filter(code="KP").update(name_zh="朝鮮")  # no signal: kept until the TTL
+    assert "KP 北韓" in str(SelectForm()["country"])
+    Country.objects.get(code="KP").save()  # a save through the admin clears the copy
+    assert "KP 朝鮮" in str(SelectForm()["country"])

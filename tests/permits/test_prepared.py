@@ -6,8 +6,9 @@ import datetime
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
-from permits.models import Application, Status
-from permits.prepared import PreparedQuery, arrays_supported
+from permits.models import Application, Item, Status
+from permits.prepared import PreparedInstances, PreparedQuery, arrays_supported
+from permits.views import _with_parts
 from tests import services
 
 
@@ -49,3 +50,24 @@ def test_it_takes_a_list_of_ids_as_one_array(make_case, applicant):
     assert prepared.rows(ids=[cases[0].pk, cases[2].pk]) == [(cases[0].pk,), (cases[2].pk,)]
     assert prepared.rows(ids=[cases[1].pk]) == [(cases[1].pk,)]
     assert prepared.rows(ids=[]) == []
+
+
+@pytest.mark.django_db
+def test_it_gives_the_instances_the_orm_gives(make_case, applicant, other_applicant):
+    """PreparedInstances: whole instances, every field as read by the ORM (decimals, dates),
+    in the model's order; and the case page's parts, in place as prefetch_related puts them."""
+    cases = [make_case(user, status=Status.INITIAL_REVIEW)
+             for user in (applicant, other_applicant)]
+    items = PreparedInstances(Item, lambda application: Item.objects.filter(
+        application=application), parameters=("application",))
+    for case in (*cases, cases[0]):
+        expected = list(Item.objects.filter(application=case))
+        got = items.instances(application=case.pk)
+        assert got and got == expected
+        assert [vars(item) | {"_state": None} for item in got] == \
+            [vars(item) | {"_state": None} for item in expected]
+        loaded = _with_parts(Application.objects.get(pk=case.pk))
+        for name in ("items", "attachments", "parties", "status_changes"):
+            assert list(getattr(loaded, name).all()) == list(getattr(case, name).all()), name
+        # Read from what is in place: the filter of the relation is still the case's.
+        assert loaded.items.filter(line_no=1).get().application_id == case.pk

@@ -145,8 +145,9 @@ def test_it_issues_the_permit_on_approval(make_case, applicant, reviewer):
     version = application.issued_version
     assert version.version == 1 and version.permit.holder == applicant
     assert version.permit.permit_no.startswith("PSE") and len(version.permit.permit_no) == 14
-    # SHTC-14's default: six months.
-    assert (version.valid_until - version.valid_from).days in range(180, 185)
+    # SHTC-14: the case goes to Germany, a member of all four regimes: two years, less a day
+    # (six months elsewhere: tests/shtc/test_validity_issue.py).
+    assert (version.valid_until - version.valid_from).days in range(729, 731)
 
 
 @pytest.mark.django_db

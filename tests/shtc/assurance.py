@@ -49,3 +49,27 @@ def register(client, **kwargs):
     draft.refresh_from_db()
     assert draft.status == Status.REGISTERED
     return draft
+
+
+END_USE = "Wafer inspection in the end user's semiconductor fab in Arizona."
+
+
+def file(case, actor, *, end_use=END_USE):
+    """9-1-2 (SHTC-4) as its page does it: 上傳檔案 for each required document still missing
+    (a one-page PDF each, in a throw-away private storage), then 登錄最終用途並申請 → 案件申請.
+    The case, filed: 初審中 with its 收件編號."""
+    import tempfile
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from django.test import override_settings
+
+    from permits import documents
+    from permits.attachments import attachment_add
+    from shtc import services
+    from tests.permits.test_attachments import pdf_bytes
+
+    with tempfile.TemporaryDirectory() as root, override_settings(PRIVATE_MEDIA_ROOT=root):
+        for code, _label in documents.missing(Application.objects.get(pk=case.pk)):
+            attachment_add(application=case, actor=actor, document_kind=code,
+                           upload=SimpleUploadedFile(f"{code}.pdf", pdf_bytes()))
+    return services.application_file(application=case, actor=actor, end_use=end_use)

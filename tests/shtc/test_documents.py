@@ -55,7 +55,9 @@ def flat(text):
 def test_it_offers_the_three_documents_on_the_case_page(client, case):
     page = client.get(reverse("permits:application_detail", args=[case.pk]))
     links = {link["code"]: link["url"] for link in page.context["procedure_links"]}
-    assert links == {slug: document_url(case, slug) for slug in DOCUMENTS}
+    # … and 9-1-2, where they are uploaded (tests/shtc/test_filing.py).
+    assert links == {"filing": reverse("shtc:filing_case", args=[case.pk]),
+                     **{slug: document_url(case, slug) for slug in DOCUMENTS}}
     for slug in DOCUMENTS:
         assert f'data-testid="link-{slug}"' in page.content.decode()
 

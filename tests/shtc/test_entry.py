@@ -14,7 +14,7 @@ from permits.models import Application, Party, PartyRole, Status
 from portal import menu
 from shtc import rules
 from shtc.models import ShtcApplication
-from tests.shtc.assurance import AGENT, BASIC, ITEM, enter, register, url
+from tests.shtc.assurance import AGENT, BASIC, ITEM, enter, file, register, url
 
 pytestmark = pytest.mark.django_db
 
@@ -370,8 +370,8 @@ def test_it_loads_the_balance_of_a_cancelled_permit_and_registers_it(client, app
 
     client.force_login(applicant)
     case = register(client)
-    # 案件申請 and 准件結案 come with 9-1-2 and the review: here through the workflow.
-    workflow.transition(application=case, to=Status.INITIAL_REVIEW, actor=applicant)
+    # 案件申請 in 9-1-2 (tests.shtc.assurance.file); 准件結案 through the workflow.
+    file(case, applicant)
     workflow.transition(application=case, to=Status.APPROVED, actor=reviewer)
     permit = Application.objects.get(pk=case.pk).issued_version.permit
     changes.permit_revoke(permit=permit, actor=applicant, reason="買方取消部分訂單，餘額重簽")
@@ -412,10 +412,10 @@ def test_it_issues_a_one_shipment_case_without_partial_shipments(client, applica
     page = case_page(client, case)
     assert [row["code"] for row in page.context["procedure_rows"]] == [
         "transit-port", "partial-shipment"]
-    workflow.transition(application=case, to=Status.INITIAL_REVIEW, actor=applicant)
+    file(case, applicant)
     workflow.transition(application=case, to=Status.APPROVED, actor=reviewer)
     version = Application.objects.get(pk=case.pk).issued_version
     assert version.partial_shipment is False
     # The permit says it now; the case page does not repeat it.
     rows = case_page(client, case).context["procedure_rows"]
-    assert [row["code"] for row in rows] == ["transit-port"]
+    assert [row["code"] for row in rows] == ["transit-port", "end-use"]  # 9-1-2's end use

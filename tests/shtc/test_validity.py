@@ -279,8 +279,24 @@ def test_it_applies_the_five_release_rule_once_an_area_is_no_longer_controlled(
     permit = shtc_permit(destination="IR")
     for _ in range(5):
         release(permit)
-    ControlledArea.objects.filter(country="IR").update(active=False)
+    # As the admin does it: a save, which clears the rules' kept reference rows at once.
+    area = ControlledArea.objects.get(country="IR")
+    area.active = False
+    area.save()
     assert decide(exporter, destination="IR").months == 24
+
+
+@pytest.mark.django_db
+def test_it_sees_a_membership_changed_in_the_admin_at_once(exporter):
+    assert decide(exporter, destination="US", on=datetime.date(2026, 3, 1)).months == 24
+    membership = RegimeMembership.objects.get(country="US", regime=Regime.NSG)
+    membership.left_on = datetime.date(2026, 3, 1)
+    membership.save()  # the kept rows (permits.fields.reference_cached) are dropped
+    assert decide(exporter, destination="US", on=datetime.date(2026, 2, 28)).months == 24
+    assert decide(exporter, destination="US", on=datetime.date(2026, 3, 1)).months == 6
+    membership.delete()
+    assert rules.regimes_of("US", datetime.date(2026, 2, 28)) == [
+        Regime.WASSENAAR, Regime.MTCR, Regime.AUSTRALIA_GROUP]
 
 
 @pytest.mark.django_db

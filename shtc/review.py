@@ -1,0 +1,171 @@
+"""The bureau's review of an SHTC case (SHTC-13, SHTC-14, PERMIT-5).
+
+* The validity of the permit a case gets at 准件結案: shtc.rules.validity over the case's data,
+  decided by ShtcProcedure.validity (which permits.services.permit_issue calls) and recorded
+  on the case with the rule that applied.
+* What the admin's case page shows the reviewer of an SHTC case beyond the parties, items,
+  documents and history the framework lists (permits.admin): the SHTC data, which required
+  documents are missing, the destination's regimes and warnings, the validity with its
+  reason, and whether 協查 is called for. Drawn by shtc.admin.ShtcReviewInline.
+
+Plain functions over the database, no request: each reads a fixed number of queries,
+whatever the number of items, parties or documents.
+"""
+
+from dateutil.relativedelta import relativedelta
+from django.conf import settings
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from permits import changes, procedures
+from permits.fields import country_names
+from permits.models import Kind, PartyRole
+from portal.templatetags.roc import roc
+from shtc import rules
+from shtc.models import Port, Regime
+from shtc.procedures import shtc_of
+
+# The kinds whose approval issues a new permit with a validity of its own; a change keeps the
+# validity of the version it changes (permits.services.permit_issue).
+NEW_PERMIT_KINDS = (Kind.NEW, Kind.BALANCE_REISSUE)
+
+
+def importer_name(application):
+    """The importer of SHTC-14 (2), "the same importer in that country" (manual §1.6 item 3:
+    同一國家或地區之進口人): the case's buyer (買方), the party the exporter sells to. The
+    earlier exports are counted by their permits' buyers too (rules.releases_to_importer),
+    so that both sides of the comparison are the same role."""
+    # The parties as the case page reads them (prefetched there: no query of its own).
+    return next((party.name for party in application.parties.all()
+                 if party.role == PartyRole.BUYER), "")
+
+
+def validity_of(application, on):
+    """rules.Validity (months, reason) of a permit for `application` decided on `on`."""
+    shtc = shtc_of(application)
+    return rules.validity(destination=application.destination_country,
+                          partial_shipment=shtc.partial_shipment if shtc else True,
+                          exporter=application.applicant_identifier,
+                          importer_name=importer_name(application), on=on)
+
+
+def valid_until(valid_from, months):
+    # As the framework counts (permits.procedures.Procedure.validity): the day before the
+    # same date `months` later (115/12/03 + 6 months → 116/06/02).
+    return valid_from + relativedelta(months=months) - relativedelta(days=1)
+
+
+def issues_new_permit(application):
+    """Whether approving `application` issues a permit with a validity of its own."""
+    kind, _changed = changes.origin(application)
+    return kind in NEW_PERMIT_KINDS
+
+
+def permit_validity(*, application, issued_on):
+    """(valid_from, valid_until, partial_shipment) of the permit `application` gets on
+    `issued_on`, with the rule that applied written on the case (ShtcApplication.validity_*).
+
+    Called by permits.services.permit_issue through ShtcProcedure.validity, once, inside
+    the transaction of the move to 准件結案 (the case row is locked by transition()), so the
+    record and the permit version are written or rolled back together. For a change the
+    framework keeps the validity of the version it changes, and there is nothing to decide
+    or record: an expired permit is never extended (SHTC-14), and no path here lengthens
+    one.
+    """
+    shtc = shtc_of(application)
+    partial = shtc.partial_shipment if shtc else True
+    if not issues_new_permit(application):
+        # permit_issue discards these dates for a change.
+        return issued_on, issued_on, partial
+    # Recorded in the portal's language (Traditional Chinese), whoever approves.
+    with translation.override(settings.LANGUAGE_CODE):
+        decided = validity_of(application, issued_on)
+    if shtc is not None:
+        shtc.validity_months, shtc.validity_rule = decided.months, decided.reason
+        shtc.save(update_fields=["validity_months", "validity_rule"])
+    return issued_on, valid_until(issued_on, decided.months), partial
+
+
+# --- The reviewer's panel ---------------------------------------------------------------------
+
+
+def _warnings(application, destination, names):
+    """[(code, message)]: the destination's warnings (rules.destination_warnings) and, for each
+    origin of the items among the countries of SHTC-2 item 7, the re-export approval; the
+    origins are read in one query, not one each."""
+    warnings = list(rules.destination_warnings(destination)) if destination else []
+    # The items as the case page reads them (prefetched there: no query of its own).
+    origins = {item.origin_country for item in application.items.all() if item.origin_country}
+    needing = set(rules.countries_needing_reexport_approval()) & origins
+    for origin in sorted(needing - {destination}):  # goods going back need none
+        warnings.append(("reexport_approval", _(
+            "A re-export of goods from %(country)s needs the re-export approval of its "
+            "government (SHTC-2), unless the goods go back there.") % {
+            "country": names.get(origin, origin)}))
+    return warnings
+
+
+def _documents(application):
+    """The required documents (as permits.documents.status lists them) with the files
+    uploaded for each: the attachments as the case page reads them (prefetched there), once."""
+    files = {}
+    for attachment in sorted(application.attachments.all(),
+                             key=lambda each: (each.uploaded_at, each.pk)):
+        files.setdefault(attachment.document_kind, []).append(
+            {"name": attachment.original_name,
+             "url": reverse("permits:attachment_download", args=[attachment.pk])})
+    procedure = procedures.get(application.document_type)
+    labels = dict(procedure.document_kinds)
+    return [{"code": code, "label": labels.get(code, code), "uploaded": code in files,
+             "files": files.get(code, [])}
+            for code in procedure.required_documents(application)]
+
+
+def _validity(application, shtc, today):
+    """What the panel says of the validity: recorded at approval, kept by a change, or what
+    approving today would give."""
+    version = application.permit_version
+    if version is not None:
+        return {"state": "recorded", "months": shtc.validity_months if shtc else None,
+                "reason": shtc.validity_rule if shtc else "",
+                "valid_from": roc(version.valid_from), "valid_until": roc(version.valid_until)}
+    kind, changed = changes.origin(application)
+    if kind not in NEW_PERMIT_KINDS:
+        return {"state": "kept", "valid_until": roc(changed.valid_until) if changed else ""}
+    decided = validity_of(application, today)
+    return {"state": "computed", "months": decided.months, "reason": decided.reason,
+            "on": roc(today), "valid_from": roc(today),
+            "valid_until": roc(valid_until(today, decided.months))}
+
+
+def panel(application, *, today=None):
+    """The reviewer's view of an SHTC case (a dict of strings, lists and flags), or None for
+    a case without SHTC data (one made outside the 9-1-1 entry)."""
+    shtc = shtc_of(application)
+    if shtc is None:
+        return None
+    today = today or timezone.localdate()
+    destination = application.destination_country
+    names = country_names()  # cached: no query per country shown
+    port = Port.objects.filter(code=shtc.transit_port).first() if shtc.transit_port else None
+    regimes = rules.regimes_of(destination, today) if destination else []
+    warnings = _warnings(application, destination, names)
+    required = _documents(application)
+    return {
+        "assurance_route": shtc.get_assurance_route_display(),
+        "transit_port": f"{port.code} {port.name}" if port else shtc.transit_port,
+        "partial_shipment": shtc.partial_shipment,
+        "end_use": shtc.end_use,
+        "end_user_url": shtc.end_user_url,
+        "destination": f"{destination} {names.get(destination, '')}".strip(),
+        "regimes": [str(Regime(regime).label) for regime in regimes],
+        "all_regimes": len(regimes) == len(Regime.values),
+        "controlled": bool(destination) and rules.is_controlled(destination),
+        "warnings": [{"code": code, "message": message} for code, message in warnings],
+        # SHTC-13: Iran, North Korea and doubtful cases go to the agencies (協查中).
+        "consultation": bool(warnings),
+        "documents": required,
+        "missing": [document["label"] for document in required if not document["uploaded"]],
+        "validity": _validity(application, shtc, today),
+    }
