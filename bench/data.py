@@ -18,7 +18,10 @@ What the large scale holds (the figures bench/pages.py names its pages after):
       identifier with a valid check digit; password PASSWORD for all of them;
   100,006 cases over two years, in a realistic mix of document types and statuses (open
       cases recent, drafts younger than the nightly purge), 500,027 goods items, their
-      status history, mask routes, trading parties and attachment rows;
+      status history, mask routes, trading parties and attachment rows; every SHTC export
+      case with its ShtcApplication (route, 分批, 轉口港代碼 of the Port table, end use once
+      filed, the end user's website for some, the validity decided for the approved ones)
+      and the documents SHTC-2 requires of it (all once filed, some in 登錄中);
   40,004 permits with 46,004 versions (6,000 corrections and re-issues), a few revoked;
   70,003 customs declarations with 1 to 4 items each, their matching results, the ledger's
       releases (reversed for cancelled declarations) and the write-offs without a
@@ -54,6 +57,13 @@ PASSWORD = "bench-password-1"  # noqa: S105 (every bench account's; no real acco
 TARGET_SE = "bench:se"  # an SHTC case of the applicant: a correction, version 2 of a permit
 TARGET_SE_ORIGINAL = "bench:se-original"
 TARGET_MK = "bench:mk"  # a mask case of the applicant, imported through a declaration
+# SHTC (issue 11): a case of the applicant in 登錄中 (9-1-2's upload and apply pages, its case
+# page and its assurance), and one in 初審中 (the reviewer's panel in the admin).
+TARGET_SE_REGISTERED = "bench:se-registered"
+TARGET_SE_REVIEW = "bench:se-review"
+# Their destinations: the United States (all four regimes), Singapore (not all four: the
+# reviewer's panel counts the exporter's releases to the buyer, SHTC-14 (2)).
+TARGET_DESTINATIONS = {TARGET_SE_REGISTERED: "US", TARGET_SE_REVIEW: "SG"}
 
 # What the target declaration's and stock's pages show (bench/pages.py checks for them).
 MISMATCH_REASON = "稅則號別與許可證不符"
@@ -70,7 +80,8 @@ POOLS = [
     ("MK", "draft", False, 500), ("MK", "cancelled", False, 2500),
     ("SE", "approved", False, 14004), ("SE", "approved", True, 3000),
     ("SE", "initial_review", True, 1000), ("SE", "draft", False, 1000),
-    ("SE", "initial_review", False, 9000), ("SE", "consultation", False, 3000),
+    ("SE", "initial_review", False, 7000), ("SE", "registered", False, 2000),
+    ("SE", "consultation", False, 3000),
     ("SE", "second_review", False, 3000), ("SE", "supplement", False, 4000),
     ("SE", "returned", False, 1000), ("SE", "amendment_closed", False, 1002),
     ("SE", "rejected", False, 11000), ("SE", "cancelled", False, 9000),
@@ -203,6 +214,17 @@ class Case:
     registration_no: str | None = None
     route: str | None = None
     version: "Version" = None
+    # SHTC export cases (ShtcApplication): with an end-use assurance or the reason there is
+    # none (SHTC-5); a new case with one is registered (登錄中, 登錄編號 EEU…) before it is filed.
+    assurance_route: str = "assurance"
+
+    @property
+    def destination(self):
+        if self.doc == "MK":
+            return ""
+        if self.original is not None:  # a change exports to where its original did
+            return self.original.destination
+        return TARGET_DESTINATIONS.get(self.token) or COUNTRIES[self.seed % len(COUNTRIES)]
 
     @property
     def filer(self):
@@ -240,6 +262,16 @@ class PermitPlan:
     @property
     def current(self):
         return self.versions[-1]
+
+
+def shtc_route(case):
+    """The ShtcApplication.assurance_route of an SE case, from its own seed: with an end-use
+    assurance mostly, without one (SHTC-5) for a few; always with one in 登錄中 and for the
+    changes (their originals are mostly with one)."""
+    if case.status == REG or case.change:
+        return "assurance"
+    draw = random.Random(case.seed ^ 0x5A7C).random()
+    return "exhibition" if draw < 0.04 else "special_approval" if draw < 0.06 else "assurance"
 
 
 def item_rows(case):
@@ -328,6 +360,9 @@ class Planner:
         self.cases = cases
         self._targets()
         for case in cases:
+            if case.doc == "SE" and not case.token:
+                case.assurance_route = shtc_route(case)
+        for case in cases:
             if not case.change:
                 self._timeline(case, self._created(case))
         self._changes()
@@ -352,7 +387,16 @@ class Planner:
         original.token, original.items = TARGET_SE_ORIGINAL, 5
         correction.token, correction.original = TARGET_SE, original
         mask.token, mask.items, mask.route = TARGET_MK, 3, "declaration"
-        self.fixed = {TARGET_SE_ORIGINAL: 400 * DAY, TARGET_SE: 10 * DAY, TARGET_MK: 30 * DAY}
+        # The SHTC targets of issue 11: the first new SE case of the applicant in the status
+        # wanted, or (one hundredth of the slots may hold none) another new SE case of its
+        # own not approved, moved to that status.
+        for token, status in ((TARGET_SE_REGISTERED, REG), (TARGET_SE_REVIEW, IR)):
+            free = [c for c in mine if c.doc == "SE" and not c.change and c.token is None
+                    and c.status != APP]
+            case = next((c for c in free if c.status == status), free[0])
+            case.token, case.status, case.items = token, status, 5
+        self.fixed = {TARGET_SE_ORIGINAL: 400 * DAY, TARGET_SE: 10 * DAY, TARGET_MK: 30 * DAY,
+                      TARGET_SE_REGISTERED: 3 * DAY, TARGET_SE_REVIEW: 5 * DAY}
 
     def _created(self, case):
         rng = self.rng
@@ -376,12 +420,17 @@ class Planner:
             path = [(D, case.status, "f")]  # issued at once, or a draft cancelled
         else:
             path = list(rng.choice(PATHS[case.status]))
-            if case.doc == "EU" and case.status not in (REG, D):
+            # An end-use assurance is registered (登錄中) before the case is filed: the EU
+            # cases, and the new SE cases with one (9-1-1, SHTC-1; SHTC-5 files at once).
+            if (case.doc == "EU" or case.doc == "SE" and not case.change
+                    and case.assurance_route == "assurance") and case.status not in (REG, D):
                 if path[0] == (D, IR, "f"):
                     path = [(D, REG, "f"), (REG, IR, "f"), *path[1:]]
                 elif path[0] == (D, CAN, "f"):
                     path = [(D, REG, "f"), (REG, CAN, "f")]
-        if case.token:
+        if case.token in (TARGET_SE_REGISTERED, TARGET_SE_REVIEW):
+            path = [(D, REG, "f")] + ([(REG, IR, "f")] if case.status == IR else [])
+        elif case.token:
             path = [(D, IR, "f"), (IR, SR, "r"), (SR, APP, "r")] if case.doc == "SE" else path
         gaps = [rng.uniform(5, 180) * MINUTE if i == 0 or who == "f" and case.doc == "MK"
                 else rng.uniform(0.5, 8) * DAY for i, (_old, _new, who) in enumerate(path)]
@@ -485,7 +534,8 @@ class Planner:
                 case.route = rng.choices([r for r, _w in ROUTES], [w for _r, w in ROUTES])[0]
         for at, kind, case in sorted(events, key=lambda event: (event[0], event[2].id)):
             if kind == "E":
-                case.registration_no = number("E", case.doc, at)
+                # A 登錄編號 numbers the assurance, whatever case registers it (EEU…).
+                case.registration_no = number("E", "EU", at)
             else:
                 case.receipt_no = number("R", case.doc, at)
         issued = sorted((case for case in self.cases if case.status == APP),
@@ -612,7 +662,7 @@ class Writer:
                        f"{a.identifier.lower()}@example.com", g.identifier if g else "",
                        g.name if g else "", "林志豪" if g else "", "03-398-0000" if g else "",
                        f"{g.identifier.lower()}@example.com" if g else "",
-                       "" if case.doc == "MK" else COUNTRIES[case.seed % len(COUNTRIES)],
+                       case.destination,
                        case.changes_version.id if case.changes_version else None,
                        "更正貨品數量" if case.change else "", case.token, case.created,
                        case.submitted, case.updated)
@@ -661,7 +711,7 @@ class Writer:
             for case in plan.cases:
                 if case.doc == "MK":
                     continue
-                country = COUNTRIES[case.seed % len(COUNTRIES)]
+                country = case.destination
                 roles = ["buyer", "end_user"] + (["consignee"] if case.seed % 3 == 0 else [])
                 for role in roles:
                     number += 1
@@ -671,7 +721,74 @@ class Writer:
 
         self.put(Party, ["id", "application_id", "role", "name", "address", "country",
                          "name_zh"], parties())
+        self.shtc_applications()
         self.attachments()
+        self.required_attachments()
+
+    def shtc_applications(self):
+        """ShtcApplication of every SE case (9-1-1 writes it at 下一步, so drafts have one):
+        分批 mostly, a 轉口港代碼 of the Port table for most (a seaport of a hub or of the
+        destination), the end use once filed (with the basic data without an assurance), the
+        end user's English website for about a third, and for the approved new cases the
+        validity decided at 准件結案 with the rule's words (shtc.rules.validity on the day of
+        generation: 24 months to a member of all four regimes, else 6; the five-export rule
+        is not drawn). self.validity: {case id: months} for the permit versions."""
+        from django.conf import settings
+        from django.utils import timezone, translation
+
+        from shtc import rules
+        from shtc.models import Port, ShtcApplication
+
+        plan = self.plan
+        countries = sorted({case.destination for case in plan.cases if case.doc == "SE"})
+        hubs = ["SG", "NL", "US", "JP"]
+        ports = {}
+        for country in {*countries, *hubs}:
+            codes = list(Port.objects.filter(country=country, function__startswith="1")
+                         .order_by("code").values_list("code", flat=True)[:40])
+            ports[country] = codes or list(Port.objects.filter(country=country)
+                                           .order_by("code").values_list("code", flat=True)[:40])
+        today = timezone.localdate(self.now)
+        decided = {}
+        with translation.override(settings.LANGUAGE_CODE):
+            for country in countries:
+                for partial in (True, False):
+                    # No exporter: the five-export count is not read (0, no query).
+                    decided[country, partial] = rules.validity(
+                        destination=country, partial_shipment=partial, exporter="",
+                        importer_name="", on=today)
+        self.validity = {}
+        self.shtc = {}  # case id -> (分批, the end user's website)
+
+        def rows():
+            number = 0
+            for case in plan.cases:
+                if case.doc != "SE":
+                    continue
+                draw = random.Random(case.seed ^ 0x7E57)
+                partial = draw.random() < 0.85 or case.token is not None
+                where = case.destination if draw.random() < 0.5 else draw.choice(hubs)
+                port = draw.choice(ports[where]) if ports[where] and (
+                    draw.random() < 0.7 or case.token) else ""
+                route = case.assurance_route
+                filed = case.submitted is not None
+                end_use = (f"Used in the buyer's {draw.choice(['radar', 'telecom', 'research'])}"
+                           f" systems, line {case.seed % 97}; not for military or WMD use."
+                           if filed or route != "assurance" else "")
+                url = (f"https://www.end-user-{case.seed % 997}.example.com/"
+                       if draw.random() < 0.3 and case.token != TARGET_SE_REGISTERED else "")
+                months, rule = None, ""
+                if case.status == APP and not case.change:
+                    validity = decided[case.destination, partial]
+                    months, rule = validity.months, validity.reason
+                    self.validity[case.id] = months
+                self.shtc[case.id] = (partial, url)
+                number += 1
+                yield (number, case.id, partial, port, end_use, route, url, months, rule)
+
+        self.put(ShtcApplication, ["id", "application_id", "partial_shipment", "transit_port",
+                                   "end_use", "assurance_route", "end_user_url",
+                                   "validity_months", "validity_rule"], rows())
 
     def attachments(self):
         from permits.models import Attachment
@@ -696,6 +813,57 @@ class Writer:
                               "uploaded_by_id", "uploaded_at", "application_id",
                               "document_kind"], rows())
 
+    def required_attachments(self):
+        """The documents SHTC-2 requires of each SE case (shtc/requirements.py, from its
+        route, destination, website and the origins of its items), uploaded by its filer:
+        all of them before it was filed, a part of them for one in 登錄中 (the registered
+        target: three, the rest shown missing); none for drafts or cases cancelled unfiled."""
+        from permits.models import Attachment
+        from shtc import requirements, rules
+
+        plan = self.plan
+        needing = set(rules.countries_needing_reexport_approval())
+        start = self.counts.get(Attachment._meta.label, 0)
+
+        def required(case):
+            if case.assurance_route != "assurance":
+                return requirements.route_documents(case.assurance_route)
+            kinds = ["assurance", "red_flag_affidavit", "catalogue", "transaction"]
+            if not self.shtc[case.id][1]:
+                kinds.append("end_user_profile")
+            if case.destination in rules.BUSINESS_LICENCE_COUNTRIES:
+                kinds.append("business_licence")
+            origins = {row[8] for row in item_rows(case)} - {requirements.DOMESTIC_ORIGIN}
+            if origins:
+                kinds.append("import_declaration")
+                if any(origin in needing and origin != case.destination for origin in origins):
+                    kinds.append("reexport_approval")
+            return kinds
+
+        def rows():
+            number = start
+            for case in plan.cases:
+                if case.doc != "SE" or not case.steps:
+                    continue
+                filed = next((at for _old, new, _actor, at in case.steps if new == IR), None)
+                if filed is not None:
+                    kinds, at = required(case), filed - 30 * MINUTE
+                elif case.status == REG:
+                    kinds = required(case)[:3 if case.token else case.seed % 5]
+                    at = case.steps[0][3] + 10 * MINUTE
+                else:
+                    continue
+                for kind in kinds:
+                    number += 1
+                    digest = hashlib.sha256(f"{case.id}-{kind}".encode()).hexdigest()
+                    yield (number, f"attachments/bench/{digest[:32]}", f"{kind}.pdf",
+                           "application/pdf", 30000 + case.seed % 400000, digest,
+                           case.filer.id, min(at, self.now - MINUTE), case.id, kind)
+
+        self.put(Attachment, ["id", "file", "original_name", "content_type", "size", "sha256",
+                              "uploaded_by_id", "uploaded_at", "application_id",
+                              "document_kind"], rows())
+
     def permits(self):
         from dateutil.relativedelta import relativedelta
         from django.utils import timezone
@@ -713,8 +881,11 @@ class Writer:
         def versions():
             for v in plan.versions:
                 start = timezone.localdate(v.case.approved)
+                # An SE permit: the validity decided for the case that created it, and its 分批.
+                months = self.validity.get(v.permit.case.id, 6)
+                partial = self.shtc.get(v.case.id, (True, ""))[0]
                 yield (v.id, v.permit.id, v.number, v.case.id, v.case.approved, start,
-                       start + relativedelta(months=6) - DAY, True)
+                       start + relativedelta(months=months) - DAY, partial)
 
         self.put(PermitVersion, ["id", "permit_id", "version", "application_id", "issued_at",
                                  "valid_from", "valid_until", "partial_shipment"], versions())
@@ -1010,11 +1181,15 @@ def targets():
 
     se = Application.objects.get(client_token=TARGET_SE)
     mk = Application.objects.get(client_token=TARGET_MK)
+    registered = Application.objects.get(client_token=TARGET_SE_REGISTERED)
+    review = Application.objects.get(client_token=TARGET_SE_REVIEW)
     original = Application.objects.get(client_token=TARGET_SE_ORIGINAL)
     permit = original.issued_version.permit
     today = timezone.localdate()
     return {
         "se": se.pk, "mk": mk.pk,
+        "se_registered": registered.pk, "se_registered_no": registered.registration_no,
+        "se_review": review.pk,
         "declaration": Declaration.objects.filter(permit=permit, result="mismatch")
         .order_by("pk").values_list("number", flat=True).first(),
         "stock": StockReport.objects.filter(permit=mk.issued_version.permit,

@@ -74,6 +74,61 @@ def pages(targets):
          change_link),
         ("admin case page", data.REVIEWER,
          reverse("admin:permits_application_change", args=[targets["se"]]), "PSE"),
+        *shtc_pages(targets),
+    ]
+
+
+def all_of(*patterns):
+    """A regular expression that matches when every one of `patterns` is found."""
+    return "(?s)" + "".join(f"(?=.*{pattern})" for pattern in patterns)
+
+
+def shtc_pages(targets):
+    """The SHTC pages of issue 11 (labels starting with "SHTC": `--only SHTC`): 9-1-1's
+    basic page, 9-1-2's query, upload and apply pages, the case page of a case in 登錄中, the
+    reviewer's case page of a case in 初審中 (its SHTC panel, with the validity computed for
+    the day), the assurance PDF (checked with pdftotext) and the 轉口港代碼 look-up."""
+    from django.urls import reverse
+    from django.utils.http import urlencode
+
+    from bench import data
+
+    registered, number = targets["se_registered"], targets["se_registered_no"]
+    filing = reverse("shtc:filing_query") + "?" + urlencode(
+        {"document_type": "SE", "date_from": targets["year_from"],
+         "date_to": targets["year_to"]})
+    filing_link = r'href="/shtc/filing/\d+/"'
+    return [
+        ("SHTC 9-1-1 basic (帶入參考資料)", data.APPLICANT, reverse("shtc:application_basic"),
+         all_of("帶入參考資料", 'name="registration_no"', 'name="destination_country"',
+                'name="transit_port"')),
+        ("SHTC 9-1-2 query, one year, applicant", data.APPLICANT, filing, filing_link),
+        ("SHTC 9-1-2 query, one year, agent", data.AGENT, filing, filing_link),
+        ("SHTC 9-1-2 query by 登錄編號", data.APPLICANT,
+         reverse("shtc:filing_query") + "?" + urlencode({"document_type": "SE",
+                                                        "number": number}),
+         f'href="/shtc/filing/{registered}/"'),
+        ("SHTC 9-1-2 upload page (登錄中)", data.APPLICANT,
+         reverse("shtc:filing_case", args=[registered]),
+         all_of(number, 'data-testid="upload"', 'data-testid="items"',
+                'data-kind="catalogue" data-uploaded="true"',
+                'data-kind="transaction" data-uploaded="false"')),
+        ("SHTC 9-1-2 apply page", data.APPLICANT,
+         reverse("shtc:filing_apply", args=[registered]),
+         all_of(number, 'data-testid="end-use-form"', 'data-testid="missing-documents"')),
+        ("SHTC case detail (登錄中)", data.APPLICANT,
+         reverse("permits:application_detail", args=[registered]),
+         all_of(number, 'procedure-row-transit-port', 'link-assurance-buyer', "link-filing")),
+        ("SHTC admin case page (初審中)", data.REVIEWER,
+         reverse("admin:permits_application_change", args=[targets["se_review"]]),
+         all_of('data-testid="shtc-validity" data-state="computed"', 'data-testid="shtc-regimes"',
+                'data-testid="shtc-documents"')),
+        ("SHTC assurance PDF (buyer)", data.APPLICANT,
+         reverse("shtc:case_document", args=[registered, "assurance-buyer"]),
+         all_of("WRITTEN ASSURANCE", number)),
+        ("SHTC port look-up (US)", data.APPLICANT,
+         reverse("shtc:port_lookup") + "?" + urlencode({"country": "US"}),
+         all_of('data-testid="port-codes"', "US[A-Z0-9]{3}")),
     ]
 
 
@@ -91,10 +146,19 @@ def clients(identifiers):
     return result
 
 
+def text_of(response):
+    """The page's text; a PDF's as pdftotext reads it."""
+    if response.get("Content-Type", "").startswith("application/pdf"):
+        return subprocess.run(["pdftotext", "-layout", "-", "-"],  # noqa: S607
+                              input=response.content, stdout=subprocess.PIPE,
+                              check=True).stdout.decode()
+    return response.content.decode()
+
+
 def get(client, path, must_show=None):
     response = client.get(path)
     if response.status_code != 200 or (must_show and not re.search(
-            must_show, response.content.decode())):
+            must_show, text_of(response))):
         sys.exit(f"{path}: {response.status_code}, {must_show!r} "
                  f"{'missing' if response.status_code == 200 else ''}")
     return response

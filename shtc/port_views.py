@@ -23,7 +23,7 @@ from django.db.models import Q
 from django.shortcuts import render
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 
-from permits.models import Country
+from permits.fields import country_names, reference_cached
 from shtc.models import Port
 
 PER_PAGE = 200
@@ -72,10 +72,8 @@ def port_lookup(request):
                for each in string.ascii_uppercase]
     countries = []
     if letter:
-        codes = list(Port.objects.filter(country__startswith=letter)
-                     .values_list("country", flat=True).distinct().order_by("country"))
-        language = "name_zh" if _chinese(request) else "name_en"
-        names = dict(Country.objects.filter(code__in=codes).values_list("code", language))
+        codes = _countries_of(letter)
+        names = country_names()  # in the request's language, kept per process
         countries = [{"code": code, "name": names.get(code, ""), "url": link(country=code),
                       "current": code == country} for code in codes]
 
@@ -100,10 +98,23 @@ def port_lookup(request):
         "country_name": next((c["name"] for c in countries if c["code"] == country), ""),
         "page": page, "query": query, "field": field, "next_url": target, "picked": picked,
         "page_query": link(country=country, q=query)[1:],
-        "editions": list(Port.objects.filter(country=country).values_list("edition", flat=True)
-                         .distinct().order_by("edition")) if country else [],
+        "editions": _editions_of(country) if country else [],
     })
 
 
-def _chinese(request):
-    return (getattr(request, "LANGUAGE_CODE", "") or "zh").startswith("zh")
+# The letter's countries and a country's editions are read from the whole port table
+# (SELECT DISTINCT over thousands of rows); they change only when a UN/LOCODE release is
+# loaded, so each process keeps them with the reference rows for permits.fields.REFERENCE_TTL
+# (60 s) after a load. No signal on Port: one would make every bulk delete of the 80,000
+# rows fetch them one by one to send it.
+def _countries_of(letter):
+    return reference_cached(("shtc.port_countries", letter), lambda: list(
+        Port.objects.filter(country__startswith=letter)
+        .values_list("country", flat=True).distinct().order_by("country")))
+
+
+def _editions_of(country):
+    return reference_cached(("shtc.port_editions", country), lambda: list(
+        Port.objects.filter(country=country).values_list("edition", flat=True)
+        .distinct().order_by("edition")))
+

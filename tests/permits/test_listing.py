@@ -4,13 +4,15 @@ what visible_to() ordered the same way holds; on PostgreSQL the query must be on
 indexes can serve."""
 
 import datetime
+from decimal import Decimal
 
 import pytest
 from django.db import connection
+from django.template.defaultfilters import floatformat
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
-from permits.listing import MAX_PAGE, VisibleCases, case_page
+from permits.listing import MAX_PAGE, VisibleCases, case_page, decimal_texts
 from permits.models import Application, Status
 from tests import services
 
@@ -162,3 +164,15 @@ def test_it_pages_the_same_compiled_once(cases, applicant, agent):
             assert compiled == plain
             assert [case.permit_version for case in compiled] == \
                 [case.permit_version for case in plain]
+
+
+@pytest.mark.parametrize("language", ["zh-hant", "en"])
+def test_it_prints_decimals_as_floatformat_does(language):
+    """permits.listing.decimal_texts against the template filter it stands in for
+    (floatformat:"-4"), whole, fractional, rounded half up, negative and large values."""
+    values = ["0", "10", "10.0000", "12.5", "0.0001", "0.00005", "0.00004", "-0.00004",
+              "1358714", "12345678901234.5678", "-3.25", "2.99995", "7E+2", "1.23456"]
+    with translation.override(language):
+        text = decimal_texts(4)
+        for value in map(Decimal, values):
+            assert text(value) == floatformat(value, -4), value
