@@ -9,6 +9,31 @@ from permits.models import DocumentType
 from portal.forms import PortalForm, RocDateField
 
 
+def clean_number_or_dates(form, cleaned):
+    """The checks of a case query (申辦狀況查詢作業, 9-1-2's 查詢): a number or a date range
+    (form.no_criteria says so otherwise), the range's end not before its start."""
+    if form.errors:
+        return cleaned
+    start, end = cleaned.get("date_from"), cleaned.get("date_to")
+    if not (cleaned.get("number") or start or end):
+        raise forms.ValidationError(form.no_criteria, code="no_criteria")
+    if start and end and start > end:
+        form.add_error("date_to", forms.ValidationError(
+            _("The end date is before the start date."), code="date_order"))
+    return cleaned
+
+
+def day_bounds(date_from, date_to):
+    """The aware datetimes [start, end) of the days from `date_from` to `date_to` (either may
+    be None: no bound) in the portal's time zone."""
+    zone = timezone.get_current_timezone()
+    start = (datetime.datetime.combine(date_from, datetime.time.min, zone)
+             if date_from else None)
+    end = (datetime.datetime.combine(date_to + datetime.timedelta(days=1), datetime.time.min,
+                                     zone) if date_to else None)
+    return start, end
+
+
 class QueryForm(PortalForm):
     """申辦狀況查詢作業(含列印) (PERMIT-7, FAQ 3.7): choose the document type, then search by
     application date range or by receipt / registration / certificate number."""
@@ -22,19 +47,10 @@ class QueryForm(PortalForm):
     def clean_number(self):
         return self.cleaned_data["number"].strip().upper()
 
+    no_criteria = _("Enter a receipt or certificate number, or an application date range.")
+
     def clean(self):
-        cleaned = super().clean()
-        start, end = cleaned.get("date_from"), cleaned.get("date_to")
-        if self.errors:
-            return cleaned
-        if not (cleaned.get("number") or start or end):
-            raise forms.ValidationError(
-                _("Enter a receipt or certificate number, or an application date range."),
-                code="no_criteria")
-        if start and end and start > end:
-            self.add_error("date_to", forms.ValidationError(
-                _("The end date is before the start date."), code="date_order"))
-        return cleaned
+        return clean_number_or_dates(self, super().clean())
 
     # Newest application first; the order of the indexes application_*_filed.
     ORDERING = ("-submitted_at", "-id")
@@ -49,12 +65,9 @@ class QueryForm(PortalForm):
                 Q(receipt_no=number) | Q(registration_no=number)
                 # every version of a certificate (PERMIT-2): one row each, newest first
                 | Q(issued_version__permit__permit_no=number))
-        zone = timezone.get_current_timezone()
-        if data["date_from"]:
-            start = datetime.datetime.combine(data["date_from"], datetime.time.min, zone)
+        start, end = day_bounds(data["date_from"], data["date_to"])
+        if start:
             queryset = queryset.filter(submitted_at__gte=start)
-        if data["date_to"]:
-            end = datetime.datetime.combine(data["date_to"] + datetime.timedelta(days=1),
-                                            datetime.time.min, zone)
+        if end:
             queryset = queryset.filter(submitted_at__lt=end)
         return queryset.order_by(*self.ORDERING)

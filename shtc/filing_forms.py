@@ -6,14 +6,13 @@ Error codes: not_found (no case of the user with that number, whether it does no
 is another user's), no_criteria, date_order, not_english, no_letters, url_scheme.
 """
 
-import datetime
 from urllib.parse import urlsplit
 
 from django import forms
 from django.db.models import Q
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from permits.forms import clean_number_or_dates, day_bounds
 from permits.models import DocumentType
 from portal.forms import AsciiCharField, PortalForm, RocDateField, to_ascii
 from shtc.models import END_USER_URL_MAX_LENGTH
@@ -42,19 +41,10 @@ class FilingQueryForm(PortalForm):
     def clean_number(self):
         return self.cleaned_data["number"].upper()
 
+    no_criteria = _("Enter a receipt or registration number, or an application date range.")
+
     def clean(self):
-        cleaned = super().clean()
-        if self.errors:
-            return cleaned
-        start, end = cleaned.get("date_from"), cleaned.get("date_to")
-        if not (cleaned.get("number") or start or end):
-            raise forms.ValidationError(
-                _("Enter a receipt or registration number, or an application date range."),
-                code="no_criteria")
-        if start and end and start > end:
-            self.add_error("date_to", forms.ValidationError(
-                _("The end date is before the start date."), code="date_order"))
-        return cleaned
+        return clean_number_or_dates(self, super().clean())
 
     def filter(self, queryset):
         """`queryset` narrowed to the criteria (who may see what is the caller's). The
@@ -65,14 +55,11 @@ class FilingQueryForm(PortalForm):
         if data["number"]:
             queryset = queryset.filter(Q(receipt_no=data["number"])
                                        | Q(registration_no=data["number"]))
-        zone = timezone.get_current_timezone()
-        if data["date_from"]:
-            start = datetime.datetime.combine(data["date_from"], datetime.time.min, zone)
+        start, end = day_bounds(data["date_from"], data["date_to"])
+        if start:
             queryset = queryset.filter(Q(submitted_at__gte=start)
                                        | Q(submitted_at__isnull=True, created_at__gte=start))
-        if data["date_to"]:
-            end = datetime.datetime.combine(data["date_to"] + datetime.timedelta(days=1),
-                                            datetime.time.min, zone)
+        if end:
             queryset = queryset.filter(Q(submitted_at__lt=end)
                                        | Q(submitted_at__isnull=True, created_at__lt=end))
         return queryset

@@ -16,7 +16,6 @@ from dateutil.relativedelta import relativedelta
 from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone, translation
-from django.utils.translation import gettext as _
 
 from permits import changes, procedures
 from permits.fields import country_names
@@ -90,19 +89,17 @@ def permit_validity(*, application, issued_on):
 # --- The reviewer's panel ---------------------------------------------------------------------
 
 
-def _warnings(application, destination, names):
+def _warnings(application, destination):
     """[(code, message)]: the destination's warnings (rules.destination_warnings) and, for each
-    origin of the items among the countries of SHTC-2 item 7, the re-export approval; the
-    origins are read in one query, not one each."""
+    origin of the items, the re-export approval (rules.reexport_warning; the reference rows
+    are kept per process, so no query per origin)."""
     warnings = list(rules.destination_warnings(destination)) if destination else []
     # The items as the case page reads them (prefetched there: no query of its own).
     origins = {item.origin_country for item in application.items.all() if item.origin_country}
-    needing = set(rules.countries_needing_reexport_approval()) & origins
-    for origin in sorted(needing - {destination}):  # goods going back need none
-        warnings.append(("reexport_approval", _(
-            "A re-export of goods from %(country)s needs the re-export approval of its "
-            "government (SHTC-2), unless the goods go back there.") % {
-            "country": names.get(origin, origin)}))
+    for origin in sorted(origins):
+        reexport = rules.reexport_warning(origin, destination)
+        if reexport:
+            warnings.append(reexport)
     return warnings
 
 
@@ -150,7 +147,7 @@ def panel(application, *, today=None):
     names = country_names()  # cached: no query per country shown
     port = Port.objects.filter(code=shtc.transit_port).first() if shtc.transit_port else None
     regimes = rules.regimes_of(destination, today) if destination else []
-    warnings = _warnings(application, destination, names)
+    warnings = _warnings(application, destination)
     required = _documents(application)
     return {
         "assurance_route": shtc.get_assurance_route_display(),
