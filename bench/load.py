@@ -31,7 +31,7 @@ imports portal.settings and sets STATIC_ROOT and LOCALE_PATHS there (collectstat
 compiled catalogue), so that the run writes nothing into the work tree.
 
 Seeded: --users applicant accounts and half as many agent accounts (one password, made for
-the run), each applicant with the demo's three SHTC cases (one approved, permits/demo.py),
+the run), each applicant with three SHTC cases (one approved, `shtc_cases`),
 a mask permit of its own and one filed by its agent, each imported through a declaration
 released by customs (stock for 口罩流向登錄作業), and a customs service account.
 
@@ -238,6 +238,45 @@ def valid_bans(start, count):
     return found
 
 
+SHTC_ITEMS = [
+    {"tariff_code": "85423100003", "description": "Field programmable gate array (FPGA)",
+     "brand": "Xilinx", "model": "XCVU9P", "control_no": "3A001.a", "quantity": "20",
+     "unit": "PCE", "unit_price": "4200", "currency": "USD", "origin_country": "US"},
+    {"tariff_code": "85177900002", "description": "Encrypted network interface module",
+     "brand": "Anxin", "model": "ANX-5A2", "control_no": "5A002.a", "quantity": "50",
+     "unit": "PCE", "unit_price": "380.5", "currency": "USD", "origin_country": "TW"},
+]
+
+
+def shtc_cases(*, applicant, agent, reviewer):
+    """Three SHTC cases of an applicant, made through the framework's services only (no
+    SHTC data: the pages the load test visits do not need them): one in 初審中 filed by the
+    agent, one in 補件, one 准件結案 with a permit to print."""
+    from permits import services, workflow
+    from permits.models import Application, DocumentType, Status
+
+    if Application.objects.filter(applicant=applicant).exists():
+        return 0
+    waiting_review = services.application_create(
+        document_type=DocumentType.SHTC_EXPORT, applicant=applicant, actor=agent,
+        items=SHTC_ITEMS, destination_country="DE")
+    workflow.transition(application=waiting_review, to=Status.INITIAL_REVIEW, actor=agent)
+
+    supplement = services.application_create(
+        document_type=DocumentType.SHTC_EXPORT, applicant=applicant, actor=applicant,
+        items=SHTC_ITEMS[:1], destination_country="JP")
+    workflow.transition(application=supplement, to=Status.INITIAL_REVIEW, actor=applicant)
+    workflow.transition(application=supplement, to=Status.SUPPLEMENT, actor=reviewer,
+                        note="請補附最終使用者公司介紹（英文）及交易文件（Purchase Order）。")
+
+    approved = services.application_create(
+        document_type=DocumentType.SHTC_EXPORT, applicant=applicant, actor=applicant,
+        items=SHTC_ITEMS, destination_country="US")
+    workflow.transition(application=approved, to=Status.INITIAL_REVIEW, actor=applicant)
+    workflow.transition(application=approved, to=Status.APPROVED, actor=reviewer)
+    return 3
+
+
 def seed(*, applicant_count, agent_count, password):
     """The accounts, cases, permits, stock and customs account; what the simulated users
     need to know of them (the JSON that bench/locustfile.py reads)."""
@@ -247,7 +286,6 @@ def seed(*, applicant_count, agent_count, password):
 
     from masks import services as masks
     from masks.models import MaskCode, Route
-    from permits import demo as permits_demo
     from permits.models import Application, DocumentType, Status
     from portal.accounts.models import REVIEWERS_GROUP, IdentifierType, Role, User
     from reconciliation import services as customs
@@ -287,7 +325,7 @@ def seed(*, applicant_count, agent_count, password):
 
     for n, applicant in enumerate(applicants):
         agent = agents[n % len(agents)]
-        permits_demo.seed(applicant=applicant, agent=agent, reviewer=reviewer)
+        shtc_cases(applicant=applicant, agent=agent, reviewer=reviewer)
         mine = {"identifier": applicant.identifier, "name": applicant.name,
                 "email": applicant.email, "declarations": [], "versions": []}
         approved = Application.objects.get(applicant=applicant, status=Status.APPROVED,

@@ -68,6 +68,9 @@ def pages(targets):
         ("flow stock page", data.APPLICANT,
          reverse("masks:flow_report", args=[targets["stock"]]), data.FLOW_DOCUMENT),
         ("flow start (sources)", data.APPLICANT, reverse("masks:flow_start"), r"AM\d{12}"),
+        # 輸入許可申請's basic data (permits/entry/basic.html, which 9-1-1 shares).
+        ("mask basic page (輸入許可申請)", data.APPLICANT, reverse("masks:application_basic"),
+         all_of('name="route"', 'name="applicant_name"', 'name="balance_permit_no"')),
         ("admin case list", data.REVIEWER, admin_list, change_link),
         ("admin list, status + identifier", data.REVIEWER,
          admin_list + "?" + urlencode({"status__exact": "initial_review", "q": data.APPLICANT}),

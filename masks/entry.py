@@ -101,6 +101,19 @@ class MaskCorrectionEntry(MaskEntry):
     prefix = "correction"
     url_root = "corrections/"
     start_url_name = "masks:correction_start"
+    # 原許可號碼 for each kind (the mask manual's 更正輸入許可).
+    change_numbers = dict.fromkeys(CORRECTION_KINDS, (entry.PERMIT_NO,))
+    kind_help = (
+        (Kind.CORRECTION.label, gettext_lazy(
+            "A change the applicant asks for after the permit was issued, while no customs "
+            "clearance has been recorded under it.")),
+        (Kind.MISMATCH_CORRECTION.label, gettext_lazy(
+            "After the bureau's matching of a declaration with the permit found a mismatch, "
+            "while no goods were released under it.")),
+        (Kind.CLEARED_CORRECTION.label, gettext_lazy(
+            "After the permit went through customs clearance, at the request of a customs "
+            "officer.")),
+    )
     title = gettext_lazy("Correct an import permit")
     basic_form_class = CorrectionBasicForm
     item_form_class = CorrectionItemForm

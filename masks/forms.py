@@ -31,8 +31,8 @@ from masks.models import (
     MaskCode,
     Route,
 )
-from permits import changes
 from permits.attachments import ALLOWED_TYPES, check_upload
+from permits.change_views import ChangeStartForm
 from permits.entry import BasicDataForm
 from permits.fields import BaseItemForm, QuantityField, format_tariff_code
 from permits.models import Application, Kind
@@ -159,40 +159,18 @@ class MaskItemForm(BaseItemForm):
 # --- 更正輸入許可 (MASK-10) --------------------------------------------------------------------
 
 
-class CorrectionStartForm(PortalForm):
-    """The first page: 申請類別, 原許可號碼 and 更正描述; "帶入原始資料" loads the permit's
-    version in force if the user may see it and the kind is allowed now (PERMIT-3)."""
+class CorrectionStartForm(ChangeStartForm):
+    """The first page (permits.change_views): 申請類別, 原許可號碼 and 更正描述; "帶入原始資料"
+    loads the permit's version in force if the user may see it and the kind is allowed now
+    (PERMIT-3), each refusal next to its field."""
 
-    kind = forms.ChoiceField(label=capfirst(_("application kind")),
-                             choices=[(k.value, k.label) for k in CORRECTION_KINDS],
-                             initial=Kind.CORRECTION, widget=forms.RadioSelect)
-    permit_no = AsciiCharField(label=_("Original permit number"), max_length=14)
-    change_description = forms.CharField(
-        label=field_label(Application, "change_description"), max_length=500,
-        widget=forms.Textarea(attrs={"rows": 2, "placeholder": _("e.g. correct the masks' "
-                                                                 "country of origin")}))
-
-    def __init__(self, *args, user, **kwargs):
+    def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.user = user
-        self.permit = None
-
-    def clean(self):
-        cleaned_data = super().clean()
-        if "permit_no" in self.errors:
-            return cleaned_data
-        try:
-            self.permit = services.permit_find(user=self.user,
-                                               permit_no=cleaned_data.get("permit_no"))
-        except ValidationError as error:
-            self.add_error("permit_no", error)
-            return cleaned_data
-        kind = cleaned_data.get("kind")
-        problem = kind and changes.change_problem(kind=kind, permit=self.permit,
-                                                  version=self.permit.current)
-        if problem:
-            self.add_error("kind", problem)  # PERMIT-3: said next to the choice
-        return cleaned_data
+        self.fields["permit_no"].label = _("Original permit number")  # 原許可號碼
+        description = self.fields["change_description"]
+        description.label = field_label(Application, "change_description")
+        description.widget.attrs.update(rows=2, placeholder=_("e.g. correct the masks' "
+                                                              "country of origin"))
 
 
 class CorrectionBasicForm(PortalForm):

@@ -9,11 +9,15 @@ the first page of 更正輸入許可 (帶入原始資料), 非報單輸入口罩
 from decimal import Decimal
 
 from django.contrib import messages
+from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import Http404
+from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.decorators import method_decorator
+from django.utils.html import escape
+from django.utils.safestring import mark_safe
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
@@ -31,14 +35,16 @@ from masks.forms import (
 from masks.models import Category, Flow, FlowDocument, FlowReturn, Route, StockReport, WriteOff
 from masks.procedures import PROCEDURE
 from permits import attachments, listing
-from permits import entry as permit_entry
+from permits.change_views import ChangeStartView
 from permits.entry import error_messages, filer_required
-from permits.models import Application, DocumentType
+from permits.models import Application, DocumentType, PermitVersion
+from permits.prepared import PreparedInstances, in_place
 from permits.services import plain
 from portal import dates
 from portal.forms import RefusedFormMixin, field_label
 
 WRITE_OFF = "masks.write_off"
+User = get_user_model()
 
 
 def jsonable(data):
@@ -65,35 +71,13 @@ def application_issued(request, pk):
         "items": entry.APPLICATION.item_rows(application)})
 
 
-@method_decorator(filer_required, name="dispatch")
-class CorrectionStartView(FormView):
+class CorrectionStartView(ChangeStartView):
     """更正輸入許可: 申請類別, 原許可號碼, 更正描述 and "帶入原始資料", which loads the permit's
     version in force into a new draft of the change (MASK-10) if the user may see the permit
-    and PERMIT-3 allows the kind now."""
+    and PERMIT-3 allows the kind now (permits.change_views)."""
 
+    entry = entry.CORRECTION
     form_class = CorrectionStartForm
-    template_name = "masks/correction_start.html"
-
-    def get_initial(self):
-        return {"permit_no": self.request.GET.get("permit_no", "")[:14]}
-
-    def get_form_kwargs(self):
-        return {**super().get_form_kwargs(), "user": self.request.user}
-
-    def form_invalid(self, form):
-        return self.render_to_response(self.get_context_data(form=form), status=400)
-
-    def form_valid(self, form):
-        version = form.permit.current
-        try:
-            application = permit_entry.draft_from(
-                entry=entry.CORRECTION, actor=self.request.user, source=version.application,
-                kind=form.cleaned_data["kind"], changes=version,
-                change_description=form.cleaned_data["change_description"])
-        except ValidationError as error:
-            form.add_error("kind", error)
-            return self.form_invalid(form)
-        return redirect(entry.CORRECTION.url("edit", application.pk))
 
 
 # --- 非報單輸入口罩核銷 (MASK-5) ---------------------------------------------------------------
@@ -208,33 +192,94 @@ def _stock_start(request, *, heading, next_url_name, sources, returns=False,
     return render(request, template, {
         "heading": heading, "menu": menu or ("3" if permit_form.initial["permit_no"] else "2"),
         "declaration_form": declaration_form, "permit_form": permit_form,
-        "sources": listed, "source_rows": _source_rows(listed, declaration_form, permit_form),
+        "sources": listed,
+        "source_rows": _source_rows(listed, declaration_form, permit_form, get_token(request)),
         "more_sources": more, "shown": services.SOURCES_SHOWN, "returns": returns},
         status=400 if form is not None else 200)
 
 
-def _source_rows(sources, declaration_form, permit_form):
-    """The list's rows as the template prints them: the quantities as floatformat:"-4"
-    prints them, and the badge and the field each row's 開啟 posts (the number box of its
-    menu). Read here once per page rather than through template filters and tags in each of
-    50 rows, most of the page's time (issue 10, profiled; as permits.listing.case_rows)."""
+def _source_rows(sources, declaration_form, permit_form, token):
+    """The list's <tr> rows, written out here: the number with its menu's badge, the permit,
+    the quantities as floatformat:"-4" prints them, and 開啟, a form posting the row's number
+    in the field of its menu's number box (with the page's CSRF `token`). As a template loop
+    the 50 rows of 14 values each were most of the page's time (issue 10, profiled; as
+    permits.listing.case_rows). tests/masks/test_start_page.py reads them back."""
     quantity = listing.decimal_texts(4)
-    menus = {"2": ("text-bg-primary", declaration_form.add_prefix("declaration_no")),
-             "3": ("text-bg-secondary", permit_form.add_prefix("permit_no"))}
-    return [{"menu": source["menu"], "number": source["number"],
-             "permit_no": source["permit_no"], "badge": menus[source["menu"]][0],
-             "field": menus[source["menu"]][1], "cleared": quantity(source["cleared"]),
-             "stock": quantity(source["stock"]), "pending": quantity(source["pending"])}
-            for source in sources]
+    menus = {"2": ("text-bg-primary", escape(declaration_form.add_prefix("declaration_no"))),
+             "3": ("text-bg-secondary", escape(permit_form.add_prefix("permit_no")))}
+    token, open_ = escape(token), escape(_("Open"))
+    rows = []
+    for source in sources:
+        menu = source["menu"]
+        badge, field = menus[menu]
+        number = escape(source["number"])
+        rows.append(
+            f'<tr data-testid="source-{number}">'
+            f'<td><span class="badge {badge} me-1">{escape(menu)}</span>{number}</td>'
+            f'<td>{escape(source["permit_no"])}</td>'
+            f'<td class="text-end">{quantity(source["cleared"])}</td>'
+            f'<td class="text-end">{quantity(source["stock"])}</td>'
+            f'<td class="text-end">{quantity(source["pending"])}</td>'
+            f'<td class="text-end"><form method="post">'
+            f'<input type="hidden" name="csrfmiddlewaretoken" value="{token}">'
+            f'<input type="hidden" name="menu" value="{escape(menu)}">'
+            f'<input type="hidden" name="{field}" value="{number}">'
+            f'<button type="submit" class="btn btn-outline-primary btn-sm" '
+            f'data-testid="open-{number}">{open_}<span class="visually-hidden"> {number}'
+            f"</span></button></form></td></tr>")
+    return mark_safe("\n".join(rows))  # noqa: S308 (every value escaped)
+
+
+def _reports(user, pk):
+    return StockReport.objects.visible_to(user).select_related(
+        "declaration", "permit", "holder").filter(pk=pk)
+
+
+# The stock pages' queries, compiled once per process (permits.prepared): building them cost
+# Django more CPU than PostgreSQL spent answering them (issue 10, profiled). The stock through
+# the visibility rule of an ordinary account (the pages are the filers': filer_required).
+# Each reads by an id: PostgreSQL may keep its plan where prepared statements are on.
+REPORT = PreparedInstances(StockReport, lambda user, pk: _reports(User(pk=user), pk),
+                           parameters=("user", "pk"), keep_plan=True)
+# The permit's version in force (Permit.current) with its case and the case's route.
+VERSION_IN_FORCE = PreparedInstances(
+    PermitVersion, lambda permit: PermitVersion.objects.filter(permit=permit).select_related(
+        "application__mask").order_by("-version")[:1], parameters=("permit",),
+    keep_plan=True)
+FLOWS = PreparedInstances(Flow, lambda report: Flow.objects.filter(report=report),
+                          parameters=("report",), keep_plan=True)
+FLOW_DOCUMENTS = PreparedInstances(
+    FlowDocument, lambda report: FlowDocument.objects.filter(flow__report=report),
+    parameters=("report",), keep_plan=True)
 
 
 def _report(request, pk):
-    return get_object_or_404(StockReport.objects.visible_to(request.user)
-                             .select_related("declaration", "permit", "holder"), pk=pk)
+    if Application.objects.sees_every_case(request.user):
+        return get_object_or_404(_reports(request.user, pk))
+    found = REPORT.instances(user=request.user.pk, pk=pk)
+    if not found:
+        raise Http404
+    return found[0]
+
+
+def _flows(report):
+    """The stock's flows, oldest first, each with its documents in place (as
+    prefetch_related("documents") puts them)."""
+    flows = FLOWS.instances(report=report.pk)
+    documents = {}
+    for document in FLOW_DOCUMENTS.instances(report=report.pk):
+        documents.setdefault(document.flow_id, []).append(document)
+    for flow in flows:
+        Flow.report.field.set_cached_value(flow, report)
+        in_place(flow, "documents", documents.get(flow.pk, []))
+    return flows
 
 
 def _report_rows(report):
     """申請人證書相關資訊 (MASK-6): the applicant and permit data of the stock's permit."""
+    if "current" not in report.permit.__dict__:  # Permit.current, its case and route at once
+        report.permit.current = next(iter(VERSION_IN_FORCE.instances(
+            permit=report.permit_id)), None)
     version = report.permit.current
     application = version.application
     rows = [(_("Declaration number"), report.declaration.number)] if report.declaration_id \
@@ -259,7 +304,7 @@ def flow_start(request):
 def flow_report(request, pk):
     """The stock and its flows: "流向登錄" adds one, "申報" declares the pending ones."""
     report = _report(request, pk)
-    flows = report.flows.select_related("actor").prefetch_related("documents")
+    flows = _flows(report)
     return render(request, "masks/flow_report.html", {
         "report": report, "rows": _report_rows(report), "flows": flows,
         "has_pending": any(flow.declared_at is None for flow in flows),

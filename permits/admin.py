@@ -26,21 +26,27 @@ from django.core.exceptions import (
 )
 from django.core.paginator import Paginator
 from django.db import connection, models
+from django.forms.models import BaseInlineFormSet
 from django.shortcuts import get_object_or_404, redirect
 from django.template.defaultfilters import linebreaksbr
 from django.template.response import TemplateResponse
 from django.urls import NoReverseMatch, path, reverse
 from django.utils import formats, timezone
-from django.utils.functional import cached_property
+from django.utils.functional import SimpleLazyObject, cached_property
 from django.utils.html import format_html
 from django.utils.module_loading import import_string
 from django.utils.safestring import mark_safe
 from django.utils.text import capfirst, smart_split, unescape_string_literal
-from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from permits import numbering, procedures, workflow
-from permits.fields import format_tariff_code, plain_decimal
+from permits.fields import (
+    format_tariff_code,
+    name_field,
+    plain_decimal,
+    reference_cached,
+    reference_rows,
+)
 from permits.models import (
     Application,
     Attachment,
@@ -54,9 +60,32 @@ from permits.models import (
     PermitVersion,
     StatusChange,
 )
+from permits.prepared import PreparedInstances
 from portal.accounts.identifiers import normalize
 from portal.forms import TextRuleMixin
 from portal.templatetags.roc import roc, roc_datetime
+
+# --- The admin's own pages (issue 10) ---------------------------------------------------------
+
+
+def lazy_app_list(site):
+    """`site.get_app_list()` made when a page reads it. AdminSite.each_context() builds it
+    for every admin page (each model's permissions asked, its links reversed, the names
+    sorted: 1.5 ms of CPU, a tenth of the case list's), for the navigation sidebar, which
+    is off (portal/urls.py); the index and an app's page still list it, as before."""
+    if getattr(site.get_app_list, "lazy", False):
+        return
+    get_app_list = site.get_app_list
+
+    def lazily(request, app_label=None):
+        return SimpleLazyObject(lambda: get_app_list(request, app_label))
+
+    lazily.lazy = True
+    site.get_app_list = lazily
+
+
+lazy_app_list(admin.site)
+
 
 # --- Values as the portal shows them (issue 9, point 17) -------------------------------------
 
@@ -129,6 +158,26 @@ class PortalDisplayMixin:
         return [ReadOnlyInlineFormSet.adopt(inline_formset)
                 for inline_formset in inline_formsets]
 
+    def _create_formsets(self, request, obj, change):
+        """Django's, but on a page that only shows (not a POST) without its loop over
+        every row of a view-only inline, which built each row's form to mark it valid for
+        a save that only a POST makes: a form a row (5 ms of CPU on a case page) that a
+        read-only table (ReadOnlyInlineFormSet) never draws, and Django's tabular inline
+        builds when it draws them. The same formsets, prefixes and inlines
+        (tests/permits/test_admin_list.py compares)."""
+        if request.method == "POST":
+            return super()._create_formsets(request, obj, change)
+        formsets, inline_instances, prefixes = [], [], {}
+        for FormSet, inline in self.get_formsets_with_inlines(request,
+                                                              *([obj] if change else [])):
+            prefix = FormSet.get_default_prefix()
+            prefixes[prefix] = prefixes.get(prefix, 0) + 1
+            if prefixes[prefix] != 1 or not prefix:
+                prefix = f"{prefix}-{prefixes[prefix]}"
+            formsets.append(FormSet(**self.get_formset_kwargs(request, obj, inline, prefix)))
+            inline_instances.append(inline)
+        return formsets, inline_instances
+
     def get_readonly_fields(self, request, obj=None):
         return self._as_shown(super().get_readonly_fields(request, obj))
 
@@ -159,7 +208,96 @@ class ReadOnlyAdmin(PortalDisplayMixin, admin.ModelAdmin):
         return False
 
 
+# {(model, foreign key, the queryset's shape): PreparedInstances} (see inline_rows)
+_INLINE_ROWS = {}
+
+
+def inline_rows(queryset, fk):
+    """A PreparedInstances of the rows of `queryset` (an inline's, all of its model's rows,
+    in its order, with its select_related()) whose foreign key `fk` names a case, as
+    BaseInlineFormSet narrows and orders them: parameter `case`, the case's key. None for a
+    queryset that is more than that (narrowed, annotated, sliced, deferred: the inline's own
+    get_queryset(), or a user who may see none) or a key to another column than the case's
+    own: Django's queryset reads those."""
+    query = queryset.query
+    if (query.where or query.annotations or query.extra or query.distinct
+            or query.combinator or query.low_mark or query.high_mark is not None
+            or query.deferred_loading != (frozenset(), True) or query.is_empty()
+            or fk.remote_field.field_name != fk.remote_field.model._meta.pk.name):
+        return None
+    key = (queryset.model, fk, tuple(map(str, query.order_by)), query.default_ordering,
+           repr(query.select_related))
+    prepared = _INLINE_ROWS.get(key)
+    if prepared is None:
+        base = queryset.all()  # a copy: no results kept
+
+        def build(case):
+            rows = base.filter(**{fk.name: case})
+            return rows if rows.ordered else rows.order_by(base.model._meta.pk.name)
+
+        prepared = _INLINE_ROWS.setdefault(key, PreparedInstances(
+            queryset.model, build, parameters=("case",)))
+    return prepared
+
+
+class ReadOnlyFormSet(BaseInlineFormSet):
+    """The formset of a ReadOnlyInline. Django asks a formset for its media and whether it
+    takes files from its first row's form, building every row's form for it (forms), and
+    builds a new empty form each time it is asked for one (four times an inline on a case
+    page), which counts the rows (a query). Every row's form is of one class: here they ask
+    one form of it, made once, without the fields the formset adds to each row (a hidden id
+    and case, a check box to delete: no media, no file), so without reading the rows. The
+    rows' forms are built only where they are drawn (Django's tabular inline); a read-only
+    table (ReadOnlyInlineFormSet) draws none, and the SHTC panel no row."""
+
+    def __getitem__(self, index):
+        # A template reading `formset.prefix` tries formset["prefix"] first, which built
+        # every row's form before failing: a name is no row.
+        if isinstance(index, str):
+            raise TypeError(f"a formset's rows are numbered, not named ({index!r})")
+        return super().__getitem__(index)
+
+    def __init__(self, *args, queryset=None, **kwargs):
+        self.inline_queryset = queryset  # the inline's, before the case narrows it
+        super().__init__(*args, queryset=queryset, **kwargs)
+
+    def get_queryset(self):
+        """Django's queryset of the rows, read (where the inline's queryset is a plain one)
+        by a query compiled once per process (inline_rows): building and compiling it cost
+        more CPU than PostgreSQL spent answering it, on each table of a case page."""
+        if not hasattr(self, "_queryset"):
+            queryset = super().get_queryset()
+            prepared = inline_rows(self.inline_queryset, self.fk) \
+                if self.inline_queryset is not None and self.instance.pk is not None else None
+            if prepared is not None:
+                rows = prepared.instances(case=self.instance.pk)
+                for row in rows:  # each knows its case, which it names
+                    self.fk.set_cached_value(row, self.instance)
+                queryset._result_cache, queryset._prefetch_done = rows, True
+            self._queryset = queryset
+        return self._queryset
+
+    @cached_property
+    def empty_form(self):
+        return super().empty_form
+
+    @cached_property
+    def _row_form(self):
+        # As empty_form is made, without add_fields().
+        return self.form(auto_id=self.auto_id, prefix=self.add_prefix("__prefix__"),
+                         empty_permitted=True, use_required_attribute=False,
+                         **self.get_form_kwargs(None), renderer=self.renderer)
+
+    def is_multipart(self):
+        return self._row_form.is_multipart()
+
+    @property
+    def media(self):
+        return self._row_form.media
+
+
 class ReadOnlyInline(PortalDisplayMixin, admin.TabularInline):
+    formset = ReadOnlyFormSet
     extra = 0
     can_delete = False
     show_change_link = False
@@ -173,6 +311,9 @@ class ReadOnlyInline(PortalDisplayMixin, admin.TabularInline):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # as can_delete says (Django asked the user's permissions four times)
 
     # The related rows each line shows (an actor, an uploader), read with the lines rather
     # than one query a line.
@@ -312,6 +453,28 @@ class StatusChangeInline(ReadOnlyInline):
     fields = ("created_at", "old", "new", "actor", "note")
     select_related = ("actor",)
     ordering = ("created_at", "pk")
+
+
+def share_rows(case, formsets, inline_instances):
+    """Put the rows of each read-only inline that lists all of the case's rows of a model
+    (its own queryset, not narrowed) where prefetch_related puts them: then
+    `case.items.all()` and the like (the procedures' hooks on the case page) read the rows
+    the inline reads, once, instead of a query each. Only for the relations not already
+    read (prefetched) and only from ReadOnlyInline's own get_queryset(): an inline that
+    narrows its rows (or orders them its own way) does not stand for the relation."""
+    cache = case.__dict__.setdefault("_prefetched_objects_cache", {})
+    for formset, inline in zip(formsets, inline_instances, strict=True):
+        fk = getattr(formset, "fk", None)
+        if (fk is None or fk.one_to_one or not isinstance(case, fk.remote_field.model)
+                or not isinstance(inline, ReadOnlyInline) or inline.ordering
+                or type(inline).get_queryset is not ReadOnlyInline.get_queryset
+                or formset.queryset.query.is_empty()):  # (a user who may see none)
+            continue
+        if fk.remote_field.cache_name not in cache:
+            rows = formset.get_queryset()
+            # Each row knows its case, as the relation's manager (and prefetch_related) says.
+            rows._known_related_objects = {fk: {case.pk: case}}
+            cache[fk.remote_field.cache_name] = rows
 
 
 # --- The case list at 100,000 cases (issue 10) ---------------------------------------------
@@ -524,9 +687,13 @@ def case_result_list(cl):
     if None in columns:
         return None
     headers = list(result_headers(cl))
+    rows = list(case_rows(cl, columns))
     return {"cl": cl, "result_hidden_fields": [], "result_headers": headers,
             "num_sorted_fields": sum(1 for h in headers if h["sortable"] and h["sorted"]),
-            "results": [[row] for row in case_rows(cl, columns)]}
+            "results": [[row] for row in rows],
+            # What Django's loop writes for each (admin/permits/application/
+            # change_list_results.html): no form's errors, the row.
+            "body": mark_safe("".join(f"\n\n<tr>{row}</tr>\n" for row in rows))}  # noqa: S308
 
 
 def _column(cl, name, index):
@@ -663,10 +830,17 @@ class DestinationFilter(admin.SimpleListFilter):
     template = "admin/permits/application/destination_filter.html"
 
     def lookups(self, request, model_admin):
-        # As Country.__str__ says them ("DE 德國", "DE Germany"), without a model a row.
-        chinese = (get_language() or "zh").startswith("zh")
-        return [(code, f"{code} {name_zh if chinese else name_en}") for code, name_zh, name_en
-                in Country.objects.values_list("code", "name_zh", "name_en")]
+        # As Country.__str__ says them ("DE 德國", "DE Germany"), from the code table as this
+        # process keeps it (permits.fields.reference_rows: no query a page).
+        return [(code, f"{code} {name}") for code, name in reference_rows(Country)]
+
+    def _options(self):
+        """The countries' <option>s, none selected, escaped: made once per process and
+        language, and kept with the code table's rows (permits.fields.reference_cached)."""
+        choices = self.lookup_choices
+        return reference_cached((DestinationFilter, name_field()), lambda: "".join(
+            f'<option value="{html.escape(code)}">{html.escape(title)}</option>'
+            for code, title in choices))
 
     def queryset(self, request, queryset):
         if self.value():
@@ -678,15 +852,17 @@ class DestinationFilter(admin.SimpleListFilter):
         and the options, as HTML made in one go (one template loop over 250 countries
         cost as much as the rest of the filters)."""
         chosen = self.value()
+        options = self._options()
+        if chosen:  # the one chosen marked so (each value is on one option)
+            option = f'<option value="{html.escape(chosen)}">'
+            options = options.replace(option, option[:-1] + " selected>", 1)
         yield {
             "selected": chosen is None,
             "query_string": changelist.get_query_string(remove=[self.parameter_name]),
             "display": _("All"),
             "hidden": [(name, value) for name, values in changelist.filter_params.items()
                        if not name.startswith(self.parameter_name) for value in values],
-            "options": mark_safe("".join(  # noqa: S308 (escaped here)
-                f'<option value="{html.escape(code)}"{" selected" if code == chosen else ""}>'
-                f"{html.escape(title)}</option>" for code, title in self.lookup_choices)),
+            "options": mark_safe(options),  # noqa: S308 (escaped in _options())
         }
         for code, title in self.lookup_choices:
             yield {"selected": chosen == code, "value": code, "display": title}
@@ -695,6 +871,15 @@ class DestinationFilter(admin.SimpleListFilter):
 class MoveForm(TextRuleMixin, forms.Form):  # the note reaches the applicant: text rule
     to = forms.ChoiceField(choices=())
     note = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3}))
+
+
+# The case page's case, with the permit version it changes (and that version's case, which
+# a procedure's panel compares with it) and the one it produced.
+CASE_PAGE_RELATED = ("changes__permit", "changes__application", "issued_version")
+CASE_PAGE_QUERY = PreparedInstances(
+    Application, lambda pk: Application.objects.select_related(*CASE_PAGE_RELATED).filter(
+        pk=pk).order_by(), parameters=("pk",))
+BIGINT = (-(2 ** 63), 2 ** 63 - 1)
 
 
 @admin.register(Application)
@@ -756,6 +941,14 @@ class ApplicationAdmin(PortalDisplayMixin, admin.ModelAdmin):
         items, *rest = self.inlines
         return [items, *own, *rest]
 
+    def get_inline_formsets(self, request, formsets, inline_instances, obj=None):
+        """The inlines' rows are also the case's (share_rows): the procedure's hooks on the
+        page (the SHTC panel: the origins of the items, the buyer, the documents) read
+        `application.items.all()` and the like, which read them again."""
+        if obj is not None:
+            share_rows(obj, formsets, inline_instances)
+        return super().get_inline_formsets(request, formsets, inline_instances, obj)
+
     def get_changelist(self, request, **kwargs):
         return CaseChangeList
 
@@ -809,13 +1002,21 @@ class ApplicationAdmin(PortalDisplayMixin, admin.ModelAdmin):
 
     def get_object(self, request, object_id, from_field=None):
         """The case as Django's get_object() reads it, with the permit version it changes
-        (shown as "PSE11500000003 v2"): one query for the three."""
-        queryset = self.get_queryset(request).select_related("changes__permit")
+        (shown as "PSE11500000003 v2") and its case, and the one it produced if it was
+        approved (the procedures' panels show its validity): one query for the five."""
         field = (self.model._meta.pk if from_field is None
                  else self.model._meta.get_field(from_field))
         try:
-            return queryset.get(**{field.name: field.to_python(object_id)})
-        except (self.model.DoesNotExist, ValidationError, ValueError):
+            value = field.to_python(object_id)
+            if from_field is None and type(self).get_queryset is admin.ModelAdmin.get_queryset:
+                # Compiled once per process (the ORM's query cost twice what PostgreSQL
+                # spent on it); a key outside bigint's range is no case, as Django says.
+                found = CASE_PAGE_QUERY.instances(pk=value) if BIGINT[0] <= value <= BIGINT[1] \
+                    else []
+                return found[0] if found else None
+            queryset = self.get_queryset(request).select_related(*CASE_PAGE_RELATED)
+            return queryset.get(**{field.name: value})
+        except (self.model.DoesNotExist, ValidationError, ValueError, TypeError):
             return None
 
     def render_change_form(self, request, context, add=False, change=False, form_url="",
@@ -823,9 +1024,14 @@ class ApplicationAdmin(PortalDisplayMixin, admin.ModelAdmin):
         # Here rather than in change_view(): the case is loaded once, by Django.
         if obj is not None and self.may_review(request):
             context["moves"] = [
-                (to, workflow.Status(to).label, to in workflow.NOTE_REQUIRED)
+                (to, workflow.move_label(obj.status, to),
+                 workflow.note_required(to, workflow.BUREAU))
                 for to in workflow.allowed_moves(obj, workflow.BUREAU)]
             context["move_url"] = reverse("admin:permits_application_move", args=[obj.pk])
+            # The procedure's advice, preselected among the moves (SHTC-13: 協查中).
+            suggested = procedures.get(obj.document_type).suggested_move(obj)
+            context["suggested_move"] = suggested if suggested in {
+                to for to, _label, _note in context["moves"]} else None
         if obj is not None and not self.has_change_permission(request, obj):
             context["read_only_fieldsets"] = read_only_fieldsets(context["adminform"])
         return super().render_change_form(request, context, add, change, form_url, obj)

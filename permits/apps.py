@@ -2,23 +2,13 @@ from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
 
-def seed_demo(users):
-    """make run: the applicant's three SHTC demo cases (permits/demo.py)."""
-    from permits import demo
-
-    if demo.seed(applicant=users["applicant"], agent=users["agent"],
-                 reviewer=users["reviewer"]):
-        return f"Demo cases created for the applicant ({users['applicant'].identifier})."
-    return None
-
-
 class PermitsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "permits"
     verbose_name = _("Permits")
 
     def ready(self):
-        from portal import demo, menu
+        from portal import menu
         from portal.accounts.reviewers import REVIEWER_PERMISSIONS
 
         # What a reviewer needs in the admin, and nothing more: see every part of a case,
@@ -40,7 +30,6 @@ class PermitsConfig(AppConfig):
                       url_name="permits:query", order=500)
         menu.register(section=query, label=_("My cases"), url_name="permits:dashboard",
                       order=510)
-        demo.register(order=10, seed=seed_demo)
         from permits.views import home_panel
 
         menu.register_panel(template_name="permits/includes/home_panel.html",

@@ -67,11 +67,19 @@ class CancellationForm(PortalForm):
         return cleaned_data
 
 
+def _reissue_note(permit):
+    """Why the permit's balance is not re-issued through its procedure's new application
+    (Procedure.balance_reissue_problem: SHTC to Iran or North Korea), or ""."""
+    problem = procedures.get(permit.document_type).balance_reissue_problem(permit)
+    return " ".join(problem.messages) if problem else ""
+
+
 def _next_url(permit):
     """Where 申請 leads: the procedure's new application with 餘額註銷證號 filled in (SHTC-11),
-    or, for a procedure without that page, the case of the permit."""
+    or, for a procedure without that page or a permit it does not re-issue, the case of the
+    permit."""
     url_name = procedures.get(permit.document_type).new_application_url
-    if url_name:
+    if url_name and not _reissue_note(permit):
         return f"{reverse(url_name)}?{urlencode({'balance_permit_no': permit.permit_no})}"
     return reverse("permits:application_detail", args=[permit.current.application_id])
 
@@ -93,6 +101,12 @@ def cancellation(request):
                 for problem in error.error_list:
                     form.add_error(FIELD_OF.get(problem.code, "permit_no"), problem)
             else:
+                note = _reissue_note(form.permit)
+                if note:
+                    messages.success(request, _("Permit %(permit)s was cancelled.") % {
+                        "permit": form.permit.permit_no})
+                    messages.info(request, note)
+                    return redirect(_next_url(form.permit))
                 # The field named in the page's language (issue 9, point 16).
                 messages.success(request, _(
                     "Permit %(permit)s was cancelled. Apply anew for the quantities not yet "
@@ -110,4 +124,5 @@ def cancellation(request):
         "form": form, "permit": permit,
         "version": permit.current if permit else None,
         "items": changes.items_with_balance(permit) if permit else [],
+        "reissue_note": _reissue_note(permit) if permit else "",
     }, status=status)

@@ -28,6 +28,8 @@ Error codes (ValidationError.code; tests and views look at these, never at the w
     has_clearance      更正 after a clearance
     no_mismatch        單證比對不符修正 without a mismatch
     has_release        單證比對不符修正 after a release
+    unknown_declaration, declaration_matched, wrong_coordination_id  單證比對不符修正 of one
+                       declaration with its 會辦識別碼 (reconciliation.services.mismatch_problem)
     no_clearance       已通關相符修正 before any clearance
     kind_not_allowed   a change kind the procedure does not offer
     not_amendable      補正 of a case not closed 補正結案
@@ -37,15 +39,19 @@ Error codes (ValidationError.code; tests and views look at these, never at the w
     below_used         a corrected item's quantity below what its line already used
     line_moved         an item with quantities used that no longer keeps its item number
     over_balance       a balance re-issue item above what is left of its line
+    own_procedure      餘額重簽 of a permit its procedure does not re-issue for its balance
+                       (Procedure.balance_reissue_problem: SHTC, to Iran or North Korea)
     unknown_source_line  an item citing an item the permit version does not have
     reason_required, reason_too_long  the reason for a cancellation
 """
 
 from collections import defaultdict
+from dataclasses import dataclass
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -74,7 +80,9 @@ FILED = (Status.REGISTERED, Status.INITIAL_REVIEW, Status.CONSULTATION, Status.S
 MESSAGES = {
     "not_found": _("No permit with this number was found among your permits."),
     "revoked": _("The permit was cancelled."),
-    "expired": _("The permit's validity has ended: it can no longer be cancelled."),
+    "expired": _("The permit's validity has ended: it can no longer be cancelled, nor its "
+                 "balance re-issued. Cancel a permit for its balance before its validity "
+                 "ends."),
     "no_extension": _("A permit whose validity has ended cannot be extended: apply "
                       "anew."),
     "not_current": _("The permit was changed meanwhile: version %(newer)s is now in force. "
@@ -145,14 +153,20 @@ def origin(application):
 # --- the gates ------------------------------------------------------------------------------
 
 
-def change_problem(*, kind, permit=None, version=None, amends=None, application=None):
+def change_problem(*, kind, permit=None, version=None, amends=None, application=None,
+                   declaration_no="", coordination_id=""):
     """Why a change of `kind` may not be filed or issued now (a ValidationError), or None.
 
     `permit` is the permit changed (or cancelled, for 餘額重簽); `version` the version the
     change was loaded from, if known; `amends` the case a 補正 amends; `application` the case
     being checked, if it exists, so that it does not count against itself. The caller holds
-    the permit's row lock where a race matters (check_change does).
+    the permit's row lock where a race matters (check_change does). A 單證比對不符修正 of one
+    declaration (SHTC-10) gives its `declaration_no` and the mismatch's `coordination_id`
+    (會辦識別碼): reconciliation.services.mismatch_problem checks them (its codes:
+    unknown_declaration, no_mismatch, declaration_matched, wrong_coordination_id,
+    has_release) instead of "some mismatch on the permit".
     """
+    declaration = {"declaration_no": declaration_no, "coordination_id": coordination_id}
     kind = Kind(kind)
     if kind == Kind.NEW:
         return None
@@ -178,13 +192,17 @@ def change_problem(*, kind, permit=None, version=None, amends=None, application=
             return None
         others = others.exclude(pk__in=[case.pk for case in _chain(amends)])
         return _permit_problem(kind=root_kind, permit=permit or root_version.permit,
-                               version=version or root_version, others=others)
-    return _permit_problem(kind=kind, permit=permit, version=version, others=others)
+                               version=version or root_version, others=others, **declaration)
+    return _permit_problem(kind=kind, permit=permit, version=version, others=others,
+                           **declaration)
 
 
-def _permit_problem(*, kind, permit, version, others):
+def _permit_problem(*, kind, permit, version, others, declaration_no="", coordination_id=""):
     if kind == Kind.BALANCE_REISSUE:
         # SHTC-11: cancel first (menu 14), then re-issue what is left, once.
+        problem = procedures.get(permit.document_type).balance_reissue_problem(permit)
+        if problem:
+            return problem
         if permit.revoked_at is None:
             return error("not_revoked", permit=permit.permit_no)
         reissue = others.filter(kind=Kind.BALANCE_REISSUE, changes__permit=permit).first()
@@ -198,6 +216,13 @@ def _permit_problem(*, kind, permit, version, others):
         return error("not_current", newer=current.version)
     if kind == Kind.CORRECTION and permit.has_clearance():
         return error("has_clearance")
+    if kind == Kind.MISMATCH_CORRECTION and (declaration_no or coordination_id):
+        # SHTC-10: that declaration's mismatch, by its 會辦識別碼 (above reconciliation's
+        # models, like _ledger()).
+        from reconciliation.services import mismatch_problem
+
+        return mismatch_problem(permit=permit, declaration_no=declaration_no,
+                                coordination_id=coordination_id)
     if kind == Kind.MISMATCH_CORRECTION:
         # A declaration customs cancelled no longer counts (RECON-1).
         if not permit.declarations.filter(result="mismatch",
@@ -229,12 +254,8 @@ def items_problem(application):
                 if item.source_line_no is not None and item.source_line_no not in source_lines]
     if problems:
         return problems
-    ledger = _ledger()
-    permit = version.permit
-    used = ledger.used_by_line([permit])[permit.pk]
     if kind == Kind.BALANCE_REISSUE:
-        left = ledger.balances_of(version.application.items.all(), version.partial_shipment,
-                                  used, permit.pk in ledger.released_permit_ids([permit]))
+        left = _balances(version)
         asked = defaultdict(lambda: ZERO)
         for item in items:
             if item.source_line_no is not None:
@@ -245,6 +266,8 @@ def items_problem(application):
                 problems.append(error("over_balance", line=item.line_no, source=source,
                                       balance=left.get(source, ZERO), quantity=asked[source]))
         return problems
+    permit = version.permit
+    used = _ledger().used_by_line([permit])[permit.pk]
     by_line = {item.line_no: item for item in items}
     for line_no, quantity in sorted(used.items()):
         if quantity <= 0:
@@ -255,6 +278,63 @@ def items_problem(application):
         elif item.quantity < quantity:
             problems.append(error("below_used", line=line_no, used=quantity))
     return problems
+
+
+def mismatch_declaration(application):
+    """{"declaration_no", "coordination_id"} a 單證比對不符修正 carries (SHTC-10), as
+    change_problem takes them: the case's own, or for a 補正 those of the case it continues."""
+    for case in _chain(application):
+        if case.declaration_no or case.coordination_id:
+            return {"declaration_no": case.declaration_no,
+                    "coordination_id": case.coordination_id}
+    return {"declaration_no": "", "coordination_id": ""}
+
+
+def _balances(version):
+    """{line_no: what is left on the ledger} of the permit `version` a balance re-issue was
+    loaded from (releases less reversals and write-offs, per 項次)."""
+    ledger = _ledger()
+    permit = version.permit
+    return ledger.balances_of(version.application.items.all(), version.partial_shipment,
+                              ledger.used_by_line([permit])[permit.pk],
+                              permit.pk in ledger.released_permit_ids([permit]))
+
+
+@dataclass(frozen=True)
+class ItemBalance:
+    """What bounds the quantity of item `line_no` of a balance re-issue (SHTC-11): `left` of
+    item `source` of the cancelled permit, less what the case's other items citing it ask."""
+
+    line_no: int
+    source: int
+    left: Decimal
+
+    def problem(self, quantity):
+        """The over_balance error of `quantity`, or None."""
+        if quantity is None or quantity <= self.left:
+            return None
+        return error("over_balance", line=self.line_no, source=self.source, balance=self.left,
+                     quantity=quantity)
+
+
+def item_balance(application, line_no):
+    """The ItemBalance of item `line_no` of `application` if it is a balance re-issue (or a
+    補正 of one) whose item cites a line of the cancelled permit; None otherwise. The item
+    forms bound the quantity with it (permits.entry.CaseEntry.item_form_kwargs), when the
+    item is confirmed and again at 申請; check_change has the last word, under the lock."""
+    if line_no is None:
+        return None
+    kind, version = origin(application)
+    if kind != Kind.BALANCE_REISSUE or version is None:
+        return None
+    item = application.items.filter(line_no=line_no).first()
+    if item is None or item.source_line_no is None:
+        return None
+    others = (application.items.filter(source_line_no=item.source_line_no)
+              .exclude(line_no=line_no).aggregate(total=Sum("quantity"))["total"] or ZERO)
+    left = _balances(version).get(item.source_line_no, ZERO)
+    return ItemBalance(line_no=line_no, source=item.source_line_no,
+                       left=max(left - others, ZERO))
 
 
 @transaction.atomic
@@ -277,7 +357,8 @@ def check_change(application):
     if version is not None:
         permit = Permit.objects.select_for_update().get(pk=version.permit_id)
     problem = change_problem(kind=application.kind, permit=permit, version=version,
-                             amends=amends, application=application)
+                             amends=amends, application=application,
+                             **mismatch_declaration(application))
     problems = [problem] if problem else items_problem(application)
     if problems:
         raise ValidationError(problems)

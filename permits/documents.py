@@ -11,8 +11,16 @@ def status(application):
     if not required:
         return []
     labels = dict(procedure.document_kinds)
-    present = set(application.attachments.values_list("document_kind", flat=True))
+    present = _present_kinds(application)
     return [(code, labels.get(code, code), code in present) for code in required]
+
+
+def _present_kinds(application):
+    """The kinds of the case's attachments: from those the page read already (the case
+    page's and 9-1-2's, in place as prefetch_related puts them), else one query."""
+    if "attachments" in getattr(application, "_prefetched_objects_cache", {}):
+        return {attachment.document_kind for attachment in application.attachments.all()}
+    return set(application.attachments.values_list("document_kind", flat=True))
 
 
 def missing(application):

@@ -367,13 +367,16 @@ def balance_draft_create(*, entry, actor, permit):
     items with nothing left are not loaded. Raises ValidationError if the gates refuse."""
     from permits import changes
 
-    problem = changes.change_problem(kind=Kind.BALANCE_REISSUE, permit=permit)
-    if problem:
-        raise problem
-    version = permit.current
-    return draft_from(entry=entry, actor=actor, source=version.application,
-                      kind=Kind.BALANCE_REISSUE, changes=version,
-                      items=changes.balance_items(permit))
+    with transaction.atomic():
+        # Read under the permit's lock, as 註銷 and the customs feed write it.
+        permit = Permit.objects.select_for_update().get(pk=permit.pk)
+        problem = changes.change_problem(kind=Kind.BALANCE_REISSUE, permit=permit)
+        if problem:
+            raise problem
+        version = permit.current
+        return draft_from(entry=entry, actor=actor, source=version.application,
+                          kind=Kind.BALANCE_REISSUE, changes=version,
+                          items=changes.balance_items(permit))
 
 
 def reference_source(*, entry, user, field, number):
@@ -413,7 +416,8 @@ def reference_draft_create(*, entry, actor, field, number):
     typed. Not its numbers, status, history or attachments: the new case is the actor's draft
     (drafts_of), numbered when it is filed. The applicant's data come from its account when
     the actor is the applicant (ACC-4); an agent's contact data from the agent's. The source
-    is only read. Raises ValidationError (code not_found, or the balance gates' codes)."""
+    is only read. Raises ValidationError (code not_found, the balance gates' codes, or those
+    of the entry's own gate: CaseEntry.reference_problem)."""
     if field == BALANCE_PERMIT_NO:
         permit = (Permit.objects.visible_to(actor)
                   .filter(document_type=entry.document_type, permit_no=number).first())
@@ -423,15 +427,48 @@ def reference_draft_create(*, entry, actor, field, number):
     source = reference_source(entry=entry, user=actor, field=field, number=number)
     if source is None:
         raise reference_not_found(field)
+    problem = entry.reference_problem(field, source, actor)
+    if problem:
+        raise problem
     fields = {}
     if actor.pk == source.applicant_id:
         account = services.party_defaults(applicant=actor)
         fields = {name: account[name] for name in BASIC_FIELDS}
-    # A new case's items stand alone: no 原項次 (that bounds only a change's quantities).
-    items = [{name: getattr(item, name) for name in ITEM_FIELDS if name != "source_line_no"}
-             for item in source.items.order_by("line_no")]
-    return draft_from(entry=entry, actor=actor, source=source, kind=Kind.NEW, items=items,
-                      **fields)
+    return draft_from(entry=entry, actor=actor, source=source, kind=Kind.NEW,
+                      items=entry.reference_items(source), **fields)
+
+
+def change_draft_create(*, entry, actor, kind, permit=None, amends=None, **fields):
+    """帶入原始資料 of a change (PERMIT-2; SHTC-8 to SHTC-10, MASK-10): a new draft of `kind`
+    filled from what it changes (draft_from): the version in force of `permit` for a change
+    of an issued permit, or for a 補正 the case `amends` the bureau closed 補正結案. `fields`:
+    the change's own data (change_description; a mismatch correction's declaration_no and
+    coordination_id).
+
+    The gates (permits.changes.change_problem) are asked again here, under the row lock of
+    the permit or the amended case, so that a clearance recorded or another change filed since
+    the start page was checked is seen; the change's form (permits.change_views) asked first,
+    to say each refusal next to its field. Raises ValidationError; nothing is saved then."""
+    from permits import changes
+
+    kind = Kind(kind)
+    with transaction.atomic():
+        if kind == Kind.AMENDMENT:
+            amends = Application.objects.select_for_update().get(pk=amends.pk)
+            problem = changes.change_problem(kind=kind, amends=amends)
+            source, version = amends, None
+        else:
+            permit = Permit.objects.select_for_update().get(pk=permit.pk)
+            version = permit.current
+            problem = changes.change_problem(
+                kind=kind, permit=permit, version=version,
+                declaration_no=fields.get("declaration_no", ""),
+                coordination_id=fields.get("coordination_id", ""))
+            source = version.application if version else None
+        if problem:
+            raise problem
+        return draft_from(entry=entry, actor=actor, source=source, kind=kind, changes=version,
+                          amends=amends, **fields)
 
 
 class Refused(Exception):
@@ -477,7 +514,10 @@ def drafts_purge(*, older_than=None):
     """Delete the drafts nobody touched for settings.DRAFT_MAX_AGE_DAYS (or `older_than`, a
     timedelta), with their items and attachments. Returns how many."""
     age = older_than or datetime.timedelta(days=settings.DRAFT_MAX_AGE_DAYS)
-    stale = Application.objects.filter(status=Status.DRAFT, updated_at__lt=timezone.now() - age)
+    # A draft with a 登錄編號 was registered and reopened by the bureau (SHTC-6): the
+    # applicant's assurance, not an abandoned draft.
+    stale = Application.objects.filter(status=Status.DRAFT, updated_at__lt=timezone.now() - age,
+                                       registration_no__isnull=True)
     from permits.models import Attachment
 
     files = list(Attachment.objects.filter(application__in=stale).values_list("file",
@@ -515,6 +555,17 @@ class CaseEntry:
     reference_fields = None
     # 新申請 starts on an empty basic page; a change starts on the procedure's own page.
     start_url_name = None
+    # A new case starts only by 帶入參考資料 (9-2-2: the assurance's 登錄編號): its page
+    # offers the numbers, not the basic data (BasicView).
+    reference_required = False
+    # A change entry's start page (permits.change_views): for each of its kinds, the numbers
+    # that may name what the change loads (PERMIT_NO, RECEIPT_NO), in the manual's order.
+    change_numbers = {}
+    # Whether 單證比對不符修正 also asks for 報單號碼 and 會辦識別碼 (SHTC-10).
+    mismatch_reference = False
+    # The start page's words: above the form, and beside it (label, help) for each kind.
+    start_help = ""
+    kind_help = ()
     final_status = Status.INITIAL_REVIEW
     # The portal makes the final move itself (masks are issued at once, MASK-3).
     final_by_system = False
@@ -599,7 +650,13 @@ class CaseEntry:
                 for name in ("agent_identifier", "agent_name", *AGENT_FIELDS)]
 
     def item_form_kwargs(self, application, line_no):
-        return {}
+        """The item form's own arguments for item `line_no` (None: a new item). An item of a
+        balance re-issue is bounded by what is left of the line it cites (SHTC-11): an
+        entry that overrides this keeps super()'s."""
+        from permits import changes
+
+        balance = changes.item_balance(application, line_no)
+        return {"balance": balance} if balance is not None else {}
 
     def reference_field_names(self):
         """The 帶入參考資料 fields the new-case page shows, in the manual's order (none: no
@@ -626,6 +683,32 @@ class CaseEntry:
                      "exported or imported.") % {"permit": number}
         return _("The data of %(number)s were loaded as the starting point of a new "
                  "application: check them, then click “Next step”.") % {"number": number}
+
+    def reference_problem(self, field, source, actor):
+        """Why the case `source` (found by its number in `field` among those `actor` may see)
+        may not start a new case of this entry: a ValidationError, or None (9-2-2 takes only
+        a registered Iran / North Korea assurance, once)."""
+        return None
+
+    def reference_items(self, source):
+        """The items 帶入參考資料 copies from `source` into the new case (dicts as
+        permits.services.item_add takes them). A new case's items stand alone: no 原項次 (that
+        bounds only a change's quantities), unless the entry keeps them (9-2-2: each item
+        bounded by the assurance's). None: every item citing its 項次 (draft_from)."""
+        return [{name: getattr(item, name) for name in ITEM_FIELDS if name != "source_line_no"}
+                for item in source.items.order_by("line_no")]
+
+    def cases(self, queryset):
+        """`queryset` narrowed to the cases this entry enters: of its document type and kinds;
+        where several entries share them (SHTC's 9-1-1 and 9-2-2), each keeps those its data
+        say are its own. A draft is loaded, found again (匯入暫存資料) and continued
+        (continue_url) only through its own entry."""
+        return queryset.filter(document_type=self.document_type, kind__in=self.kinds)
+
+    def warnings(self, application):
+        """[(code, message)] shown above every step of `application` (None: a new case), such
+        as a trade ban on its destination (9-2-2, North Korea). None by default."""
+        return []
 
     def may_add_items(self, application):
         """Items of a balance re-issue come from the cancelled permit: none can be added."""
@@ -664,6 +747,12 @@ class CaseEntry:
                                    to=self.final_status_for(application), actor=actor,
                                    system=self.final_by_system)
 
+    def basic_saved_url(self, application):
+        """Where 下一步 on the basic data leads: the data shown back, by default; an entry
+        whose button saves the basic data to add an item goes on to the item (9-2-1:
+        新增貨品明細/基本資料存檔)."""
+        return self.url("review", application.pk)
+
     def done_url(self, application):
         return reverse("permits:application_detail", args=[application.pk])
 
@@ -677,8 +766,7 @@ class CaseEntry:
         """The user's draft `pk` of this entry; another user's, or a filed case, is 404 (a
         filed case leads to its page instead)."""
         application = get_object_or_404(
-            Application.objects.visible_to(request.user).filter(
-                document_type=self.document_type, kind__in=self.kinds), pk=pk)
+            self.cases(Application.objects.visible_to(request.user)), pk=pk)
         if application.status != Status.DRAFT:
             raise AlreadySubmitted(application)
         if not drafts_of(request.user).filter(pk=pk).exists():
@@ -698,7 +786,8 @@ class CaseEntry:
         """What the entry's templates need: the entry, the case and the URLs of its steps."""
         context = {"entry": self, "application": application,
                    "entry_buttons": self.buttons_for(application),
-                   "header": self.header(application) if application else ""}
+                   "header": self.header(application) if application else "",
+                   "step_warnings": self.warnings(application)}
         if application is not None:
             pk = application.pk
             context.update(
@@ -896,8 +985,9 @@ class BasicView(EntryMixin, FormView):
                                    application=self.application, step=autosave.BASIC)
             return self.unbound(self.entry.initial_basic(request.user)
                                 if self.application is None else self.get_initial())
-        if "load_reference" in request.POST and self.application is None and \
-                self.entry.reference_field_names():
+        if self.application is None and self.entry.reference_field_names() and (
+                "load_reference" in request.POST or self.entry.reference_required):
+            # An entry that starts only from 帶入參考資料 takes nothing else (9-2-2).
             return self.load_reference()
         form = self.get_form()
         party_forms = self.entry.party_forms(self.application, data=request.POST)
@@ -915,8 +1005,7 @@ class BasicView(EntryMixin, FormView):
         if self.application is not None:
             messages.success(self.request, _("The saved draft was brought back."))
             return self.unbound(self.get_initial(), unsaved=True)
-        last = (drafts_of(self.request.user)
-                .filter(document_type=self.entry.document_type, kind__in=self.entry.kinds)
+        last = (self.entry.cases(drafts_of(self.request.user))
                 .order_by("-updated_at", "-pk").first())
         # ACC-3: a new case typed (not yet saved) before an idle logout, if the last entered.
         if autosave.newer_new_case(user=self.request.user, entry=self.entry, draft=last):
@@ -958,7 +1047,7 @@ class BasicView(EntryMixin, FormView):
                 form=form, party_forms=party_forms), status=400)
         autosave.unsaved_clear(user=self.request.user, entry=self.entry,
                                application=self.application, step=autosave.BASIC)
-        return redirect(self.entry.url("review", application.pk))
+        return redirect(self.entry.basic_saved_url(application))
 
 
 class ItemView(EntryMixin, FormView):
@@ -1030,10 +1119,46 @@ def register(entry):
     return entry
 
 
+def continue_urls(drafts):
+    """{pk: URL} where the user goes on with each of `drafts` (Application instances with
+    their pk, document type and kind): its entry's basic page, or None. A draft whose document
+    type and kind one entry enters costs no query; where several share them (SHTC's 9-1-1 and
+    9-2-2), one query per such entry asks which drafts are its own (CaseEntry.cases)."""
+    urls, shared = {}, {}
+    for draft in drafts:
+        entries = [entry for entry in _entries if entry.document_type == draft.document_type
+                   and draft.kind in entry.kinds]
+        if len(entries) > 1:
+            shared.setdefault(tuple(entries), []).append(draft.pk)
+        urls[draft.pk] = entries[0].url("edit", draft.pk) if len(entries) == 1 else None
+    for entries, pks in shared.items():
+        left = set(pks)
+        for entry in entries:
+            if not left:  # all placed: building the next entry's query cost 0.5-1 ms of CPU
+                break
+            own = set(entry.cases(Application.objects.filter(pk__in=left))
+                      .values_list("pk", flat=True))
+            urls.update({pk: entry.url("edit", pk) for pk in own})
+            left -= own
+    return urls
+
+
 def continue_url(application):
     """Where the user goes on with draft `application`: its entry's basic page."""
-    for entry in _entries:
-        if entry.document_type == application.document_type and application.kind in entry.kinds:
-            return entry.url("edit", application.pk)
-    return None
+    return continue_urls([application])[application.pk]
+
+
+def continue_links(drafts):
+    """{pk: URL} of each draft's 繼續 link on a list (我的案件): its entry's page where one
+    entry enters its document type and kind (no query); where several share them (SHTC's
+    9-1-1, 9-2-1 and 9-2-2), permits:draft_continue, which asks on the click (continue_url).
+    So a list of drafts costs the same queries whatever kinds they are."""
+    urls = {}
+    for draft in drafts:
+        entries = [entry for entry in _entries if entry.document_type == draft.document_type
+                   and draft.kind in entry.kinds]
+        urls[draft.pk] = (entries[0].url("edit", draft.pk) if len(entries) == 1
+                          else reverse("permits:draft_continue", args=[draft.pk])
+                          if entries else None)
+    return urls
 

@@ -606,10 +606,28 @@ class BaseItemForm(FieldWarningsMixin, PortalModelForm):
         fields = ["tariff_code", "description", "brand", "model", "specification",
                   "quantity", "unit", "unit_price", "currency", "amount", "origin_country"]
 
+    def __init__(self, *args, balance=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        # An item of a balance re-issue (permits.changes.ItemBalance, SHTC-11) is the
+        # cancelled permit's: its quantity may be lowered to what is left of it, nothing else
+        # changes, and the amount follows the quantity (the unit price stays).
+        self.balance = balance
+        if balance is not None:
+            for name, field in self.fields.items():
+                field.disabled = name != "quantity"
+            self.fields["quantity"].help_text = _(
+                "At most %(balance)s: what is left of item %(source)s of the cancelled "
+                "permit.") % {"balance": plain_decimal(balance.left), "source": balance.source}
+
     def clean(self):
         cleaned_data = super().clean()
         quantity = cleaned_data.get("quantity")
         unit_price = cleaned_data.get("unit_price")
+        if self.balance is not None:
+            problem = self.balance.problem(quantity) if "quantity" not in self.errors else None
+            if problem:
+                self.add_error("quantity", problem)
+            cleaned_data["amount"] = None  # recomputed below from the quantity
         if (cleaned_data.get("amount") is None and "amount" not in self.errors
                 and quantity is not None and unit_price is not None):
             max_whole = AmountField.max_whole_digits

@@ -55,19 +55,34 @@ class QueryForm(PortalForm):
     # Newest application first; the order of the indexes application_*_filed.
     ORDERING = ("-submitted_at", "-id")
 
-    def filter(self, queryset):
-        """`queryset` narrowed to the criteria (who may see what is the caller's)."""
+    # What criteria() gives that is not an int (permits.prepared kinds).
+    KINDS = {"document_type": str, "number": str, "start": datetime.datetime,
+             "end": datetime.datetime}
+
+    def criteria(self):
+        """The cleaned criteria as narrow() takes them, None for those not given."""
         data = self.cleaned_data
-        queryset = queryset.filter(document_type=data["document_type"])
-        if data["number"]:
-            number = data["number"]
+        start, end = day_bounds(data["date_from"], data["date_to"])
+        return {"document_type": data["document_type"], "number": data["number"] or None,
+                "start": start, "end": end}
+
+    @classmethod
+    def narrow(cls, queryset, *, document_type, number, start, end):
+        """`queryset` narrowed to the criteria (who may see what is the caller's): written
+        so that each value is a plain parameter of the SQL, which permits.listing compiles
+        once for each combination of criteria given."""
+        queryset = queryset.filter(document_type=document_type)
+        if number is not None:
             queryset = queryset.filter(
                 Q(receipt_no=number) | Q(registration_no=number)
                 # every version of a certificate (PERMIT-2): one row each, newest first
                 | Q(issued_version__permit__permit_no=number))
-        start, end = day_bounds(data["date_from"], data["date_to"])
-        if start:
+        if start is not None:
             queryset = queryset.filter(submitted_at__gte=start)
-        if end:
+        if end is not None:
             queryset = queryset.filter(submitted_at__lt=end)
-        return queryset.order_by(*self.ORDERING)
+        return queryset.order_by(*cls.ORDERING)
+
+    def filter(self, queryset):
+        """`queryset` narrowed to the criteria (who may see what is the caller's)."""
+        return self.narrow(queryset, **self.criteria())

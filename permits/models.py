@@ -163,6 +163,12 @@ class Application(ChoiceLabels, models.Model):
                                 blank=True, related_name="change_applications",
                                 verbose_name=_("changes permit"))
     change_description = models.TextField(_("change description"), blank=True)
+    # 單證比對不符修正 (SHTC-10): the export declaration whose mismatch the change corrects and
+    # that mismatch's 會辦識別碼, as the applicant entered them; permits.changes checks them
+    # against the matching when the change is filed and again at approval, and the version
+    # it issues is the one that declaration is matched against again (RECON-5).
+    declaration_no = models.CharField(_("declaration number"), max_length=14, blank=True)
+    coordination_id = models.CharField(_("coordination ID"), max_length=10, blank=True)
     # A 補正 (SHTC-8) amends a case closed 補正結案, which never had a permit.
     amends = models.ForeignKey("self", on_delete=models.PROTECT, null=True, blank=True,
                                related_name="amendments", verbose_name=_("amends case"))

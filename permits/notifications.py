@@ -44,13 +44,16 @@ def queue_status_mail(application, *, old, note=""):
     """
     if application.status == Status.DRAFT:
         return None
+    from permits import procedures
+
     language = application.applicant.language or settings.LANGUAGE_CODE
     with translation.override(language):
         context = {
             "application": application,
             "old_status": Status(old).label,
             "new_status": application.get_status_display(),
-            "next_step": NEXT_STEP.get(application.status, ""),
+            # The procedure's word on it (permits.procedures: NEXT_STEP by default).
+            "next_step": procedures.get(application.document_type).next_step(application),
             "note": note,
             "permit_version": (application.permit_version
                                if application.status == Status.APPROVED else None),
@@ -85,13 +88,18 @@ def queue_cancellation_mail(permit, revocation):
     """Write the outbox row telling the applicant that `permit` was cancelled (註銷, SHTC-11):
     the number, the day (ROC calendar), the reason and how to apply for the balance. It goes
     to the company e-mail on the case of the version in force, as status mail does."""
+    from permits import procedures
+
     application = permit.current.application
     language = application.applicant.language or settings.LANGUAGE_CODE
+    problem = procedures.get(permit.document_type).balance_reissue_problem(permit)
     with translation.override(language):
         context = {
             "application": application,
             "permit": permit,
             "revocation": revocation,
+            # A permit its procedure does not re-issue for its balance says where instead.
+            "reissue_note": " ".join(str(message) for message in problem) if problem else "",
             "case_url": settings.PORTAL_BASE_URL + reverse("permits:application_detail",
                                                            args=[application.pk]),
         }

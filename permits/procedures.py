@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from dateutil.relativedelta import relativedelta
 from django.utils.translation import gettext_lazy as _
 
-from permits.models import DocumentType, Status
+from permits.models import DocumentType, Kind, Status
 
 # Attachment kinds every procedure accepts; procedures add their own (SHTC-2).
 COMMON_DOCUMENT_KINDS = [
@@ -85,6 +85,35 @@ class Procedure:
         filed, decided from its data. None by default."""
         return []
 
+    def balance_reissue_problem(self, permit):
+        """Why the procedure does not re-issue the balance of `permit` through its new
+        application (SHTC-11), as a ValidationError with a code, or None (the default). Asked
+        with the 餘額重簽 gates (permits.changes.change_problem) and by 註銷, which then leads
+        to the permit's case instead of the new application."""
+        return None
+
+    def cancel_note(self, application):
+        """What the case page tells its applicant when only the bureau can cancel the case
+        now (workflow.cancelled_by_bureau_only; SHTC-12: call the bureau), or ""."""
+        return ""
+
+    def next_step(self, application):
+        """What the applicant does next with the case, on its page and in its status mail:
+        permits.notifications.NEXT_STEP for its status by default. A procedure whose case
+        goes otherwise says so (SHTC-6: a registered Iran / North Korea assurance is locked
+        and filed in 9-2-2)."""
+        from permits.notifications import NEXT_STEP
+
+        return NEXT_STEP.get(application.status, "")
+
+    def offers_move(self, application, to):
+        """Whether the reviewer's admin offers the move `to` for the case, among those the
+        table gives the bureau (workflow.allowed_moves): a move the procedure keeps for some
+        of its cases only (SHTC-6: reopening a registered Iran / North Korea assurance) is
+        not offered for the others. Cheap (no query): asked for each button. check_transition
+        refuses the move again when it is made."""
+        return True
+
     def check_transition(self, application, to):
         """A reason the procedure refuses the move, or None."""
         if (application.status == Status.DRAFT and to == Status.APPROVED
@@ -100,6 +129,24 @@ class Procedure:
             if missing:
                 return _("Upload the required documents first: %(kinds)s.") % {
                     "kinds": "、".join(str(label) for _code, label in missing)}
+        if to in FILING_MOVES and application.status == Status.REGISTERED and \
+                application.kind != Kind.NEW:
+            # A change registered first (SHTC-8 to SHTC-10) and filed later (9-1-2 案件申請):
+            # its gates again, under the permit's lock, as 申請 of a draft asks them
+            # (permits.entry.draft_submit); approval asks them once more (permit_issue).
+            from django.core.exceptions import ValidationError
+
+            from permits import changes
+
+            try:
+                changes.check_change(application)
+            except ValidationError as error:
+                return " ".join(error.messages)
+        return None
+
+    def suggested_move(self, application):
+        """The move the reviewer's admin preselects for the case now (a Status among those
+        the bureau may make), or None (SHTC-13: Iran and North Korea go to 協查中)."""
         return None
 
     def documents_due(self, application, to):

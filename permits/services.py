@@ -22,9 +22,10 @@ from permits.models import (
 PARTY_FIELDS = ("applicant_name", "applicant_name_en", "applicant_address", "contact_person",
                 "contact_phone", "company_email", "destination_country")
 # What a new case may set besides the accounts' data: the basic data as entered, the agent's
-# contact data for this case, and the description of a change.
+# contact data for this case, and the description of a change (with, for a 單證比對不符修正,
+# the declaration and the 會辦識別碼 of the mismatch it corrects: SHTC-10).
 CASE_FIELDS = (*PARTY_FIELDS, "agent_contact_person", "agent_phone", "agent_email",
-               "change_description")
+               "change_description", "declaration_no", "coordination_id")
 
 
 def coded_error(messages, code, **params):

@@ -8,6 +8,7 @@ urlpatterns = [
     path("cases/", views.dashboard, name="dashboard"),
     # ACC-3: an entry page keeps what is typed on it before an idle logout (idle.js).
     path("cases/autosave/", autosave.autosave, name="autosave"),
+    path("cases/<int:pk>/continue/", views.draft_continue, name="draft_continue"),
     path("cases/<int:pk>/", views.application_detail, name="application_detail"),
     path("cases/<int:pk>/resubmit/", views.application_resubmit, name="application_resubmit"),
     path("cases/<int:pk>/attachments/", attachment_views.attachment_upload,

@@ -1,20 +1,22 @@
 from django import forms
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, OuterRef, Subquery
 from django.db.models.functions import Coalesce
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from permits import documents, entry, pdf, procedures, workflow
 from permits.attachments import AttachmentForm
+from permits.decorators import filer_required
 from permits.fields import country_names
 from permits.forms import QueryForm
-from permits.listing import VisibleCases, case_page, case_rows
+from permits.listing import Criteria, VisibleCases, case_page, case_rows
 from permits.models import (
     Application,
     Attachment,
@@ -24,11 +26,12 @@ from permits.models import (
     Status,
     StatusChange,
 )
-from permits.notifications import NEXT_STEP
 from permits.parties import party_rows
-from permits.prepared import PreparedInstances, PreparedQuery
+from permits.prepared import PreparedInstances, PreparedQuery, in_place
 from portal.forms import PortalForm
 from portal.templatetags.roc import roc_datetime
+
+User = get_user_model()
 
 # Cases a page of 我的案件 lists.
 CASES_PER_PAGE = 25
@@ -40,13 +43,11 @@ def _cases(user):
     return Application.objects.visible_to(user).select_related("issued_version__permit")
 
 
-def _listed(user, queryset=None, ordering=("-created_at", "-id")):
+def _listed(user):
     """The user's filed cases (not drafts) as the lists page them, read from the indexes
     (permits.listing); 我的案件's own list compiled once per process."""
-    if queryset is None:
-        return VisibleCases(Application.objects.exclude(status=Status.DRAFT), user=user,
-                            ordering=ordering, prepared="my_cases")
-    return VisibleCases(queryset, user=user, ordering=ordering)
+    return VisibleCases(Application.objects.exclude(status=Status.DRAFT), user=user,
+                        ordering=("-created_at", "-id"), prepared="my_cases")
 
 
 def home_panel(request):
@@ -57,6 +58,17 @@ def home_panel(request):
     cases = _listed(request.user)[:8]
     cases.sort(key=lambda case: case.status not in (Status.SUPPLEMENT, Status.REGISTERED))
     return {"cases": cases, "rows": case_rows(cases)} if cases else None
+
+
+@filer_required
+def draft_continue(request, pk):
+    """繼續 of a draft on 我的案件 whose entry its data decide (entry.continue_links): to that
+    entry's page. Only the user's own drafts (entry.drafts_of); any other id gives 404."""
+    draft = get_object_or_404(entry.drafts_of(request.user), pk=pk)
+    url = entry.continue_url(draft)
+    if url is None:
+        raise Http404
+    return redirect(url)
 
 
 @login_required
@@ -90,15 +102,20 @@ DRAFTS_SHOWN_QUERY = PreparedQuery(_drafts_shown, parameters=("user",))
 
 
 def _draft_rows(user):
-    """The drafts of the 暫存中的案件 table, as dicts (as listing.case_rows)."""
-    rows = []
+    """The drafts of the 暫存中的案件 table, as dicts."""
+    rows, drafts = [], []
     for pk, document_type, kind, applicant_name, updated_at, item_count in \
             DRAFTS_SHOWN_QUERY.rows(user=user.pk):
         draft = Application(pk=pk, document_type=document_type, kind=kind)
+        drafts.append(draft)
         rows.append({"pk": pk, "document_type": draft.get_document_type_display(),
                      "kind": draft.get_kind_display(), "applicant_name": applicant_name,
-                     "item_count": item_count, "updated": roc_datetime(updated_at),
-                     "continue_url": entry.continue_url(draft)})
+                     "item_count": item_count, "updated": roc_datetime(updated_at)})
+    # Where each is continued: no query (a draft of an entry that shares its document type
+    # and kind with another links to permits:draft_continue, which decides on the click).
+    urls = entry.continue_links(drafts)
+    for row in rows:
+        row["continue_url"] = urls[row["pk"]]
     return rows
 
 
@@ -120,32 +137,55 @@ def _with_dashboard_notes(cases):
 # CPU than PostgreSQL spent answering them (issue 10, profiled).
 CASE_PARTS = {
     name: PreparedInstances(model, lambda application, model=model: model.objects.filter(
-        application=application), parameters=("application",))
+        application=application), parameters=("application",), keep_plan=True)
     for name, model in (("items", Item), ("attachments", Attachment), ("parties", Party),
                         ("status_changes", StatusChange))}
 
 
-def _with_parts(application):
-    """`application` with its items, attachments, parties and status history in place as
-    prefetch_related puts them: `application.items.all()` reads no more, and each part knows
-    its case."""
-    cache = application.__dict__.setdefault("_prefetched_objects_cache", {})
-    for name, query in CASE_PARTS.items():
-        queryset = getattr(application, name).get_queryset()  # the relation's own filter
-        queryset._result_cache = query.instances(application=application.pk)
-        queryset._prefetch_done = True
-        back = query.model._meta.get_field("application")
-        for part in queryset._result_cache:
-            back.set_cached_value(part, application)
-        cache[name] = queryset
+def with_parts(application, names=tuple(CASE_PARTS)):
+    """`application` with its items, attachments, parties and status history (or the parts
+    `names`) in place as prefetch_related puts them: `application.items.all()` reads no more,
+    and each part knows its case. 9-1-2's upload page reads its case the same way."""
+    for name in names:
+        in_place(application, name, CASE_PARTS[name].instances(application=application.pk))
     return application
+
+
+def _case_of(user, pk):
+    """Case `pk` if `user` may see it, with its permit version, permit and the permit's
+    cancellation (shown beside its number); else 404."""
+    return _cases(user).select_related("issued_version__permit__revocation").filter(pk=pk)
+
+
+# The case page's case for the ordinary accounts (the applicant, the agent), compiled once
+# per process; staff who see every case read it through the ORM (permits.prepared).
+CASE_QUERY = PreparedInstances(Application, lambda user, pk: _case_of(User(pk=user), pk),
+                               parameters=("user", "pk"), keep_plan=True)
+# The permit's versions (listed when it has more than one), newest first.
+VERSIONS_QUERY = PreparedInstances(
+    PermitVersion, lambda permit: PermitVersion.objects.filter(permit=permit).order_by(
+        "-version"), parameters=("permit",), keep_plan=True)
+
+
+def _case_page_case(user, pk):
+    if not user.is_authenticated or Application.objects.sees_every_case(user):
+        return get_object_or_404(_case_of(user, pk))
+    found = CASE_QUERY.instances(user=user.pk, pk=pk)
+    if not found:
+        raise Http404
+    return found[0]
+
+
+def _versions(permit):
+    versions = VERSIONS_QUERY.instances(permit=permit.pk)
+    for version in versions:
+        PermitVersion.permit.field.set_cached_value(version, permit)
+    return versions
 
 
 @login_required
 def application_detail(request, pk):
-    # The permit's cancellation (shown beside its number) with the case: one query less.
-    application = _with_parts(get_object_or_404(
-        _cases(request.user).select_related("issued_version__permit__revocation"), pk=pk))
+    application = with_parts(_case_page_case(request.user, pk))
     is_filer = workflow.actor_kind_of(request.user, application) == workflow.APPLICANT
     may_supplement = application.status == Status.SUPPLEMENT and is_filer
     # The applicant or agent adds documents while the case is theirs: a draft, registered,
@@ -161,7 +201,7 @@ def application_detail(request, pk):
     return render(request, "permits/application_detail.html", {
         "application": application,
         "history": history,
-        "versions": (application.issued_version.permit.versions.order_by("-version")
+        "versions": (_versions(application.permit_version.permit)
                      if application.permit_version else []),
         "may_supplement": may_supplement,
         "supplement_request": request_note if application.status == Status.SUPPLEMENT else "",
@@ -173,7 +213,10 @@ def application_detail(request, pk):
         # The procedure's own rows (masks: 進口狀況) and pages to go on to (issue 9, 14).
         "procedure_rows": procedure.detail_rows(application),
         "procedure_links": procedure.detail_links(application, request.user),
-        "next_step": NEXT_STEP.get(application.status, ""),
+        "next_step": procedure.next_step(application),
+        # SHTC-12: a case the bureau holds is cancelled by the bureau, at the filer's call.
+        "cancel_note": (procedure.cancel_note(application) if is_filer and
+                        workflow.cancelled_by_bureau_only(application.status) else ""),
         "country_names": country_names(),  # in the page's language
     })
 
@@ -205,16 +248,23 @@ def application_resubmit(request, pk):
     return redirect("permits:application_detail", pk=application.pk)
 
 
+def _query_cases(**criteria):
+    """The filed cases meeting 申辦狀況查詢作業's criteria (who may see them: VisibleCases)."""
+    return QueryForm.narrow(Application.objects.exclude(status=Status.DRAFT), **criteria)
+
+
 @login_required
 def query(request):
     """申辦/核銷查詢 → 申辦狀況查詢作業(含列印) (PERMIT-7)."""
     form = QueryForm(request.GET or None)
     page = None
     if form.is_valid():
-        results = form.filter(Application.objects.exclude(status=Status.DRAFT))
-        page = case_page(_listed(request.user, results, form.ORDERING),
+        # Compiled once per process for each combination of criteria (permits.listing).
+        criteria = Criteria("query", _query_cases, form.criteria(), QueryForm.KINDS)
+        page = case_page(VisibleCases(user=request.user, ordering=form.ORDERING,
+                                      criteria=criteria),
                          request.GET.get("page"), per_page=20)
-        page.rows = case_rows(page.object_list)
+        page.rows = case_rows(page.object_list, validity=True)
     return render(request, "permits/query.html", {"form": form, "page": page},
                   status=400 if form.errors else 200)  # a refused form: 400
 

@@ -8,13 +8,25 @@ may make the move. transition() is the only code that assigns Application.status
                ├─ 申請 (masks: issued at once, MASK-3) ───────────────────→ 准件結案 approved
                └─ 取消 ────────────────────────────────────────────────→ 已取消 cancelled
     登錄中 ── 取消申請 (applicant, SHTC-12; not for Iran/North Korea, SHTC-6) → 已取消
+    登錄中 ── 開放權限 (bureau, with a note; an Iran/North Korea assurance only, SHTC-6) → 暫存
     初審中 / 退回初審 ── bureau → 協查中, 複審中, 補件, 補正結案, 退件結案, 准件結案, 已取消
-    協查中 ── bureau → 複審中, 退回初審, 補件, 退件結案
-    複審中 ── bureau → 准件結案, 退件結案, 退回初審, 補正結案, 協查中, 補件
+    協查中 ── bureau → 複審中, 退回初審, 補件, 退件結案, 已取消
+    複審中 ── bureau → 准件結案, 退件結案, 退回初審, 補正結案, 協查中, 補件, 已取消
     補件 ── applicant resubmits (FAQ 3.3) → 初審中; bureau → 退件結案, 已取消
     補正結案, 退件結案, 准件結案, 已取消: closed; a change is a new case (PERMIT-2, SHTC-8).
 
-Why the bureau may cancel a case under review: the applicant asks by phone (SHTC-12).
+Why the bureau may cancel a case under review (in any of its review statuses, and in 補件):
+the applicant asks by phone (SHTC-12, FAQ 3.13); the reviewer's note, required, says so.
+
+Why the bureau moves a registered case back to 暫存 (開放權限): once its 登錄編號 is given, an
+end-use assurance for Iran or North Korea is locked, and only the bureau reopens it, at the
+applicant's call (SHTC-6, the SHTC manual §1.1.2 步驟4); the reviewer's note, required, says
+why. *decision*: a move of this table, not a flag beside the status: the reopened assurance
+is entered again exactly as a draft is (permits.entry locks and checks 暫存 at every step),
+the reopening and the new registration are in the status history with who and why, and the
+登錄編號 stays (transition() gives one only to a case without). The SHTC procedure offers and
+allows the move for a 9-2-1 assurance only (Procedure.offers_move, check_transition: shtc/
+iran.py); such an assurance is never cancelled, by anyone (FAQ 3.13 (2)).
 """
 
 from django.core.exceptions import PermissionDenied
@@ -36,14 +48,14 @@ _REVIEW_MOVES = {
 TRANSITIONS = {
     S.DRAFT: {S.REGISTERED: APPLICANT, S.INITIAL_REVIEW: APPLICANT, S.APPROVED: SYSTEM,
               S.CANCELLED: APPLICANT},
-    S.REGISTERED: {S.INITIAL_REVIEW: APPLICANT, S.CANCELLED: APPLICANT},
+    S.REGISTERED: {S.INITIAL_REVIEW: APPLICANT, S.CANCELLED: APPLICANT, S.DRAFT: BUREAU},
     S.INITIAL_REVIEW: dict(_REVIEW_MOVES),
     S.RETURNED: dict(_REVIEW_MOVES),
     S.CONSULTATION: {S.SECOND_REVIEW: BUREAU, S.RETURNED: BUREAU, S.SUPPLEMENT: BUREAU,
-                     S.REJECTED: BUREAU},
+                     S.REJECTED: BUREAU, S.CANCELLED: BUREAU},
     S.SECOND_REVIEW: {S.APPROVED: BUREAU, S.REJECTED: BUREAU, S.RETURNED: BUREAU,
                       S.AMENDMENT_CLOSED: BUREAU, S.CONSULTATION: BUREAU,
-                      S.SUPPLEMENT: BUREAU},
+                      S.SUPPLEMENT: BUREAU, S.CANCELLED: BUREAU},
     S.SUPPLEMENT: {S.INITIAL_REVIEW: APPLICANT, S.REJECTED: BUREAU, S.CANCELLED: BUREAU},
     S.AMENDMENT_CLOSED: {},
     S.REJECTED: {},
@@ -55,7 +67,9 @@ TRANSITIONS = {
 MEANING = {
     S.DRAFT: _("Being entered by the applicant; saved, not sent."),
     S.REGISTERED: _("End-use assurance registered (登錄編號 given); the applicant uploads the "
-                    "documents and submits, or cancels (SHTC-4, SHTC-12)."),
+                    "documents and submits, or cancels (SHTC-4, SHTC-12). One for Iran or "
+                    "North Korea is locked: filed in 9-2-2, never cancelled, reopened only by "
+                    "the bureau (SHTC-6)."),
     S.INITIAL_REVIEW: _("Submitted (收件編號 given); the bureau's initial review, 3 to 7 "
                         "working days (SHTC-13)."),
     S.CONSULTATION: _("Sent to other agencies (協查): Iran, North Korea or doubtful cases, "
@@ -79,6 +93,28 @@ UNDER_REVIEW = {S.INITIAL_REVIEW, S.RETURNED, S.CONSULTATION, S.SECOND_REVIEW}
 CLOSED = {S.AMENDMENT_CLOSED, S.REJECTED, S.APPROVED, S.CANCELLED}
 # Moves that need a note: the applicant must learn what to supply, or why.
 NOTE_REQUIRED = {S.SUPPLEMENT, S.REJECTED, S.AMENDMENT_CLOSED, S.RETURNED}
+# The bureau's cancellation is made at the applicant's request (SHTC-12): its note records
+# it. The applicant's own 取消申請 (登錄中, 9-1-2) needs none. So is its reopening of a
+# registered assurance (開放權限, SHTC-6).
+BUREAU_NOTE_REQUIRED = {S.CANCELLED, S.DRAFT}
+# The admin's words for a move whose new status does not say what it does.
+MOVE_LABELS = {(S.REGISTERED, S.DRAFT): _("Reopen for changes")}  # 開放權限
+
+
+def move_label(old, to):
+    """The button of the move from `old` to `to` in the reviewer's admin."""
+    return MOVE_LABELS.get((Status(old), Status(to)), Status(to).label)
+
+
+def note_required(to, who):
+    """Whether the move to `to` made by `who` (APPLICANT, BUREAU, SYSTEM) needs a note."""
+    return to in NOTE_REQUIRED or (who == BUREAU and to in BUREAU_NOTE_REQUIRED)
+
+
+def cancelled_by_bureau_only(status):
+    """Whether a case in `status` can be cancelled, and only by the bureau: the applicant
+    asks it by phone (SHTC-12, FAQ 3.13 (2))."""
+    return TRANSITIONS[Status(status)].get(S.CANCELLED) == BUREAU
 
 
 class TransitionNotAllowed(Exception):
@@ -92,8 +128,13 @@ class TransitionNotAllowed(Exception):
 
 
 def allowed_moves(application, actor_kind):
-    """The statuses `actor_kind` may move the case to now (buttons in the admin)."""
-    return [to for to, who in TRANSITIONS[application.status].items() if who == actor_kind]
+    """The statuses `actor_kind` may move the case to now (buttons in the admin), as far as
+    the table and the case's procedure (Procedure.offers_move) say."""
+    from permits import procedures
+
+    procedure = procedures.get(application.document_type)
+    return [to for to, who in TRANSITIONS[application.status].items()
+            if who == actor_kind and procedure.offers_move(application, to)]
 
 
 def actor_kind_of(user, application):
@@ -127,7 +168,7 @@ def transition(*, application, to, actor, note="", system=False):
     kind = SYSTEM if system else actor_kind_of(actor, app)
     if kind != who:
         raise PermissionDenied(_("You may not make this move."))
-    if to in NOTE_REQUIRED and not note.strip():
+    if note_required(to, who) and not note.strip():
         raise TransitionNotAllowed(_("Write a note: the applicant must learn why."),
                                    "note_required")
     procedure = procedures.get(app.document_type)

@@ -21,9 +21,8 @@ from django.utils.translation import gettext_lazy as _
 
 from permits.admin import PortalDisplayMixin, ReadOnlyAdmin, ReadOnlyInline
 from permits.fields import plain_decimal
-from portal.tasks import enqueue
 from portal.templatetags.roc import roc_datetime
-from reconciliation import api
+from reconciliation import api, services
 from reconciliation.forms import MessageFileForm
 from reconciliation.models import (
     CustomsClient,
@@ -33,7 +32,6 @@ from reconciliation.models import (
     LedgerEntry,
     MatchResult,
 )
-from reconciliation.tasks import match_declarations_task
 
 RERUN_PERMISSION = "reconciliation.change_declaration"
 UPLOAD_PERMISSION = "reconciliation.add_inboundmessage"
@@ -57,7 +55,8 @@ class DeclarationItemInline(ReadOnlyInline):
 
 class MatchResultInline(ReadOnlyInline):
     model = MatchResult
-    fields = ("seq", "created_at", "revision", "result", "reasons_list", "permit_version")
+    fields = ("seq", "created_at", "revision", "result", "coordination_id", "reasons_list",
+              "permit_version")
     ordering = ("-seq",)
 
     def get_queryset(self, request):
@@ -139,7 +138,7 @@ class DeclarationAdmin(ReadOnlyAdmin):
         ids = list(queryset.filter(cancelled_at__isnull=True).values_list("pk", flat=True))
         cancelled = queryset.filter(cancelled_at__isnull=False).count()
         if ids:
-            transaction.on_commit(lambda: enqueue(match_declarations_task, ids))
+            services.match_soon(ids)
             self.message_user(request, ngettext(
                 "Matching of %(count)d declaration was queued; its new result appears "
                 "when the worker has run it.",
@@ -236,10 +235,11 @@ class MatchResultAdmin(ReadOnlyAdmin):
     list_display = ("seq", "declaration", "revision", "result", "permit_version",
                     "created_at")
     list_filter = ("result",)
-    search_fields = ("declaration__number", "declaration__permit_no")
+    # Customs or the applicant may call quoting the 會辦識別碼 alone (SHTC-10).
+    search_fields = ("declaration__number", "declaration__permit_no", "=coordination_id")
     list_select_related = ("declaration", "permit_version__permit")
-    fields = ("seq", "declaration", "revision", "result", "reasons_list", "permit_version",
-              "created_at")
+    fields = ("seq", "declaration", "revision", "result", "coordination_id", "reasons_list",
+              "permit_version", "created_at")
     readonly_fields = fields
 
     @admin.display(description=_("reasons"))

@@ -5,7 +5,8 @@ the management command and the admin upload.
                                      answers [{"message_id", "status", "errors"}] in order
     GET  /api/customs/results?after=<seq>&limit=<n>
                                      matching results with seq > after, oldest first, and
-                                     "next": the cursor for the following call
+                                     "next": the cursor for the following call; a mismatch
+                                     carries its 會辦識別碼 "coordination_id" (SHTC-10)
 
 Both want the header `Authorization: Token <token>` of an active CustomsClient. Errors are
 JSON too: {"error": {"code": "...", "message": "..."}}, in English for customs' developers
@@ -229,6 +230,9 @@ def _result_data(result):
         "declaration": result.declaration.number,
         "revision": result.revision,
         "result": result.result,
+        # 會辦識別碼 of a mismatch (SHTC-10), which the applicant quotes to correct it; null
+        # for a match.
+        "coordination_id": result.coordination_id or None,
         "reasons": [{"code": r.get("code"), "item_no": r.get("item_no"),
                      "message": r.get("message")} for r in result.reasons],
         "permit_no": version.permit.permit_no if version else result.declaration.permit_no,

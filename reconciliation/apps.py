@@ -28,12 +28,12 @@ class ReconciliationConfig(AppConfig):
         menu.register(section=_("Application / write-off query"),
                       label=_("Declaration matching query"), url_name="reconciliation:query",
                       order=520)
-        demo.register(order=20, seed=seed_demo)
+        demo.register(order=27, seed=seed_demo)
 
 
 def seed_demo(users):
     """make run: a matching and a mismatching declaration against the applicant's permit
-    (reconciliation/demo.py; after permits' demo, which issues that permit)."""
+    (reconciliation/demo.py; after the SHTC demo (order 25), which issues that permit)."""
     from reconciliation import demo
 
     if demo.seed(applicant=users["applicant"]):
@@ -44,9 +44,12 @@ def seed_demo(users):
 
 def rematch_after_mismatch_correction(sender, version, **kwargs):
     """RECON-5, SHTC-10: when the bureau approves a 單證比對不符修正, it matches the permit's
-    declarations again itself and the new results go to customs."""
+    declarations again itself and the new results go to customs. Also for a 補正 of a
+    mismatch correction closed 補正結案 (SHTC-8: it does what the case it amends did)."""
+    from permits.changes import origin
     from permits.models import Kind
     from reconciliation import services
 
-    if version.application.kind == Kind.MISMATCH_CORRECTION:
+    kind, _changed = origin(version.application)
+    if kind == Kind.MISMATCH_CORRECTION:
         services.rematch_permit(version.permit)

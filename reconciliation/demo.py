@@ -1,5 +1,6 @@
 """Demo declarations for `make run`: one 相符 and one 不符 with two reasons, against the
-demo applicant's approved permit (permits/demo.py). Created once."""
+demo applicant's first approved permit (the SHTC demo's, shtc/demo.py). Created once. The
+mismatch gets its 會辦識別碼 (單證比對查詢), with which the applicant can try 單證比對不符修正."""
 
 from django.utils import timezone
 
@@ -19,7 +20,7 @@ def seed(*, applicant):
     def declaration(number, **changes):
         item = {"item_no": 1, "tariff_code": first.tariff_code,
                 "description": first.description, "quantity": "5", "unit": first.unit,
-                "value": "21000", "currency": first.currency,
+                "value": str(first.unit_price * 5), "currency": first.currency,
                 "permit_item_no": first.line_no}
         item.update(changes)
         return {"message_id": f"DEMO-{number}", "type": "declaration", "declaration": {

@@ -41,6 +41,15 @@ def released_permit_ids(permits):
     return {row["permit_id"] for row in rows}
 
 
+def has_release(permit):
+    """Were goods released under `permit`, by its ledger (SHTC-10, FAQ 3.9): a release
+    under a declaration, not reversed, or a write-off without a declaration (which PERMIT-3
+    counts as goods imported). Read under the permit's row lock where a race matters."""
+    return (permit.pk in released_permit_ids([permit])
+            or LedgerEntry.objects.filter(permit=permit,
+                                          kind=LedgerEntry.Kind.WRITE_OFF).exists())
+
+
 def balances_of(items, partial_shipment, used, released):
     """{line_no: balance} of a permit version's items (objects with line_no and quantity),
     given what is used on each line and whether anything was released. A 不分批 permit is

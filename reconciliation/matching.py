@@ -26,6 +26,7 @@ from reconciliation.models import (
     LedgerEntry,
     MatchResult,
     Result,
+    new_coordination_id,
 )
 
 # Each reason: a code for customs' system and a sentence for people (stored in Chinese).
@@ -57,10 +58,14 @@ def _reason(code, item=None, **params):
     return {"code": code, "item_no": item, "message": message}
 
 
-def version_in_force(versions, day):
-    """The newest version issued on or before `day` (versions newest first)."""
+def version_in_force(versions, day, declaration_no=""):
+    """The newest version issued on or before `day` (versions newest first), or a newer one
+    issued by a 單證比對不符修正 of declaration `declaration_no`: the bureau corrected the
+    permit for that declaration, which is matched against the correction whatever its date
+    (SHTC-10, RECON-5). Versions carry the declaration_no of the case that issued them."""
     for version in versions:
-        if timezone.localdate(version.issued_at) <= day:
+        if timezone.localdate(version.issued_at) <= day or (
+                declaration_no and version.declaration_no == declaration_no):
             return version
     return None
 
@@ -71,7 +76,7 @@ def check(declaration, permit, used, released, own_use):
     if permit is None:
         return [_reason("permit_not_found", permit_no=declaration.permit_no)], None
     day = declaration.declared_on
-    version = version_in_force(permit.versions, day)
+    version = version_in_force(permit.versions, day, declaration.number)
     if version is None or not version.valid_from <= day <= version.valid_until:
         return [_reason("permit_not_valid", date=day.isoformat())], version
     reasons = []
@@ -174,7 +179,8 @@ def load(declaration_ids):
                      .order_by("-version"),
                      "id", "permit_id", "version", "issued_at", "valid_from", "valid_until",
                      "partial_shipment", "application_id",
-                     "application__applicant_identifier")
+                     "application__applicant_identifier", "application__declaration_no",
+                     "application__amends__declaration_no")
     permitted = defaultdict(list)
     for item in _rows(Item.objects.filter(among("application_id", [v.application_id
                                                                      for v in versions]))
@@ -186,12 +192,33 @@ def load(declaration_ids):
         permit.versions = []
     for version in versions:  # newest first
         version.applicant_identifier = version.application__applicant_identifier
+        # The declaration a 單證比對不符修正 corrected: its own, or for a 補正 of one closed
+        # 補正結案 (SHTC-8), the amended case's.
+        version.declaration_no = (version.application__declaration_no
+                                  or version.application__amends__declaration_no)
         version.items = permitted[version.application_id]
         by_id[version.permit_id].versions.append(version)
 
     used, released = _ledger_sums(by_id)
     own_use = _own_use(declaration_of)
     return declarations, permits, used, released, own_use
+
+
+def _coordination_ids(results):
+    """Give each mismatch of `results` its 會辦識別碼 (SHTC-10): the one an earlier mismatch
+    of the same revision of the declaration got (matching it again changes nothing for
+    customs or the applicant), or a new one. One query, and only when there are mismatches."""
+    mismatches = [result for result in results if result.result == Result.MISMATCH]
+    if not mismatches:
+        return
+    earlier = (MatchResult.objects
+               .filter(among("declaration_id", [r.declaration_id for r in mismatches]),
+                       result=Result.MISMATCH).exclude(coordination_id="").order_by()
+               .values_list("declaration_id", "revision", "coordination_id"))
+    known = {(declaration_id, revision): code for declaration_id, revision, code in earlier}
+    for result in mismatches:
+        result.coordination_id = known.get((result.declaration_id, result.revision)) or \
+            new_coordination_id()
 
 
 @transaction.atomic
@@ -214,6 +241,7 @@ def match_declarations(declaration_ids):
         results.append(MatchResult(declaration_id=declaration.id, revision=declaration.revision,
                                    result=result, reasons=reasons,
                                    permit_version_id=version.id if version else None))
+    _coordination_ids(results)
     # The feed's sequence numbers, under the counter's row lock: whoever commits first got
     # the lower numbers, so customs' cursor never skips a result committed late.
     counter, _created = FeedCounter.objects.select_for_update().get_or_create(pk=1)

@@ -138,10 +138,25 @@ class InboundMessage(models.Model):
         return self.message_id
 
 
+# 會辦識別碼 (SHTC-10): a mismatch's code, which customs and the applicant both see and the
+# applicant quotes in a 單證比對不符修正. Random (50 bits), from letters and digits that read
+# aloud and type from paper without doubt (no 0/O, 1/I).
+COORDINATION_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+COORDINATION_LENGTH = 10
+
+
+def new_coordination_id():
+    return "".join(secrets.choice(COORDINATION_ALPHABET) for _ in range(COORDINATION_LENGTH))
+
+
 class MatchResult(ChoiceLabels, models.Model):
     """One matching of one revision of a declaration (單證比對, RECON-2). `seq` orders the
     results customs fetches (the outbound feed): it is given under a lock in commit order,
-    so a reader that saw seq n will never later find a result below n."""
+    so a reader that saw seq n will never later find a result below n.
+
+    A mismatch carries its 會辦識別碼 (`coordination_id`, SHTC-10): the same for every
+    mismatch of one revision of a declaration (matching it again does not change it), a new
+    one for an amended revision. A match has none."""
 
     declaration = models.ForeignKey(Declaration, on_delete=models.CASCADE,
                                     related_name="results")
@@ -152,6 +167,8 @@ class MatchResult(ChoiceLabels, models.Model):
     permit_version = models.ForeignKey("permits.PermitVersion", on_delete=models.PROTECT,
                                        null=True, blank=True, verbose_name=_("permit version"))
     seq = models.PositiveBigIntegerField(_("feed sequence"), unique=True)
+    coordination_id = models.CharField(_("coordination ID"), max_length=COORDINATION_LENGTH,
+                                       blank=True)
     created_at = models.DateTimeField(_("matched at"), default=timezone.now)
 
     class Meta:

@@ -54,6 +54,7 @@ import contextlib
 import datetime
 import logging
 import re
+import secrets
 import uuid
 from decimal import Decimal
 
@@ -61,10 +62,13 @@ from django.core.exceptions import ValidationError
 from django.db import DataError, IntegrityError, transaction
 from django.db.models import Min, Q, Sum
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from permits.models import Permit
 from reconciliation import ledger
 from reconciliation.models import (
+    COORDINATION_ALPHABET,
+    COORDINATION_LENGTH,
     Declaration,
     DeclarationItem,
     Direction,
@@ -460,10 +464,7 @@ def _apply_cancellation(data):
 def receive(messages, *, source):
     """Process a batch of messages; return the InboundMessage of each, in order. Each
     message commits on its own, so one bad message never holds up the others; declarations
-    that changed are matched by Celery after commit."""
-    from portal.tasks import enqueue
-    from reconciliation.tasks import match_declarations_task
-
+    that changed are matched by Celery after commit (match_soon)."""
     records, changed = [], []
     for message in messages:
         record, declaration = _receive_one(message, source=source)
@@ -471,7 +472,7 @@ def receive(messages, *, source):
         if declaration is not None:
             changed.append(declaration.pk)
     if changed:
-        transaction.on_commit(lambda: enqueue(match_declarations_task, changed))
+        match_soon(changed)
     return records
 
 
@@ -569,12 +570,97 @@ def _apply(kind, data, *, attempts=3):
 def rematch_permit(permit):
     """Match again every live declaration citing the permit (RECON-5: after an approved
     mismatch correction the bureau matches itself and tells customs)."""
-    from portal.tasks import enqueue
-    from reconciliation.tasks import match_declarations_task
-
     ids = list(Declaration.objects.filter(
         Q(permit=permit) | Q(permit_no=permit.permit_no), cancelled_at__isnull=True)
         .values_list("pk", flat=True))
     if ids:
-        transaction.on_commit(lambda: enqueue(match_declarations_task, ids))
+        match_soon(ids)
     return ids
+
+
+def match_soon(ids):
+    """Once the caller's transaction commits, queue the matching of the declarations `ids`
+    for the worker (RECON-2, RECON-5). When the broker cannot take it (Redis down), match
+    them here instead: customs waits for these results and nothing else would ever make
+    them (the request that committed still answers; the matching of a batch costs well
+    under a second)."""
+    from portal.tasks import enqueue
+    from reconciliation.tasks import match_declarations_task
+
+    def run():
+        if enqueue(match_declarations_task, ids) is None:
+            from reconciliation import matching
+
+            matching.match_declarations(ids)
+
+    transaction.on_commit(run)
+
+
+# --- 單證比對不符修正 (SHTC-10): the declaration's mismatch and its 會辦識別碼 -------------------
+
+MISMATCH_MESSAGES = {
+    "unknown_declaration": {
+        Direction.EXPORT: _("No export declaration with this number cites permit "
+                            "%(permit)s."),
+        Direction.IMPORT: _("No import declaration with this number cites permit "
+                            "%(permit)s."),
+        None: _("No declaration with this number cites permit %(permit)s."),
+    },
+    "no_mismatch": _("Declaration %(number)s has not been matched with the permit yet: there "
+                     "is no mismatch to correct."),
+    "declaration_matched": _("Declaration %(number)s matched the permit: a mismatch "
+                             "correction is not possible."),
+    "wrong_coordination_id": _("The coordination ID is not the one of the mismatch of "
+                               "declaration %(number)s: see the declaration matching "
+                               "query."),
+}
+COORDINATION_ID_RE = re.compile(f"[{COORDINATION_ALPHABET}]{{{COORDINATION_LENGTH}}}")
+
+
+def clean_coordination_id(value):
+    """A 會辦識別碼 as typed: upper case, without spaces or hyphens."""
+    return re.sub(r"[\s\-]", "", value or "").upper()
+
+
+def mismatch_problem(*, permit, declaration_no, coordination_id):
+    """Why a 單證比對不符修正 of `permit` for declaration `declaration_no` with the 會辦識別碼
+    `coordination_id` may not be filed or approved now (a ValidationError with a code, see
+    MISMATCH_MESSAGES), or None (SHTC-10, FAQ 3.10): a live declaration of the procedure's
+    direction (export for SHTC) cites the permit, the newest matching of its revision on
+    file found a mismatch, the id is that mismatch's, and nothing was released under the
+    permit (the ledger). permits.changes calls this when a change is filed and again at
+    approval, under the permit's row lock. Anything typed is taken: a value that cannot be
+    a declaration number or an id is refused like a wrong one, never looked up."""
+    from permits import changes, procedures
+
+    number = (declaration_no or "").strip().upper()
+    direction = procedures.get(permit.document_type).direction or None
+    declaration = None
+    if NUMBER_RE.fullmatch(number):
+        declarations = Declaration.objects.filter(
+            Q(permit=permit) | Q(permit_no=permit.permit_no), number=number,
+            cancelled_at__isnull=True)
+        if direction:
+            declarations = declarations.filter(direction=direction)
+        declaration = declarations.first()
+    if declaration is None:
+        return ValidationError(MISMATCH_MESSAGES["unknown_declaration"][direction],
+                               code="unknown_declaration", params={"permit": permit.permit_no})
+    # The newest result of the revision on file (an amendment not matched yet has none).
+    result = (declaration.results.filter(revision=declaration.revision).order_by("-seq")
+              .first())
+    if result is None:
+        return _mismatch_error("no_mismatch", number)
+    if result.result != Result.MISMATCH:
+        return _mismatch_error("declaration_matched", number)
+    typed = clean_coordination_id(coordination_id)
+    if not (COORDINATION_ID_RE.fullmatch(typed) and result.coordination_id
+            and secrets.compare_digest(typed, result.coordination_id)):
+        return _mismatch_error("wrong_coordination_id", number)
+    if ledger.has_release(permit):
+        return changes.error("has_release")
+    return None
+
+
+def _mismatch_error(code, number):
+    return ValidationError(MISMATCH_MESSAGES[code], code=code, params={"number": number})

@@ -37,7 +37,11 @@ class ShtcReviewInline(ReadOnlyInline):
     admin/shtc/review_panel.html instead of a table of the row."""
 
     model = ShtcApplication
+    fk_name = "application"  # (not `assurance`, the 9-2-1 case a 9-2-2 one was loaded from)
     fields = ("assurance_route",)
+    # The row's title names its case (ShtcApplication.__str__): read with it, should a page
+    # draw it (the panel does not).
+    select_related = ("application",)
     template = "admin/shtc/review_panel.html"
     verbose_name = verbose_name_plural = _("SHTC review")
 

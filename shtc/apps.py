@@ -6,18 +6,25 @@ def register_menu():
     """The menu (portal.menu), with the real portal's numbers and words (DOMAIN.md §4); 9-1-2
     and the Iran / North Korea entries 9-2-1 and 9-2-2 come with their pages, after it."""
     from portal import menu
-    from shtc import entry
-    from shtc.procedures import FILING_TITLE
+    from shtc import entry, iran_entry
+    from shtc.procedures import FILING_TITLE, IRAN_APPLICATION_TITLE
 
     menu.register(section=entry.SECTION, label=entry.TITLE, url_name="shtc:application_basic",
                   order=211, users_only=True)
     menu.register(section=entry.SECTION, label=FILING_TITLE, url_name="shtc:filing_query",
                   order=212, users_only=True)
+    # 9-2-1 輸往伊朗北韓-最終用途保證書登錄作業 (SHTC-6), after 9-1-2.
+    menu.register(section=entry.SECTION, label=iran_entry.TITLE,
+                  url_name="shtc:iran_assurance_basic", order=221, users_only=True)
+    # 9-2-2 輸往伊朗北韓-戰略性高科技輸出許可申請作業 (SHTC-7), after 9-2-1 (221).
+    menu.register(section=entry.SECTION, label=IRAN_APPLICATION_TITLE,
+                  url_name="shtc:iran_application_basic", order=222, users_only=True)
 
 
 def seed_demo(users):
-    """make run: five SHTC cases of the demo applicant, from 登錄中 to 准件結案 (shtc/demo.py);
-    after the framework's demo (order 10), which the customs demo (20) builds on."""
+    """make run: the SHTC cases of the demo applicant, from 登錄中 to 准件結案, and 9-2-1 /
+    9-2-2 (shtc/demo.py); before the customs demo (order 27), which builds on its first
+    approved permit."""
     from shtc import demo
 
     made = demo.seed(applicant=users["applicant"], agent=users["agent"],
@@ -45,7 +52,10 @@ class ShtcConfig(AppConfig):
         # The exhibition permits' re-import reminders (shtc.admin.ReimportReminderAdmin): seen.
         REVIEWER_PERMISSIONS.add("shtc.view_reimportreminder")
 
+        import shtc.changes  # noqa: F401  (9-1-1's 補正, 更正, 單證比對不符修正 for 我的案件)
         import shtc.entry  # noqa: F401  (registers the 9-1-1 entry for 我的案件)
+        import shtc.iran_entry  # noqa: F401  (and 9-2-1's, SHTC-6)
+        import shtc.iran_filing  # noqa: F401  (and 9-2-2's, SHTC-7)
         from shtc.procedures import PROCEDURE
 
         procedures.register(PROCEDURE)

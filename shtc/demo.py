@@ -8,6 +8,10 @@ user and a reviewer make it: 9-1-1 through the entry's services and forms (shtc/
     准件結案 to the United States: 2 years (all four regimes, SHTC-14 (1))
     准件結案 to Singapore, 不分批: 6 months
     補件 to Germany: the bureau asked for the end user's company profile
+    補正結案 to Japan: the bureau closed it for a 補正 (9-1-1 → 補正 → 原收件編號)
+
+and the Iran procedure (SHTC-6, SHTC-7): a 9-2-1 assurance registered and locked, waiting for
+its 9-2-2 application, and a 9-2-2 application the bureau sent to 協查.
 """
 
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -18,7 +22,8 @@ from permits.models import Status
 from portal.templatetags.roc import roc
 from shtc import services
 from shtc.entry import APPLICATION
-from shtc.forms import ShtcBasicDataForm, ShtcItemForm
+from shtc.iran_entry import IRAN_ASSURANCE
+from shtc.iran_filing import IRAN_APPLICATION
 from shtc.models import ShtcApplication
 from shtc.procedures import DOCUMENT_KINDS
 
@@ -80,6 +85,27 @@ CASES = [
                "end_user-name": "Rhein Messtechnik GmbH",
                "end_user-address": "Industriestrasse 12, Mannheim", "end_user-country": "DE"},
      "items": (FPGA,)},
+    {"label": "closed for a 補正: the consignee's address was wrong",
+     "to": Status.AMENDMENT_CLOSED,
+     "note": "收貨人地址與交易文件不符，請以補正方式重新登錄並上傳重新簽署之最終用途保證書。",
+     "basic": {"destination_country": "JP", "transit_port": "",
+               "buyer-name": "Kansai Precision Co., Ltd.",
+               "buyer-address": "3-5 Nakanoshima, Osaka", "buyer-country": "JP",
+               "end_user-name": "Kansai Precision Co., Ltd.",
+               "end_user-address": "3-5 Nakanoshima, Osaka", "end_user-country": "JP"},
+     "items": (MODULE,)},
+]
+IRAN_PARTIES = {"buyer-name": "Persian Gulf Trading Co.",
+                "buyer-address": "12 Vali-e Asr Ave, Tehran", "buyer-country": "IR",
+                "end_user-name": "Tehran Electronics Industries",
+                "end_user-address": "7 Azadi Street, Tehran", "end_user-country": "IR"}
+IRAN_CASES = [
+    {"label": "9-2-1: registered, waiting for its 9-2-2 application",
+     "basic": {"destination_country": "IR", "transit_port": "", **IRAN_PARTIES},
+     "items": (MODULE,)},
+    {"label": "9-2-2: sent to 協查 (25 to 30 working days)", "file": True,
+     "basic": {"destination_country": "IR", "transit_port": "", **IRAN_PARTIES},
+     "items": (FPGA,)},
 ]
 
 
@@ -89,20 +115,38 @@ def _checked(form):
     return form
 
 
-def _register(spec, *, applicant, actor):
-    """9-1-1 as the pages do it: 下一步, 確認 for each item, 登錄並列印最終用途保證書."""
+def _basic(case_entry, data, *, actor, draft=None):
+    """下一步 (or 新增貨品明細/基本資料存檔) on `case_entry`'s basic page: the draft."""
+    basic = _checked(case_entry.basic_form_class(
+        data=data, user=actor, **case_entry.basic_form_kwargs(draft)))
+    party_forms = case_entry.party_forms(draft, data=data)
+    for form in party_forms:
+        _checked(form)
+    return entry.draft_save_basic(entry=case_entry, actor=actor, form=basic,
+                                  party_forms=party_forms, application=draft)
+
+
+def _register(spec, *, applicant, actor, case_entry=APPLICATION):
+    """9-1-1 (or 9-2-1) as the pages do it: 下一步, 確認 for each item, 登錄並列印最終用途保證書
+    (附件申請)."""
     data = {**BASIC, **spec["basic"]}
     if actor.pk != applicant.pk:
         data.update(AGENT, applicant_identifier=applicant.identifier)
-    basic = _checked(ShtcBasicDataForm(data=data, user=actor))
-    party_forms = APPLICATION.party_forms(None, data=data)
-    for form in party_forms:
-        _checked(form)
-    draft = entry.draft_save_basic(entry=APPLICATION, actor=actor, form=basic,
-                                   party_forms=party_forms)
+    draft = _basic(case_entry, data, actor=actor)
     for item in spec["items"]:
-        entry.draft_item_save(application=draft, form=_checked(ShtcItemForm(data=item)))
-    return entry.draft_submit(entry=APPLICATION, application=draft, actor=actor)
+        entry.draft_item_save(application=draft,
+                              form=_checked(case_entry.item_form_class(data=item)))
+    return entry.draft_submit(entry=case_entry, application=draft, actor=actor)
+
+
+def _iran_application(assurance, *, actor):
+    """9-2-2: 保證書編號 → 帶入參考資料, the basic data completed → 下一步, 申請 (收件編號)."""
+    draft = entry.reference_draft_create(entry=IRAN_APPLICATION, actor=actor,
+                                         field=entry.REGISTRATION_NO,
+                                         number=assurance.registration_no)
+    data = {**BASIC, **IRAN_PARTIES, "transit_port": ""}
+    draft = _basic(IRAN_APPLICATION, data, actor=actor, draft=draft)
+    return entry.draft_submit(entry=IRAN_APPLICATION, application=draft, actor=actor)
 
 
 def _upload(case, *, actor, kinds, pages):
@@ -127,7 +171,7 @@ def _upload(case, *, actor, kinds, pages):
 
 @transaction.atomic
 def seed(*, applicant, agent, reviewer):
-    """The five cases of the module docstring; [(label, case)], or [] if they exist."""
+    """The cases of the module docstring; [(label, case)], or [] if they exist."""
     if ShtcApplication.objects.filter(application__applicant=applicant,
                                       application__registration_no__isnull=False).exists():
         return []
@@ -151,9 +195,18 @@ def seed(*, applicant, agent, reviewer):
             if spec["to"] == Status.APPROVED:
                 case = workflow.transition(application=case, to=Status.APPROVED,
                                            actor=reviewer)
-            elif spec["to"] == Status.SUPPLEMENT:
-                case = workflow.transition(application=case, to=Status.SUPPLEMENT,
+            elif spec["to"] in (Status.SUPPLEMENT, Status.AMENDMENT_CLOSED):
+                case = workflow.transition(application=case, to=spec["to"],
                                            actor=reviewer, note=spec["note"])
+        made.append((spec["label"], case))
+    for spec in IRAN_CASES:
+        case = _register(spec, applicant=applicant, actor=applicant, case_entry=IRAN_ASSURANCE)
+        if spec.get("file"):
+            case = _iran_application(case, actor=applicant)
+            _upload(case, actor=applicant, pages=pages,
+                    kinds=[code for code, _label, _uploaded in documents.status(case)])
+            case = workflow.transition(application=case, to=Status.CONSULTATION,
+                                       actor=reviewer)
         made.append((spec["label"], case))
     return made
 

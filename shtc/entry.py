@@ -10,6 +10,7 @@ red-flag affidavit to print (SHTC-3). 9-1-2 (uploads, end use, 案件申請) com
 Or 餘額註銷證號 + 帶入參考資料 for the balance of a cancelled permit (SHTC-11).
 """
 
+from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -72,8 +73,14 @@ def without_assurance(application):
 def case_warnings(application):
     """The warnings of a stored case: its destination's, and for each origin of its items
     that needs the re-export approval of its government (SHTC-2 item 7)."""
+    return warning_messages(application.destination_country) + reexport_warnings(application)
+
+
+def reexport_warnings(application):
+    """The re-export approval warnings of a stored case, one per origin of its items that
+    needs it (SHTC-2 item 7)."""
     destination = application.destination_country
-    warnings = warning_messages(destination)
+    warnings = []
     for origin in sorted(set(application.items.values_list("origin_country", flat=True))):
         reexport = rules.reexport_warning(origin, destination)
         if reexport:
@@ -127,6 +134,22 @@ class AssuranceEntry(entry.CaseEntry):
     def initial_basic(self, user):
         return {**super().initial_basic(user), "partial_shipment": True,
                 "assurance_route": AssuranceRoute.WITH_ASSURANCE}
+
+    def reference_problem(self, field, source, actor):
+        """A case to Iran or North Korea does not start a 9-1-1 case: its destination has a
+        procedure of its own (9-2-1, and 9-2-2 loads its assurance)."""
+        for code, message in rules.destination_warnings(source.destination_country or ""):
+            if code == "own_procedure":
+                return ValidationError(message, code="own_procedure")
+        return None
+
+    def cases(self, queryset):
+        # Not a 9-2-2 application (shtc/iran_filing.py), loaded from an assurance; nor a
+        # 新申請 to Iran or North Korea, a 9-2-1 assurance (shtc/iran_entry.py).
+        from shtc import iran
+
+        return super().cases(queryset).filter(shtc__assurance__isnull=True).exclude(
+            kind=Kind.NEW, destination_country__in=iran.own_procedure_countries())
 
     def initial_from_query(self, query):
         # The look-up links back with the code picked (shtc/port_views.py).

@@ -6,6 +6,7 @@ Error codes: not_found (no case of the user with that number, whether it does no
 is another user's), no_criteria, date_order, not_english, no_letters, url_scheme.
 """
 
+import datetime
 from urllib.parse import urlsplit
 
 from django import forms
@@ -46,23 +47,38 @@ class FilingQueryForm(PortalForm):
     def clean(self):
         return clean_number_or_dates(self, super().clean())
 
-    def filter(self, queryset):
-        """`queryset` narrowed to the criteria (who may see what is the caller's). The
+    # The kind of each criterion of criteria() that is not an int (permits.prepared).
+    KINDS = {"document_type": str, "number": str, "start": datetime.datetime,
+             "end": datetime.datetime}
+
+    def criteria(self):
+        """The cleaned criteria as narrow() takes them, None for those not given."""
+        data = self.cleaned_data
+        start, end = day_bounds(data["date_from"], data["date_to"])
+        return {"document_type": data["document_type"], "number": data["number"] or None,
+                "start": start, "end": end}
+
+    @classmethod
+    def narrow(cls, queryset, *, document_type, number, start, end):
+        """`queryset` narrowed to the criteria (who may see what is the caller's), each value
+        a plain parameter of the SQL: permits.listing compiles the query page once per
+        process for each combination of criteria given (permits.listing.Criteria). The
         application date is the day the case was filed (收件) or, for a case still 登錄中,
         the day it was started."""
-        data = self.cleaned_data
-        queryset = queryset.filter(document_type=data["document_type"])
-        if data["number"]:
-            queryset = queryset.filter(Q(receipt_no=data["number"])
-                                       | Q(registration_no=data["number"]))
-        start, end = day_bounds(data["date_from"], data["date_to"])
-        if start:
+        queryset = queryset.filter(document_type=document_type)
+        if number is not None:
+            queryset = queryset.filter(Q(receipt_no=number) | Q(registration_no=number))
+        if start is not None:
             queryset = queryset.filter(Q(submitted_at__gte=start)
                                        | Q(submitted_at__isnull=True, created_at__gte=start))
-        if end:
+        if end is not None:
             queryset = queryset.filter(Q(submitted_at__lt=end)
                                        | Q(submitted_at__isnull=True, created_at__lt=end))
         return queryset
+
+    def filter(self, queryset):
+        """`queryset` narrowed to the cleaned criteria."""
+        return self.narrow(queryset, **self.criteria())
 
     def not_found(self):
         """Said next to the number, the same for a number that does not exist and for

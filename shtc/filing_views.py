@@ -13,6 +13,7 @@ and agents only (filer_required): the bureau works in the admin.
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -20,15 +21,27 @@ from django.utils.translation import gettext as _
 from permits import attachments, documents, procedures, workflow
 from permits.decorators import filer_required
 from permits.fields import country_names
-from permits.listing import VisibleCases, case_page
+from permits.listing import Criteria, VisibleCases, case_page
 from permits.models import Application, DocumentType, Status
 from permits.parties import party_rows
+from permits.prepared import PreparedInstances, among, arrays_supported
 from permits.procedures import COMMON_DOCUMENT_KINDS
+from permits.views import with_parts
+from portal.accounts.models import User
 from portal.templatetags.roc import roc
+from shtc import iran as iran_rules
 from shtc import services
 from shtc.filing_forms import EndUseForm, EndUserUrlForm, FilingQueryForm
 from shtc.models import ShtcApplication
-from shtc.procedures import DOCUMENT_KINDS, END_USE_BUTTON, FILING_TITLE, shtc_of
+from shtc.procedures import (
+    CONSULTATION_NOTE,
+    DOCUMENT_KINDS,
+    END_USE_BUTTON,
+    FILING_TITLE,
+    filing_title,
+    is_iran_application,
+    shtc_of,
+)
 from shtc.services import BUREAU_PHONE
 
 # Cases a page of the query lists (上一頁 / 下一頁 beyond: permits.listing.case_page).
@@ -48,12 +61,29 @@ def _shtc_cases():
         status=Status.DRAFT)
 
 
+def _cases_of(user):
+    """The SHTC cases `user` may see in 9-1-2 (not drafts: 9-1-1 still has them)."""
+    return Application.objects.visible_to(user).filter(
+        document_type=DocumentType.SHTC_EXPORT).exclude(status=Status.DRAFT) \
+        .select_related("shtc")
+
+
+# The case of a 9-1-2 page for the ordinary accounts, compiled once per process (its
+# build, compile and ORM work cost more than the query itself: permits.prepared).
+CASE_QUERY = PreparedInstances(
+    Application, lambda user, pk: _cases_of(User(pk=user)).filter(pk=pk),
+    parameters=("user", "pk"))
+
+
 def _case(request, pk):
     """The user's SHTC case `pk` (not a draft: 9-1-1 still has it), or 404."""
-    return get_object_or_404(
-        Application.objects.visible_to(request.user).filter(
-            document_type=DocumentType.SHTC_EXPORT).exclude(status=Status.DRAFT)
-        .select_related("shtc"), pk=pk)
+    user = request.user
+    if Application.objects.sees_every_case(user):
+        return get_object_or_404(_cases_of(user), pk=pk)
+    found = CASE_QUERY.instances(user=user.pk, pk=pk)
+    if not found:
+        raise Http404
+    return found[0]
 
 
 @filer_required
@@ -63,26 +93,42 @@ def filing_query(request):
     form = FilingQueryForm(request.GET or None)
     page = None
     if form.is_valid():
-        cases = VisibleCases(form.filter(_shtc_cases()), user=request.user,
-                             ordering=form.ORDERING)
+        # Compiled once per process for each combination of criteria (permits.listing).
+        criteria = Criteria("filing_query", _filing_cases, form.criteria(),
+                            FilingQueryForm.KINDS)
+        cases = VisibleCases(user=request.user, ordering=form.ORDERING, criteria=criteria)
         page = case_page(cases, request.GET.get("page"), per_page=CASES_PER_PAGE)
         if form.cleaned_data["number"] and not page.object_list:
             form.not_found()
             page = None
         else:
             cases = _with_shtc(page.object_list)
-            page.rows = [_row(case) for case in cases]
+            url = _case_url()
+            page.rows = [_row(case, url) for case in cases]
     return render(request, "shtc/filing_query.html", {
         "form": form, "page": page, "title": FILING_TITLE,
     }, status=400 if form.errors else 200)
+
+
+def _filing_cases(**criteria):
+    """The SHTC cases meeting 9-1-2's criteria (who may see them: VisibleCases)."""
+    return FilingQueryForm.narrow(_shtc_cases(), **criteria)
+
+
+# The ShtcApplication rows of a page of the query's cases (permits.prepared).
+PAGE_SHTC = PreparedInstances(ShtcApplication, lambda ids: ShtcApplication.objects.filter(
+    among("application_id", ids)), parameters=("ids",))
 
 
 def _with_shtc(cases):
     """`cases` (the page's), each holding its ShtcApplication or None, read in one query:
     whether a case takes documents now depends on it (SHTC-5)."""
     cases = list(cases)
-    found = ShtcApplication.objects.in_bulk([case.pk for case in cases],
-                                            field_name="application_id")
+    ids = [case.pk for case in cases]
+    if arrays_supported():  # the ids one array parameter: compiled once per process
+        found = {shtc.application_id: shtc for shtc in PAGE_SHTC.instances(ids=ids)}
+    else:
+        found = ShtcApplication.objects.in_bulk(ids, field_name="application_id")
     for case in cases:
         Application.shtc.related.set_cached_value(case, found.get(case.pk))
     return cases
@@ -94,8 +140,15 @@ def _uploads_open(application):
     return bool(procedures.get(application.document_type).upload_kinds(application))
 
 
-def _row(case):
-    return {"url": reverse("shtc:filing_case", args=[case.pk]),
+def _case_url():
+    """pk → reverse("shtc:filing_case", args=[pk]), reversed once for the page's rows."""
+    marker = 987654321
+    head, tail = reverse("shtc:filing_case", args=[marker]).split(str(marker))
+    return lambda pk: f"{head}{pk}{tail}"
+
+
+def _row(case, url):
+    return {"url": url(case.pk),
             "receipt_no": case.receipt_no or "", "registration_no": case.registration_no or "",
             "applicant_name": case.applicant_name,
             "date": roc(case.submitted_at or case.created_at),
@@ -181,6 +234,9 @@ def _save_url(request, application, form):
 
 def _case_context(request, application, *, upload_form=None, url_form=None):
     """What the upload page shows; a fixed number of queries whatever the case holds."""
+    # Its items, attachments and parties read once, by queries compiled once per process:
+    # the required documents, the parties' rows and the page's lists share them.
+    with_parts(application, ("items", "attachments", "parties"))
     shtc = shtc_of(application)
     with_assurance = shtc is None or shtc.with_assurance
     is_filer = _filer(request, application)
@@ -194,8 +250,15 @@ def _case_context(request, application, *, upload_form=None, url_form=None):
     if may_set_url and url_form is None:
         url_form = EndUserUrlForm(initial={"end_user_url": shtc.end_user_url if shtc else ""})
     destination = application.destination_country
+    iran = is_iran_application(application)
     return {
-        "application": application, "shtc": shtc, "title": FILING_TITLE,
+        "application": application, "shtc": shtc, "title": filing_title(application),
+        # The page the title leads back to: 9-1-2's query, or 9-2-2's new application.
+        "title_url": reverse("shtc:iran_application_basic" if iran else "shtc:filing_query"),
+        # 9-2-2 (SHTC-7): the destination's trade ban on every step; 協查 (SHTC-13).
+        "step_warnings": iran_rules.trade_ban(application) if iran else [],
+        "consultation_note": (CONSULTATION_NOTE if iran and application.status
+                              not in workflow.CLOSED else ""),
         "destination": (f"{destination} {country_names([destination]).get(destination, '')}"
                         .strip() if destination else ""),
         "items": list(application.items.all()),
@@ -205,12 +268,16 @@ def _case_context(request, application, *, upload_form=None, url_form=None):
         # A refused post keeps its form (the refusal said next to it), whatever the status.
         "upload_form": upload_form if may_upload or upload_form is not None else None,
         "url_form": url_form if may_set_url or url_form is not None else None,
-        # Filed by 申請 without an assurance, its documents following (SHTC-5): the bureau
-        # already has it, so no 登錄最終用途並申請, 案件申請 or 取消申請 here.
+        # Filed by 申請 before its documents (SHTC-5 without an assurance, SHTC-7 9-2-2): the
+        # bureau already has it, so no 登錄最終用途並申請, 案件申請 or 取消申請 here.
         "filed_without_assurance": (may_upload and not with_assurance
                                     and application.status in workflow.UNDER_REVIEW),
-        # 登錄最終用途並申請 and 取消申請: the applicant's while 登錄中 (SHTC-4, SHTC-12).
-        "may_file": is_filer and application.status == Status.REGISTERED,
+        "filed_iran_application": (may_upload and iran
+                                   and application.status in workflow.UNDER_REVIEW),
+        # 登錄最終用途並申請 and 取消申請: the applicant's while 登錄中 (SHTC-4, SHTC-12); not
+        # of an Iran / North Korea assurance (SHTC-6, FAQ 3.13 (2)): what the page says instead.
+        "may_file": _registering(request, application),
+        **_iran_assurance(application),
         "may_resubmit": is_filer and application.status == Status.SUPPLEMENT,
         "section_phone": BUREAU_PHONE, "end_use_button": END_USE_BUTTON,
         "closed": application.status in workflow.CLOSED,
@@ -226,6 +293,9 @@ def filing_apply(request, pk):
     application = _case(request, pk)
     shtc = shtc_of(application)
     status = 200
+    if request.method == "GET":
+        # The required documents read from the items and attachments, by compiled queries.
+        with_parts(application, ("items", "attachments"))
     if request.method == "POST":
         form = EndUseForm(request.POST)
         if form.is_valid():
@@ -248,7 +318,8 @@ def filing_apply(request, pk):
     return render(request, "shtc/filing_apply.html", {
         "application": application, "form": form, "title": FILING_TITLE,
         "end_use_button": END_USE_BUTTON, "section_phone": BUREAU_PHONE,
-        "may_file": _filer(request, application) and application.status == Status.REGISTERED,
+        "may_file": _registering(request, application),
+        **_iran_assurance(application),
         "missing": documents.missing(application),
         "closed": application.status in workflow.CLOSED,
     }, status=status)
@@ -282,5 +353,22 @@ def filing_cancel(request, pk):
     return render(request, "shtc/filing_cancel.html", {
         "application": application, "title": FILING_TITLE, "error": error,
         "section_phone": BUREAU_PHONE, "closed": application.status in workflow.CLOSED,
-        "may_cancel": _filer(request, application) and application.status == Status.REGISTERED,
+        "may_cancel": _registering(request, application),
+        **_iran_assurance(application),
     }, status=status)
+
+
+def _registering(request, application):
+    """Whether the user may file or cancel the case here: its filer, while 登錄中, and not an
+    end-use assurance for Iran or North Korea (SHTC-6: 9-2-2 files it, nobody cancels it)."""
+    return (_filer(request, application) and application.status == Status.REGISTERED
+            and not iran_rules.locked(application))
+
+
+def _iran_assurance(application):
+    """What a 9-1-2 page says of a registered Iran / North Korea assurance (SHTC-6, FAQ 3.13
+    (2)): it is never cancelled, and filed in 9-2-2."""
+    if not iran_rules.locked(application):
+        return {"iran_assurance": None}
+    return {"iran_assurance": [iran_rules.MESSAGES["never_cancelled"],
+                               iran_rules.MESSAGES["filed_in_9_2_2"]]}

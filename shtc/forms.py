@@ -128,8 +128,13 @@ class ShtcBasicDataForm(BasicDataForm):
         widget=forms.Textarea(attrs={"rows": 3, "lang": "en", "autocomplete": "off"}),
         help_text=_("Required when no end-use assurance is attached; in English."))
 
+    # Fields a subclass does without (9-2-2: the destination and route are the assurance's).
+    omitted = ()
+
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        for name in self.omitted:
+            del self.fields[name]
         layout = []
         for name in self.fields:
             layout.append(name)

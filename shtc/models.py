@@ -184,6 +184,8 @@ class ShtcApplication(ChoiceLabels, models.Model):
                       place of its company profile (SHTC-2 item 5). Empty when none.
     validity_months   the permit's validity as decided at 准件結案 (SHTC-14: 6 or 24) and
     validity_rule     the rule that applied, in words (shtc.rules.validity); empty before.
+    assurance         on a 9-2-2 application (Iran, North Korea: SHTC-7), the 9-2-1 case of
+                      the end-use assurance it was loaded from; None otherwise.
     """
 
     application = models.OneToOneField("permits.Application", on_delete=models.CASCADE,
@@ -204,6 +206,11 @@ class ShtcApplication(ChoiceLabels, models.Model):
     validity_months = models.PositiveSmallIntegerField(_("validity (months)"), null=True,
                                                        blank=True)
     validity_rule = models.TextField(_("validity rule applied"), blank=True)
+    # 9-2-2 (SHTC-7): the Iran / North Korea end-use assurance registered in 9-2-1 whose
+    # 登錄編號 loaded this application; its items bound this one's (shtc/iran_filing.py).
+    assurance = models.ForeignKey(
+        "permits.Application", on_delete=models.PROTECT, null=True, blank=True,
+        related_name="iran_applications", verbose_name=_("end-use assurance (9-2-1)"))
     # SHTC-2 item 5: the end user's company profile, or its English website instead.
     end_user_url = models.URLField(
         _("end user's English website"), max_length=END_USER_URL_MAX_LENGTH, blank=True,

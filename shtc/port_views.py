@@ -16,12 +16,15 @@ it is a reference page that shows the code picked. Every step is a link, so the 
 
 import re
 import string
+from html import escape
+from urllib.parse import quote_plus
 
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db.models import Q
 from django.shortcuts import render
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
+from django.utils.safestring import mark_safe
 
 from permits.fields import country_names, reference_cached
 from shtc.models import Port
@@ -39,6 +42,32 @@ def _safe_next(request):
             target, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
         return target
     return ""
+
+
+class PortRow(dict):
+    """A row of the codes' table: a dict, which the template reads at once (a model instance
+    costs it a failed subscription per value, 200 rows of four), with attribute access."""
+
+    def __getattr__(self, name):
+        try:
+            return self[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+
+# The table's row (templates/shtc/port_lookup.html prints them): written here, 200 rows of
+# five values cost the template engine about 3 ms, joined in Python 0.2 ms (issue 10).
+ROW_HTML = ('      <tr>\n        <td><a href="{pick_url}" data-port-code="{code}" '
+            'class="font-monospace">{code}</a></td>\n        <td>{name}</td>\n'
+            '        <td>{subdivision}</td>\n      </tr>\n')
+
+
+def rows_html(rows):
+    """The <tr> of each PortRow, its values escaped (as Django's escape does: html.escape
+    of the text, quotes too)."""
+    return mark_safe("".join(  # noqa: S308 (every value escaped)
+        ROW_HTML.format(**{key: escape(str(value)) for key, value in row.items()})
+        for row in rows))
 
 
 def pick_url(target, code):
@@ -85,11 +114,16 @@ def port_lookup(request):
             prefix = query.upper() if query.upper().startswith(country) else country + query
             ports = ports.filter(Q(code__startswith=prefix.upper()[:5])
                                  | Q(name__icontains=query) | Q(name_ascii__icontains=query))
-        page = Paginator(ports.only("code", "name", "subdivision", "function"),
+        page = Paginator(ports.values_list("code", "name", "subdivision"),
                          PER_PAGE).get_page(request.GET.get("page"))
-        for port in page.object_list:
-            port.pick_url = pick_url(target, port.code) if target else \
-                link(country=country, q=query, page=page.number, picked=port.code)
+        # Every row's link is the same but for the code (last): built once, the code added.
+        head = (pick_url(target, "") if target
+                else link(country=country, q=query, page=page.number) + "&picked=")
+        page.object_list = [
+            PortRow(code=code, name=name, subdivision=subdivision,
+                    pick_url=head + quote_plus(code))
+            for code, name, subdivision in page.object_list]
+        page.rows_html = rows_html(page.object_list)
 
     picked = request.GET.get("picked", "").strip().upper()
     picked = Port.objects.filter(code=picked).first() if PORT_RE.fullmatch(picked) else None

@@ -3,7 +3,9 @@ its parties (買方, 收貨人, 最終使用者: SHTC-15), the documents a case 
 changes (SHTC-8 to SHTC-11), its PDF documents (SHTC-3: the end-use assurance in a buyer and
 a consignee version, the red-flag affidavit) and what its case page shows."""
 
+from django.core.exceptions import ValidationError
 from django.urls import reverse
+from django.utils.text import format_lazy
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -44,12 +46,18 @@ DOCUMENTS = {
     "assurance-buyer": ("assurance_buyer", "en", PartyRole.BUYER),
     "assurance-consignee": ("assurance_consignee", "en", PartyRole.CONSIGNEE),
     "red-flag-affidavit": ("affidavit", "zh-hant", None),
+    # SHTC-6: 列印最終用途保證書登錄資料, a 9-2-1 assurance for Iran or North Korea, in English
+    # for the exporter and the foreign importer to sign (shtc/iran.py).
+    "iran-registration": ("iran_registration", "en", None),
 }
 DOCUMENT_LABELS = {
     "assurance-buyer": gettext_lazy("End-use assurance (buyer version)"),
     "assurance-consignee": gettext_lazy("End-use assurance (consignee version)"),
     "red-flag-affidavit": gettext_lazy("Red-flag list (abnormal transaction) affidavit"),
+    "iran-registration": gettext_lazy("Print the end-use assurance registration data"),
 }
+# The documents of a 9-2-1 assurance (SHTC-6): its registration data and the affidavit.
+IRAN_ASSURANCE_DOCUMENTS = ["iran-registration", "red-flag-affidavit"]
 # SHTC-5: the reasons of Article 18(1) in the manual's words (步驟4).
 ROUTE_REASONS = {
     AssuranceRoute.EXHIBITION: gettext_lazy(
@@ -62,8 +70,26 @@ ROUTE_REASONS = {
 NO_DOCUMENTS = (Status.DRAFT, Status.CANCELLED)
 # The manual's button: 登錄最終用途並申請 (步驟8, §2.4 item 6).
 END_USE_BUTTON = gettext_lazy("Register the end use and apply")
+# SHTC-11 for a permit to Iran or North Korea (ShtcProcedure.balance_reissue_problem).
+BALANCE_OWN_PROCEDURE = gettext_lazy(
+    "A permit to Iran or North Korea is not re-issued for its balance here: its end-use "
+    "assurance cannot be changed once registered. For the goods not yet exported, register a "
+    "new end-use assurance in 9-2-1 and apply with it in 9-2-2.")
 FILING_TITLE = gettext_lazy("9-1-2 Not to Iran or North Korea: document upload and SHTC "
                             "export permit application / cancellation")
+IRAN_APPLICATION_TITLE = gettext_lazy("9-2-2 To Iran or North Korea: SHTC export permit "
+                                      "application")
+# SHTC-13: a case for Iran or North Korea goes to inter-agency consultation (協查).
+CONSULTATION_NOTE = gettext_lazy(
+    "Cases for Iran and North Korea go to inter-agency consultation (協查): the review takes "
+    "25 to 30 working days.")
+# What a filed 9-2-2 application's page and status mail say next (ShtcProcedure.next_step).
+IRAN_APPLICATION_NEXT = format_lazy(
+    "{upload} {consultation}", consultation=CONSULTATION_NOTE, upload=gettext_lazy(
+        "Upload the documents the case still misses on its upload page (9-2-2)."))
+# 9-2-2 (SHTC-7): SHTC-2 items 1 to 5, uploaded after 申請 (shtc/requirements.py).
+IRAN_APPLICATION_KINDS = ("assurance", "red_flag_affidavit", "catalogue", "transaction",
+                          "end_user_profile")
 
 
 def shtc_of(application):
@@ -78,15 +104,40 @@ def documents_offered(application):
     return application.status not in NO_DOCUMENTS
 
 
+def is_iran_application(application):
+    """Whether the case is a 9-2-2 application, loaded from an Iran / North Korea end-use
+    assurance registered in 9-2-1 (SHTC-7)."""
+    shtc = shtc_of(application)
+    return shtc is not None and shtc.assurance_id is not None
+
+
+def documents_follow_filing(application):
+    """Whether the case is filed by 申請 (暫存 → 初審中) before its documents, which follow on
+    its upload page (shtc/filing_views.py): without an end-use assurance (SHTC-5, manual
+    §1.1.1.2.2 步驟7) and a 9-2-2 application (SHTC-7, §1.1.2 步驟5)."""
+    shtc = shtc_of(application)
+    return shtc is not None and (not shtc.with_assurance or shtc.assurance_id is not None)
+
+
+def filing_title(application):
+    """The menu entry whose upload page the case's documents go to: 9-1-2, or 9-2-2."""
+    return IRAN_APPLICATION_TITLE if is_iran_application(application) else FILING_TITLE
+
+
 def documents_of(application):
     """The slugs of DOCUMENTS the case offers now: none before it is registered or filed;
     without an end-use assurance (SHTC-5) only the red-flag affidavit (步驟6)."""
     if not documents_offered(application):
         return []
     shtc = shtc_of(application)
-    if shtc is not None and not shtc.with_assurance:
+    if shtc is not None and (not shtc.with_assurance or shtc.assurance_id is not None):
+        # 9-2-2: the assurance signed is the one printed from its 9-2-1 registration.
         return ["red-flag-affidavit"]
-    return list(DOCUMENTS)
+    from shtc import iran
+
+    if iran.is_assurance(application):
+        return list(IRAN_ASSURANCE_DOCUMENTS)  # SHTC-6
+    return [slug for slug in DOCUMENTS if slug != "iran-registration"]
 
 
 class ShtcProcedure(Procedure):
@@ -127,6 +178,16 @@ class ShtcProcedure(Procedure):
 
             rows.append({"label": _("Re-import obligation"), "code": "reimport",
                          "value": reimport.obligation_text(application)})
+        if shtc.assurance_id is not None:
+            rows.append({"label": _("End-use assurance registration number"),
+                         "code": "assurance",
+                         "value": shtc.assurance.registration_no or ""})
+        from shtc import iran
+
+        if iran.is_assurance(application):
+            # SHTC-6: North Korea's trade ban, on every page of its 9-2-1 assurance.
+            rows.extend({"label": _("Warning"), "code": code.replace("_", "-"),
+                         "value": message} for code, message in iran.trade_ban(application))
         return rows
 
     def documents_due(self, application, to):
@@ -134,24 +195,30 @@ class ShtcProcedure(Procedure):
         its documents, which are uploaded afterwards in 9-1-2 (manual §1.1.1.2.2 步驟7): the
         filing does not wait for them. The case page and the reviewer still see what is
         missing (permits.documents)."""
-        if application.status == Status.DRAFT and to == Status.INITIAL_REVIEW:
-            shtc = shtc_of(application)
-            if shtc is not None and not shtc.with_assurance:
-                return False
+        if application.status == Status.DRAFT and to == Status.INITIAL_REVIEW and \
+                documents_follow_filing(application):
+            return False  # so too 9-2-2 (SHTC-7): 申請, then the documents
         return super().documents_due(application, to)
 
     def upload_kinds(self, application):
         """Beyond the framework's (a draft, 登錄中, 補件): without an end-use assurance the
-        documents follow 申請, so they are taken while the case is in 初審中 (SHTC-5 步驟7);
+        documents follow 申請, so they are taken while the case is in 初審中 (SHTC-5 步驟7),
+        and so are those of a 9-2-2 application, SHTC-2 items 1 to 5 (SHTC-7 步驟5);
         an approved exhibition permit takes its proof of re-import, and only that (SHTC-5
         (1)), whatever its validity: a late proof is still the proof."""
+        from shtc import iran
+
+        if iran.is_assurance(application):
+            return []  # SHTC-6: its documents go with the 9-2-2 application (SHTC-7)
         kinds = super().upload_kinds(application)
         if kinds:
             return [code for code in kinds if code != REIMPORT_PROOF]
-        shtc = shtc_of(application)
-        if shtc is None or shtc.with_assurance:
+        if not documents_follow_filing(application):
             return []
+        shtc = shtc_of(application)
         if application.status == Status.INITIAL_REVIEW:
+            if shtc.assurance_id is not None:
+                return list(IRAN_APPLICATION_KINDS)  # 9-2-2: SHTC-2 items 1 to 5
             return [code for code, _label in self.document_kinds if code != REIMPORT_PROOF]
         if application.status == Status.APPROVED and \
                 shtc.assurance_route == AssuranceRoute.EXHIBITION:
@@ -162,27 +229,117 @@ class ShtcProcedure(Procedure):
         """The documents to print (SHTC-3, steps 6 and 7), once the case is registered; and
         9-1-2, where the documents are uploaded and the case filed (SHTC-4), while the case
         takes documents (upload_kinds: 登錄中, 補件, and a case without an end-use assurance
-        after its 申請, SHTC-5). A draft is still 9-1-1's."""
+        or a 9-2-2 application after its 申請, SHTC-5, SHTC-7). A draft is still its entry's."""
         links = []
         if application.status != Status.DRAFT and self.upload_kinds(application):
-            links.append({"label": FILING_TITLE, "code": "filing",
+            links.append({"label": filing_title(application), "code": "filing",
                           "url": reverse("shtc:filing_case", args=[application.pk])})
         links.extend({"label": DOCUMENT_LABELS[slug], "code": slug,
                       "url": reverse("shtc:case_document", args=[application.pk, slug])}
                      for slug in documents_of(application))
+        from shtc import iran
+
+        if application.status == Status.DRAFT and iran.is_assurance(application):
+            # A 9-2-1 assurance being entered, or reopened by the bureau (SHTC-6), for the
+            # one who enters it (permits.entry.drafts_of).
+            from permits.entry import drafts_of
+            from shtc.iran_entry import IRAN_ASSURANCE
+
+            if drafts_of(user).filter(pk=application.pk).exists():
+                links.append({"label": IRAN_ASSURANCE.title, "code": "iran-assurance",
+                              "url": IRAN_ASSURANCE.url("edit", application.pk)})
         return links
+
+    def suggested_move(self, application):
+        """SHTC-13: a case for Iran or North Korea goes to inter-agency consultation (協查中)
+        by default, preselected in the reviewer's admin until it has been there."""
+        from shtc import rules
+
+        if application.status != Status.INITIAL_REVIEW or \
+                not rules.has_own_procedure(application.destination_country):
+            return None
+        if application.status_changes.filter(new=Status.CONSULTATION).exists():
+            return None
+        return Status.CONSULTATION
 
     def required_documents(self, application):
         """SHTC-2, from the case's route, destination and the origins of its items
-        (shtc/requirements.py)."""
-        from shtc import requirements
+        (shtc/requirements.py). None for a 9-2-1 assurance: the documents go with the 9-2-2
+        application loaded from it (SHTC-7)."""
+        from shtc import iran, requirements
 
+        if iran.is_assurance(application):
+            return []
         return requirements.required_documents(application)
+
+    def balance_reissue_problem(self, permit):
+        """*decision*: a permit to Iran or North Korea is cancelled (註銷) like any other, but
+        its balance is not re-issued through 9-1-1, which takes no such destination: its goods
+        need an end-use assurance registered in 9-2-1 (SHTC-6), which cannot be changed once
+        registered, so the balance goes through 9-2-1 and 9-2-2 anew."""
+        from shtc import rules
+
+        version = permit.current
+        if version is not None and rules.has_own_procedure(
+                version.application.destination_country):
+            return ValidationError(BALANCE_OWN_PROCEDURE, code="own_procedure")
+        return None
+
+    def cancel_note(self, application):
+        """FAQ 3.13 (2): a case the bureau holds is cancelled by its Trade Security and
+        Control Section, on the applicant's call (9-1-2 says the same)."""
+        from shtc.services import BUREAU_PHONE
+
+        return _("This case is “%(status)s”: it can no longer be cancelled here. To cancel "
+                 "it, call the Trade Security and Control Section of the Bureau of Foreign "
+                 "Trade at %(phone)s.") % {"status": application.get_status_display(),
+                                          "phone": BUREAU_PHONE}
+
+    def next_step(self, application):
+        """SHTC-6: a registered Iran / North Korea assurance is locked (what to print, where
+        it is filed, and who reopens it); reopened, the applicant corrects and registers it
+        again."""
+        from shtc import iran
+
+        if iran.locked(application):
+            return f"{iran.MESSAGES['registered_next']} {iran.locked_message()}"
+        if application.status == Status.DRAFT and iran.registered(application):
+            return str(iran.MESSAGES["reopened_next"])
+        if application.status == Status.INITIAL_REVIEW and is_iran_application(application):
+            # 9-2-2 filed (SHTC-7): its documents follow; 協查 by default (SHTC-13).
+            return str(IRAN_APPLICATION_NEXT)
+        return super().next_step(application)
+
+    def offers_move(self, application, to):
+        """SHTC-6: the bureau reopens (登錄中 → 暫存) a 9-2-1 assurance only, and a registered
+        one is never cancelled (FAQ 3.13 (2))."""
+        from shtc import iran
+
+        if application.status == Status.REGISTERED and to == Status.DRAFT:
+            return iran.is_assurance(application)
+        if to == Status.CANCELLED:
+            return iran.cancel_problem(application) is None
+        return True
 
     def check_transition(self, application, to):
         """SHTC-4: 案件申請 (登錄中 → 初審中) needs the specific end use in English, as well as
-        the required documents (the framework's check). Asked by workflow.transition() under
-        the case's row lock, in the transaction that files it."""
+        the required documents (the framework's check). SHTC-6 (shtc/iran.py): a registered
+        Iran / North Korea assurance is never cancelled, by anyone, and not filed itself
+        (9-2-2 files an application loaded from it); only such an assurance is reopened by
+        the bureau. Asked by workflow.transition() under the case's row lock, in the
+        transaction that makes the move."""
+        from shtc import iran
+
+        if to == Status.CANCELLED:
+            problem = iran.cancel_problem(application)
+            if problem:
+                return problem.message
+        if application.status == Status.REGISTERED and iran.is_assurance(application) \
+                and to == Status.INITIAL_REVIEW:
+            return iran.MESSAGES["filed_in_9_2_2"]
+        if application.status == Status.REGISTERED and to == Status.DRAFT and \
+                not iran.is_assurance(application):
+            return iran.MESSAGES["reopen_9_2_1"]
         problem = super().check_transition(application, to)
         if problem:
             return problem
@@ -215,6 +372,7 @@ PROCEDURE = ShtcProcedure(
     pdf_templates={"permit": "pdf/permit.html",
                    "assurance_buyer": "pdf/shtc/assurance.html",
                    "assurance_consignee": "pdf/shtc/assurance.html",
-                   "affidavit": "pdf/shtc/red_flag_affidavit.html"},
+                   "affidavit": "pdf/shtc/red_flag_affidavit.html",
+                   "iran_registration": "pdf/shtc/iran_registration.html"},
     # 註銷 sends the user here with 餘額註銷證號 filled in (SHTC-11).
     new_application_url="shtc:application_basic")

@@ -20,6 +20,7 @@ from django.utils import timezone, translation
 from permits import changes, procedures
 from permits.fields import country_names
 from permits.models import Kind, PartyRole
+from permits.prepared import PreparedQuery
 from portal.templatetags.roc import roc
 from shtc import rules
 from shtc.models import Port, Regime
@@ -136,6 +137,18 @@ def _validity(application, shtc, today):
             "valid_until": roc(valid_until(today, decided.months))}
 
 
+# The transit port's code and name, by a query compiled once per process (permits.prepared).
+PORT_QUERY = PreparedQuery(
+    lambda code: Port.objects.filter(code=code).order_by().values_list("code", "name"),
+    parameters=("code",), kinds={"code": str})
+
+
+def _port(code):
+    """The location `code` names, as "USLAX Los Angeles", or None if it is not on file."""
+    found = PORT_QUERY.rows(code=code)
+    return f"{found[0][0]} {found[0][1]}" if found else None
+
+
 def panel(application, *, today=None):
     """The reviewer's view of an SHTC case (a dict of strings, lists and flags), or None for
     a case without SHTC data (one made outside the 9-1-1 entry)."""
@@ -145,13 +158,13 @@ def panel(application, *, today=None):
     today = today or timezone.localdate()
     destination = application.destination_country
     names = country_names()  # cached: no query per country shown
-    port = Port.objects.filter(code=shtc.transit_port).first() if shtc.transit_port else None
+    port = _port(shtc.transit_port) if shtc.transit_port else None
     regimes = rules.regimes_of(destination, today) if destination else []
     warnings = _warnings(application, destination)
     required = _documents(application)
     return {
         "assurance_route": shtc.get_assurance_route_display(),
-        "transit_port": f"{port.code} {port.name}" if port else shtc.transit_port,
+        "transit_port": port or shtc.transit_port,
         "partial_shipment": shtc.partial_shipment,
         "end_use": shtc.end_use,
         "end_user_url": shtc.end_user_url,

@@ -358,6 +358,19 @@ def seed_reference_data():
     importlib.import_module("masks.migrations.0002_mask_codes").load_codes(apps, None)
 
 
+def seed_shtc():
+    """seed_reference_data() and SHTC's regimes and controlled areas (Iran, North Korea), as
+    the migrations seed them: for a transactional test after one that emptied the tables."""
+    import importlib
+
+    from django.apps import apps
+
+    seed_reference_data()
+    migration = importlib.import_module("shtc.migrations.0002_reference_data")
+    migration.load_regimes(apps, None)
+    migration.load_areas(apps, None)
+
+
 def log_in(page, url, identifier, password):
     """Log in through the login page at `url` (the portal's or the admin's) in Playwright's
     `page`, and wait for the page it leads to."""

@@ -122,6 +122,8 @@ MATRIX = {
     "permits:cancellation": Row(FILERS),
     # ACC-3: what is typed on an entry page, kept for the user's own drafts only.
     "permits:autosave": post(OWN_DRAFT, query="autosave_query"),
+    # 繼續 on 我的案件 for a draft whose entry its data decide (SHTC): the user's own only.
+    "permits:draft_continue": Row(OWN_DRAFT, pk="shtc_draft"),
     # --- reconciliation -------------------------------------------------------------------
     "reconciliation:query": Row("login ok notfound ok notfound ok notfound login",
                                 query="declaration_query"),
@@ -166,6 +168,17 @@ MATRIX = {
     "shtc:application_item_add": Row(OWN_DRAFT, pk="shtc_draft"),
     "shtc:application_submit": post(OWN_DRAFT, pk="shtc_draft"),
     "shtc:application_item_delete": post(OWN_DRAFT, pk="shtc_draft", line_no="line"),
+    # --- 9-1-1's 補正 / 更正 / 單證比對不符修正 (SHTC-8 to SHTC-10; helper "changes") ---
+    # The start page (帶入原始資料: LOOKUPS posts the owner's permit number), then the
+    # change's entry pages of a change the owner is entering.
+    "shtc:change_start": Row(FILERS),
+    "shtc:change_edit": Row(OWN_DRAFT, pk="shtc_change_draft"),
+    "shtc:change_review": Row(OWN_DRAFT, pk="shtc_change_draft"),
+    "shtc:change_item": Row(OWN_DRAFT, pk="shtc_change_draft", line_no="line"),
+    "shtc:change_item_add": Row(OWN_DRAFT, pk="shtc_change_draft"),
+    "shtc:change_submit": post(OWN_DRAFT, pk="shtc_change_draft"),
+    "shtc:change_item_delete": post(OWN_DRAFT, pk="shtc_change_draft", line_no="line"),
+    # --- end of changes ---
     # The assurance and the red-flag affidavit of a registered case (SHTC-3).
     "shtc:case_document": Row(SEEN, pk="shtc_registered", document="shtc_document"),
     # --- 9-1-2 附件上傳暨戰略性高科技輸出許可申請/取消作業 (SHTC-4, SHTC-12; helper "filing") ---
@@ -177,6 +190,29 @@ MATRIX = {
     "shtc:filing_apply": Row(FILED, pk="shtc_registered"),
     "shtc:filing_cancel": Row(FILED, pk="shtc_registered"),
     # --- end of 9-1-2 ---
+    # --- 9-2-1 輸往伊朗北韓-最終用途保證書登錄作業 (SHTC-6; helper "iran") ---
+    # permits.entry pages of an assurance to Iran the owner is entering; once registered
+    # they answer 403 to its filer (tests/shtc/test_iran_assurance.py), and its documents
+    # are shtc:case_document's (slug iran-registration).
+    "shtc:iran_assurance_basic": Row(FILERS),
+    "shtc:iran_assurance_edit": Row(OWN_DRAFT, pk="iran_assurance_draft"),
+    "shtc:iran_assurance_review": Row(OWN_DRAFT, pk="iran_assurance_draft"),
+    "shtc:iran_assurance_item": Row(OWN_DRAFT, pk="iran_assurance_draft", line_no="line"),
+    "shtc:iran_assurance_item_add": Row(OWN_DRAFT, pk="iran_assurance_draft"),
+    "shtc:iran_assurance_submit": post(OWN_DRAFT, pk="iran_assurance_draft"),
+    "shtc:iran_assurance_item_delete": post(OWN_DRAFT, pk="iran_assurance_draft",
+                                            line_no="line"),
+    # --- end of 9-2-1 ---
+    # --- 9-2-2 輸往伊朗北韓-戰略性高科技輸出許可申請作業 (SHTC-7; helper "iran2") ---
+    # 新申請 by the assurance's 登錄編號 only (LOOKUPS posts the owner's, registered by its
+    # agent), then the entry pages of the application the owner is entering; its documents
+    # go to the upload page above (shtc:filing_case). No item is added or deleted: no URL.
+    "shtc:iran_application_basic": Row(FILERS),
+    "shtc:iran_application_edit": Row(OWN_DRAFT, pk="iran_application_draft"),
+    "shtc:iran_application_review": Row(OWN_DRAFT, pk="iran_application_draft"),
+    "shtc:iran_application_item": Row(OWN_DRAFT, pk="iran_application_draft", line_no="line"),
+    "shtc:iran_application_submit": post(OWN_DRAFT, pk="iran_application_draft"),
+    # --- end of 9-2-2 ---
     # --- the framework's test procedure (tests/testproc) ----------------------------------
     "testproc:application_basic": Row(FILERS),
     "testproc:application_edit": Row(OWN_DRAFT, pk="testproc_draft"),
@@ -282,6 +318,11 @@ LOOKUPS = {
     # 9-1-1's 餘額註銷證號 + 帶入參考資料 (SHTC-11): the owner's cancelled SHTC permit.
     "shtc:application_basic": ("balance_lookup",
                                "login ok notfound ok notfound 403 403 login"),
+    # 9-1-1's 更正 of the owner's SHTC permit (helper "changes").
+    "shtc:change_start": ("change_lookup", "login ok notfound ok notfound 403 403 login"),
+    # 9-2-2's 保證書編號 + 帶入參考資料 (helper "iran2"): the owner's Iran assurance.
+    "shtc:iran_application_basic": ("iran_assurance_lookup",
+                                    "login ok notfound ok notfound 403 403 login"),
 }
 NOT_FOUND_CODES = ("not_found", "declaration_not_found")
 
@@ -360,6 +401,9 @@ TESTPROC_ITEM = {"tariff_code": "85423100003", "description": "FPGA", "control_n
                  "origin_country": "US"}
 SHTC_BASIC = {**TESTPROC_BASIC, "transit_port": "USLAX", "partial_shipment": "True",
               "consignee-same_as_buyer": "on"}
+IRAN_BASIC = {**SHTC_BASIC, "destination_country": "IR", "transit_port": "",
+              "buyer-name": "Tehran Optics Co.", "buyer-address": "12 Valiasr Street, Tehran",
+              "buyer-country": "IR"}
 SECRET_FILE = "owner-secret-catalogue.pdf"
 SECRET_COUNTERPARTY = "祕密藥局甲"
 DECLARATION_NO = "AM115000000777"
@@ -496,6 +540,36 @@ class World:
         self.shtc_registered = workflow.transition(application=registered,
                                                    to=Status.REGISTERED, actor=agent)
         self.shtc_document = "assurance-buyer"
+        # 9-1-1's 更正 of the SHTC permit, the owner entering it (helper "changes").
+        from shtc import changes as shtc_changes
+
+        self.shtc_change_draft = permit_entry.change_draft_create(
+            entry=shtc_changes.CHANGE, actor=owner, kind="correction", permit=self.shtc_permit,
+            change_description="更正最終使用者地址")
+        # Its basic data, parties and item as 9-1-1 takes them, so that 登錄 goes through.
+        client.post(reverse("shtc:change_edit", args=[self.shtc_change_draft.pk]), SHTC_BASIC)
+        client.post(reverse("shtc:change_item", args=[self.shtc_change_draft.pk, 1]),
+                    TESTPROC_ITEM)
+
+        # 9-2-2 (helper "iran2"): an Iran end-use assurance its agent registered (9-2-1, as
+        # the services leave it), and an application the owner is entering from another.
+        from shtc import iran_filing
+        from tests.shtc.iran_cases import iran_assurance
+
+        self.iran_assurance_for_lookup = iran_assurance(owner, actor=agent)
+        self.iran_application_draft = permit_entry.reference_draft_create(
+            entry=iran_filing.IRAN_APPLICATION, actor=owner, field="registration_no",
+            number=iran_assurance(owner, actor=agent).registration_no)
+
+        # 9-2-1 (helper "iran"): an assurance to Iran the owner is entering, with an item.
+        drafts = set(Application.objects.filter(status=Status.DRAFT).values_list("pk",
+                                                                                 flat=True))
+        client.post(reverse("shtc:iran_assurance_basic"), IRAN_BASIC)
+        self.iran_assurance_draft = Application.objects.exclude(pk__in=drafts).get(
+            applicant=owner, status=Status.DRAFT)
+        client.post(reverse("shtc:iran_assurance_item_add",
+                            args=[self.iran_assurance_draft.pk]), TESTPROC_ITEM)
+        assert self.iran_assurance_draft.items.exists()
 
         # Rows the admin shows.
         self.email = OutboundEmail.objects.filter(to__icontains="anxin").first() \
@@ -545,6 +619,11 @@ class World:
         self.stock_lookup = {"menu": "2", "d-declaration_no": DECLARATION_NO}
         self.balance_lookup = {"balance_permit_no": self.revoked_permit.permit_no,
                                "load_reference": "1"}
+        self.change_lookup = {"kind": "correction", "change_description": "更正數量",
+                              "permit_no": self.shtc_permit.permit_no}
+        self.iran_assurance_lookup = {
+            "registration_no": self.iran_assurance_for_lookup.registration_no,
+            "load_reference": "1"}
         # 9-1-2 查詢 (helper "filing"): the owner's registered SHTC case by its 登錄編號.
         self.filing_query = urlencode({"document_type": "SE",
                                        "number": self.shtc_registered.registration_no})

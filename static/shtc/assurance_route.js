@@ -12,12 +12,7 @@
   }
 
   function chosen() {
-    for (var i = 0; i < radios.length; i += 1) {
-      if (radios[i].checked) {
-        return radios[i].value;
-      }
-    }
-    return "";
+    return window.portalChecked(radios);  // static/portal/js/checked.js
   }
 
   function show() {

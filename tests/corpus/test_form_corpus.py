@@ -95,10 +95,72 @@ def world(db, make_user):
                                           actor=applicant)
     return {"users": users, "{draft}": draft.pk, "{correction}": correction.pk,
             "{shtc_draft}": shtc_draft.pk,
+            # Made only by the cases that name it (fill()): 74 queries the others skip.
+            "{shtc_balance}": lambda: _shtc_balance_draft(applicant, make_user).pk,
             "{shtc_registered}": shtc_registered.pk,
+            "{shtc_registration_no}": shtc_registered.registration_no,
+            # 9-2-2 (helper "iran2"): a registered Iran assurance's 登錄編號, and an
+            # application the applicant is entering from another one.
+            "{iran_registration_no}": lambda: _iran_assurance(applicant).registration_no,
+            "{iran_draft}": lambda: _iran_draft(applicant).pk,
+            # 9-2-1 (helper "iran"): an assurance to Iran the applicant is entering.
+            "{iran_assurance_draft}": lambda: _iran_assurance_draft(applicant).pk,
             "{permit_no}": permit.permit_no,
             "{report}": report.pk, "{flow}": flow.pk,
             "{today}": dates.to_roc(timezone.localdate())}
+
+
+def _shtc_balance_draft(applicant, make_user):
+    """A 餘額重簽 draft of 9-1-1 (SHTC-11), for its item form (the quantity only, bounded by
+    the balance): an SHTC permit of 10 PCE approved, cancelled, and its balance loaded."""
+    from django.contrib.auth.models import Group
+
+    from permits import changes, workflow
+    from permits import entry as permit_entry
+    from permits import services as permit_services
+    from portal.accounts.models import REVIEWERS_GROUP, IdentifierType
+    from shtc import entry as shtc_entry
+
+    reviewer = make_user("A123456789", identifier_type=IdentifierType.NATIONAL_ID,
+                         is_staff=True)
+    reviewer.groups.add(Group.objects.get_or_create(name=REVIEWERS_GROUP)[0])
+    case = permit_services.application_create(
+        document_type="SE", applicant=applicant, actor=applicant, destination_country="US",
+        items=[{**ITEM, "origin_country": "TW", "control_no": "3A001.a"}], **MASK_BASIC)
+    case = workflow.transition(application=case, to="initial_review", actor=applicant)
+    case = workflow.transition(application=case, to="approved", actor=reviewer)
+    permit = case.issued_version.permit
+    changes.permit_revoke(permit=permit, actor=applicant, reason="餘額重簽")
+    return permit_entry.balance_draft_create(entry=shtc_entry.APPLICATION, actor=applicant,
+                                             permit=permit)
+
+
+def _iran_assurance(applicant):
+    from tests.shtc.iran_cases import iran_assurance
+
+    return iran_assurance(applicant)
+
+
+def _iran_assurance_draft(applicant):
+    """A 9-2-1 draft (shtc/iran_entry.py): an end-use assurance to Iran being entered."""
+    from permits import services as permit_services
+    from shtc.models import ShtcApplication
+
+    draft = permit_services.application_create(document_type="SE", applicant=applicant,
+                                               actor=applicant, destination_country="IR",
+                                               **MASK_BASIC)
+    ShtcApplication.objects.create(application=draft)
+    return draft
+
+
+def _iran_draft(applicant):
+    """A 9-2-2 draft (shtc/iran_filing.py) loaded from a registered Iran assurance."""
+    from permits import entry as permit_entry
+    from shtc import iran_filing
+
+    return permit_entry.reference_draft_create(
+        entry=iran_filing.IRAN_APPLICATION, actor=applicant, field="registration_no",
+        number=_iran_assurance(applicant).registration_no)
 
 
 def fill(value, world):
@@ -108,6 +170,8 @@ def fill(value, world):
     if isinstance(value, str):
         for key, replacement in world.items():
             if key.startswith("{") and key in value:
+                if callable(replacement):
+                    replacement = world[key] = replacement()
                 value = value.replace(key, str(replacement))
     return value
 

@@ -169,4 +169,8 @@ def test_it_takes_customs_messages_with_redis_down(client, make_case, applicant,
                            headers={"Authorization": f"Token {token}"})
     assert response.status_code == 200
     assert response.json()[0]["status"] == "accepted"
-    assert Declaration.objects.filter(number="AA11500000001B").exists()
+    # The worker cannot be told: the portal matched it itself, and customs' feed has it.
+    assert Declaration.objects.get(number="AA11500000001B").result == "match"
+    results = client.get(reverse("reconciliation:api_results"),
+                         headers={"Authorization": f"Token {token}"})
+    assert [row["declaration"] for row in results.json()["results"]] == ["AA11500000001B"]

@@ -176,3 +176,103 @@ def test_it_prints_decimals_as_floatformat_does(language):
         text = decimal_texts(4)
         for value in map(Decimal, values):
             assert text(value) == floatformat(value, -4), value
+
+
+def cells(html):
+    """[[cell markup]] of each <tr> of a case table."""
+    import re
+
+    return [re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)
+            for row in re.findall(r"<tr>(.*?)</tr>", html, re.S)]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("language", ["zh-hant", "en"])
+def test_the_case_rows_show_each_case(make_case, applicant, reviewer, language):
+    """permits.listing.case_rows writes the table's rows out in Python (issue 10): each cell
+    what the template printed, escaped, in the page's language."""
+    from permits.listing import case_rows
+    from portal.templatetags.roc import roc
+
+    issued = make_case(applicant, status=Status.APPROVED, reviewer=reviewer,
+                       applicant_name='A&B "<b>" 公司')
+    supplement = make_case(applicant, status=Status.SUPPLEMENT, reviewer=reviewer)
+    listed = VisibleCases(Application.objects.exclude(status=Status.DRAFT), user=applicant,
+                          ordering=("-created_at", "-id"))[0:10]
+    listed[1].dashboard_note = "Stock 5 <script>"
+    with translation.override(language):
+        rows = case_rows(listed, validity=True)
+        plain = case_rows(listed)
+        words = {case.pk: (case.get_document_type_display(), case.get_kind_display(),
+                           case.get_status_display()) for case in listed}
+        needed = str(_action_needed())
+    assert rows and rows.validity and not plain.validity and len(rows) == 2
+    (first, second), (plain_first, _plain_second) = cells(str(rows)), cells(str(plain))
+    assert plain_first == first[:-1]  # the same, without the validity column
+    url = reverse("permits:application_detail", args=[supplement.pk])
+    assert first[0] == f'<a href="{url}">{supplement.receipt_no}</a>'
+    assert first[1] == ""  # no permit, no note
+    assert first[2:5] == [*words[supplement.pk][:2], supplement.applicant_name]
+    assert first[5] == roc(supplement.submitted_at)
+    assert first[6] == (f'<span class="badge text-bg-warning">{words[supplement.pk][2]}'
+                        f'</span><div class="small text-danger">{needed}</div>')
+    assert first[7] == ""
+    version = issued.issued_version
+    url = reverse("permits:application_detail", args=[issued.pk])
+    assert second[1] == (f'<a href="{url}">{version.permit.permit_no}</a> <span class='
+                         f'"text-secondary small">v1</span><div class="small text-secondary" '
+                         f'data-testid="dashboard-note">Stock 5 &lt;script&gt;</div>')
+    assert second[4] == "A&amp;B &quot;&lt;b&gt;&quot; 公司"
+    assert second[6] == f'<span class="badge text-bg-success">{words[issued.pk][2]}</span>'
+    assert second[7] == roc(version.valid_until)
+    assert not case_rows([]) and str(case_rows([])) == ""
+
+
+def _action_needed():
+    from permits.listing import ACTIONS
+
+    return ACTIONS[Status.SUPPLEMENT]
+
+
+@pytest.mark.django_db
+def test_an_empty_list_says_so(client, applicant):
+    client.force_login(applicant)
+    page = client.get(reverse("permits:dashboard")).content.decode()
+    assert '<tr><td colspan="8" class="text-secondary">' in page
+
+
+@pytest.mark.django_db
+def test_the_query_criteria_are_compiled_once_per_combination(make_case, applicant, agent):
+    """申辦狀況查詢作業's pages (permits.listing.Criteria): compiled once for each combination
+    of criteria given, the values swapped in, the rows those of the ORM's filter."""
+    from permits.forms import QueryForm
+    from permits.listing import _PREPARED, Criteria
+    from permits.views import _query_cases
+
+    made = [make_case(user, actor=actor, status=Status.INITIAL_REVIEW)
+            for user, actor in ((applicant, None), (applicant, agent), (applicant, None))]
+    now = timezone.now()
+    forms = [{"document_type": "SE", "date_from": timezone.localdate(now) -
+              datetime.timedelta(days=1), "date_to": timezone.localdate(now)},
+             {"document_type": "SE", "number": made[1].receipt_no.lower()},
+             {"document_type": "SE", "number": made[2].receipt_no},
+             {"document_type": "MK", "date_from": timezone.localdate(now)},
+             {"document_type": "SE", "number": "NONE", "date_to": timezone.localdate(now)}]
+    found = []
+    for user in (applicant, agent, applicant):
+        for data in forms:
+            form = QueryForm({key: str(value) if not isinstance(value, datetime.date)
+                              else value.isoformat() for key, value in data.items()})
+            assert form.is_valid(), form.errors
+            compiled = VisibleCases(user=user, ordering=QueryForm.ORDERING, criteria=Criteria(
+                "test-query", _query_cases, form.criteria(), QueryForm.KINDS))[0:10]
+            want = list(form.filter(Application.objects.visible_to(user).exclude(
+                status=Status.DRAFT)))
+            assert compiled == want
+            found.append(len(want))
+    assert found == [3, 1, 1, 0, 0, 1, 1, 0, 0, 0, 3, 1, 1, 0, 0]  # the agent filed one
+    # Five forms, four combinations of criteria: four compiled queries.
+    assert len([key for key in _PREPARED if key[0] == "test-query"]) == 4
+    assert {key[1] for key in _PREPARED if key[0] == "test-query"} == {
+        ("document_type", "end", "start"), ("document_type", "number"),
+        ("document_type", "start"), ("document_type", "end", "number")}

@@ -45,6 +45,10 @@ def test_it_knows_every_status():
 def test_it_allows_each_move_in_the_table(old, new, make_case, applicant, reviewer,
                                           auto_issue):
     application = _at(make_case(applicant), old)
+    if (old, new) == (Status.REGISTERED, Status.DRAFT):
+        # The bureau reopens only an Iran / North Korea assurance (SHTC-6, shtc/iran.py).
+        Application.objects.filter(pk=application.pk).update(destination_country="IR")
+        application.refresh_from_db()
     who = workflow.TRANSITIONS[old][new]
     moved = workflow.transition(application=application, to=new,
                                 actor=_actor(who, applicant, reviewer),

@@ -18,3 +18,15 @@ def receive(django_capture_on_commit_callbacks):
             return services.receive(list(messages), source="test")
 
     return run
+
+
+@pytest.fixture
+def customs(db):
+    """A customs service account and its token (what the bureau hands customs once)."""
+    from reconciliation.models import CustomsClient
+
+    account = CustomsClient(name="關務署")
+    token = account.new_token()
+    account.save()
+    account.token = token
+    return account

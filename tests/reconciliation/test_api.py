@@ -25,16 +25,6 @@ def item(**changes):
             "unit": "PCE", "value": "6000", "currency": "USD", "permit_item_no": 1, **changes}
 
 
-@pytest.fixture
-def customs(db):
-    """A customs service account and its token (what the bureau hands customs once)."""
-    account = CustomsClient(name="關務署")
-    token = account.new_token()
-    account.save()
-    account.token = token
-    return account
-
-
 def send(client, body, token, **extra):
     data = body if isinstance(body, str | bytes) else json.dumps(body)
     return client.post(MESSAGES, data=data, content_type="application/json",

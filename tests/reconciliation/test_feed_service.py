@@ -115,11 +115,11 @@ def test_it_uses_up_a_permit_without_partial_shipments_at_the_first_release(rece
 
 def test_it_seeds_one_matching_and_one_mismatching_demo_declaration(
         make_case, applicant, agent, reviewer, django_capture_on_commit_callbacks):
-    from permits import demo as permits_demo
     from reconciliation import demo
+    from shtc import demo as shtc_demo
 
     with django_capture_on_commit_callbacks(execute=True):
-        permits_demo.seed(applicant=applicant, agent=agent, reviewer=reviewer)
+        shtc_demo.seed(applicant=applicant, agent=agent, reviewer=reviewer)
         assert demo.seed(applicant=applicant) == 2
         assert demo.seed(applicant=applicant) == 0  # once
     match = Declaration.objects.get(number="AW115000000001")

@@ -1,6 +1,8 @@
 """The 9-1-1 pages driven as a user does (shtc/entry.py): what tests/shtc/test_entry.py and
 test_documents.py share."""
 
+import re
+
 from django.urls import reverse
 
 from permits.models import Application, Status
@@ -24,27 +26,33 @@ ITEM = {"description": "Field programmable gate array", "brand": "Xilinx", "mode
         "tariff_code": "85423100003", "control_no": "3A001.a", "origin_country": "TW"}
 
 
-def url(name, *args):
-    return reverse(f"shtc:application_{name}", args=args)
+def url(name, *args, prefix="application"):
+    """The URL of an SHTC entry's step: 9-1-1's, or with `prefix` another's (9-2-1's
+    "iran_assurance")."""
+    return reverse(f"shtc:{prefix}_{name}", args=args)
 
 
-def enter(client, *, basic=None, items=(ITEM,)):
-    """下一步 on the basic data and the parties, 確認 on each item: the draft."""
-    response = client.post(url("basic"), {**BASIC, **(basic or {})})
+def enter(client, *, basic=None, items=(ITEM,), prefix="application", base=BASIC,
+          then="review"):
+    """下一步 on the basic data and the parties (`base` updated with `basic`), which leads to
+    step `then`, and 確認 on each item: the draft. By default 9-1-1's; 9-2-1's with its
+    prefix, its data, and then="item_add" (新增貨品明細/基本資料存檔)."""
+    response = client.post(url("basic", prefix=prefix), {**base, **(basic or {})})
     assert response.status_code == 302, response.context and [
         form.errors for form in (response.context["form"], *response.context["party_forms"])]
-    draft = Application.objects.get(pk=int(response.url.rstrip("/").split("/")[-2]))
-    assert response.url == url("review", draft.pk)
+    draft = Application.objects.get(pk=int(re.search(r"/([0-9]+)/", response.url)[1]))
+    assert response.url == url(then, draft.pk, prefix=prefix)
     for item in items:
-        response = client.post(url("item_add", draft.pk), item)
+        response = client.post(url("item_add", draft.pk, prefix=prefix), item)
         assert response.status_code == 302, response.context["form"].errors
     return draft
 
 
-def register(client, **kwargs):
-    """The whole of 9-1-1: enter, then 登錄並列印最終用途保證書. The case, registered."""
-    draft = enter(client, **kwargs)
-    response = client.post(url("submit", draft.pk))
+def register(client, *, prefix="application", **kwargs):
+    """The whole of 9-1-1 (or of the entry of `prefix`): enter, then 登錄並列印最終用途保證書
+    (9-2-1: 附件申請). The case, registered."""
+    draft = enter(client, prefix=prefix, **kwargs)
+    response = client.post(url("submit", draft.pk, prefix=prefix))
     assert response.status_code == 302, response.status_code
     draft.refresh_from_db()
     assert draft.status == Status.REGISTERED

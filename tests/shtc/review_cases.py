@@ -11,6 +11,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from permits import attachments, documents, parties, services, workflow
 from permits.models import DocumentType, Status
+from shtc import rules
 from shtc import services as shtc_services
 from shtc.models import ShtcApplication
 from tests.reconciliation import helpers
@@ -34,7 +35,9 @@ def upload(case, kind, *, actor, name=None):
 def shtc_case(applicant, reviewer):
     """An SHTC case of `applicant` with its parties and SHTC data, taken to `status`:
     登錄中 (registered), 初審中 (every required document uploaded, the end use entered and
-    filed), or 准件結案 by the reviewer (the permit issued by transition())."""
+    filed), or 准件結案 by the reviewer (the permit issued by transition()). To Iran or North
+    Korea, 登錄中 is a 9-2-1 assurance, and a filed case a 9-2-2 application loaded from
+    one."""
 
     def make(*, destination="US", buyer=IMPORTER, partial_shipment=True, items=None,
              status=Status.INITIAL_REVIEW, actor=None, end_user=None, transit_port=""):
@@ -47,14 +50,28 @@ def shtc_case(applicant, reviewer):
             "consignee": {"same_as_buyer": True},
             "end_user": end_user or {"name": "Sierra Photonics LLC", "address": "5 Mesa Road",
                                      "country": destination}})
-        ShtcApplication.objects.create(application=case, partial_shipment=partial_shipment,
-                                       transit_port=transit_port)
-        case = workflow.transition(application=case, to=Status.REGISTERED, actor=actor)
-        if status == Status.REGISTERED:
-            return case
-        for kind, _label in documents.missing(case):
-            upload(case, kind, actor=actor)
-        case = shtc_services.application_file(application=case, actor=actor, end_use=END_USE)
+        if status != Status.REGISTERED and rules.has_own_procedure(destination):
+            # To Iran or North Korea the bureau gets a 9-2-2 application, loaded from a 9-2-1
+            # assurance and filed by 申請, its documents following (SHTC-6, SHTC-7).
+            from tests.shtc.iran_cases import iran_assurance
+
+            ShtcApplication.objects.create(
+                application=case, partial_shipment=partial_shipment, transit_port=transit_port,
+                end_use=END_USE, assurance=iran_assurance(applicant, actor=actor,
+                                                          destination=destination))
+            case = workflow.transition(application=case, to=Status.INITIAL_REVIEW, actor=actor)
+            for kind, _label in documents.missing(case):
+                upload(case, kind, actor=actor)
+        else:
+            ShtcApplication.objects.create(application=case, partial_shipment=partial_shipment,
+                                           transit_port=transit_port)
+            case = workflow.transition(application=case, to=Status.REGISTERED, actor=actor)
+            if status == Status.REGISTERED:
+                return case
+            for kind, _label in documents.missing(case):
+                upload(case, kind, actor=actor)
+            case = shtc_services.application_file(application=case, actor=actor,
+                                                  end_use=END_USE)
         if status == Status.APPROVED:
             case = workflow.transition(application=case, to=Status.APPROVED, actor=reviewer)
         return case

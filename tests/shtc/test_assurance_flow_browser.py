@@ -20,9 +20,8 @@ import pytest
 from permits.models import Application, Status
 from shtc.models import Port
 from tests.permits.test_attachments import pdf_bytes
-from tests.services import log_in, orm, require_program
+from tests.services import log_in, orm, require_program, seed_shtc
 from tests.shtc.assurance import AGENT, BASIC, ITEM
-from tests.shtc.test_entry_browser import seed_shtc
 from tests.shtc.test_no_assurance_browser import fill
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -94,16 +93,9 @@ def print_documents(page, registration_no, folder):
     assert registration_no in affidavit_text
 
 
-def file_in_9_1_2(page, registration_no, folder):
-    """Step 8: 查詢, the number, 上傳檔案 per required document, 登錄最終用途並申請, 案件申請.
-    Returns the 收件編號."""
-    open_menu_entry(page, "9-1-2")
-    page.locator("#id_number").fill(registration_no)
-    page.get_by_role("button", name="查詢").click()
-    page.wait_for_load_state()
-    page.get_by_test_id("filing-cases").get_by_role("link", name=registration_no,
-                                                    exact=True).click()
-    page.wait_for_load_state()
+def upload_required(page, folder):
+    """On a case's upload page: 上傳檔案 for each required document still missing, SHTC-2
+    items 1 to 5 (a one-page PDF each), until none is."""
     missing = page.locator("[data-testid=required-documents] [data-uploaded=false]")
     kinds = [missing.nth(i).get_attribute("data-kind") for i in range(missing.count())]
     assert kinds == ["assurance", "red_flag_affidavit", "catalogue", "transaction",
@@ -118,6 +110,19 @@ def file_in_9_1_2(page, registration_no, folder):
         assert page.locator(f"[data-testid=required-documents] [data-kind={kind}]"
                             ).get_attribute("data-uploaded") == "true"
     assert page.locator("[data-testid=required-documents] [data-uploaded=false]").count() == 0
+
+
+def file_in_9_1_2(page, registration_no, folder):
+    """Step 8: 查詢, the number, 上傳檔案 per required document, 登錄最終用途並申請, 案件申請.
+    Returns the 收件編號."""
+    open_menu_entry(page, "9-1-2")
+    page.locator("#id_number").fill(registration_no)
+    page.get_by_role("button", name="查詢").click()
+    page.wait_for_load_state()
+    page.get_by_test_id("filing-cases").get_by_role("link", name=registration_no,
+                                                    exact=True).click()
+    page.wait_for_load_state()
+    upload_required(page, folder)
     page.get_by_role("link", name="登錄最終用途並申請").click()
     page.wait_for_load_state()
     page.locator("#id_end_use").fill(END_USE)

@@ -1,22 +1,11 @@
 """9-1-1 in Chromium: the destination's warnings appear as soon as it is chosen, before any
 work is done (issue 11, point 6; static/shtc/destination.js), under the page's CSP."""
 
-import importlib
-
 import pytest
-from django.apps import apps
 
-from tests.services import orm, seed_reference_data
+from tests.services import orm, seed_shtc
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-def seed_shtc():
-    # A transactional test before this one may have emptied the tables the migrations fill.
-    seed_reference_data()
-    migration = importlib.import_module("shtc.migrations.0002_reference_data")
-    migration.load_regimes(apps, None)
-    migration.load_areas(apps, None)
 
 
 @pytest.fixture

@@ -401,7 +401,7 @@ def reference_tables(transactional_db):
     this one (a browser test, a race) flushed them at its end. Loaded before the worker
     starts (see below), and this process's cached copy dropped."""
     from permits.fields import reference_rows_forget
-    from tests.shtc.test_entry_browser import seed_shtc
+    from tests.services import seed_shtc
 
     seed_shtc()  # countries, currencies, regimes, controlled areas
     Port.objects.get_or_create(code=BASIC["transit_port"], defaults={

@@ -10,7 +10,7 @@ import pytest
 from permits.models import Application, Status
 from tests.services import orm
 from tests.shtc.assurance import BASIC, ITEM
-from tests.shtc.test_entry_browser import entry_page, seed_shtc  # noqa: F401
+from tests.shtc.test_entry_browser import entry_page  # noqa: F401
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

@@ -310,18 +310,27 @@ def test_it_seeds_the_demo_cases_once(applicant, agent, reviewer,
                                       django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
         made = demo.seed(applicant=applicant, agent=agent, reviewer=reviewer)
-    cases = {case.destination_country: Application.objects.get(pk=case.pk)
-             for _label, case in made}
-    assert {code: case.status for code, case in cases.items()} == {
-        "JP": Status.REGISTERED, "CN": Status.INITIAL_REVIEW, "US": Status.APPROVED,
-        "SG": Status.APPROVED, "DE": Status.SUPPLEMENT}
+    made_cases = [Application.objects.get(pk=case.pk) for _label, case in made]
+    assert [(case.destination_country, case.status) for case in made_cases] == [
+        ("JP", Status.REGISTERED), ("CN", Status.INITIAL_REVIEW), ("US", Status.APPROVED),
+        ("SG", Status.APPROVED), ("DE", Status.SUPPLEMENT), ("JP", Status.AMENDMENT_CLOSED),
+        ("IR", Status.REGISTERED), ("IR", Status.CONSULTATION)]
+    cases = {case.destination_country: case for case in made_cases[:5]}
     assert documents.missing(cases["JP"])  # waiting for documents
     assert cases["CN"].agent_id == agent.pk
     us, sg = cases["US"].issued_version, cases["SG"].issued_version
     assert cases["US"].shtc.validity_months == 24 and cases["SG"].shtc.validity_months == 6
     assert us.valid_until > us.valid_from + datetime.timedelta(days=700)
     assert sg.partial_shipment is False and us.partial_shipment is True
-    assert ShtcApplication.objects.filter(application__applicant=applicant).count() == 5
+    # 9-2-2's case was loaded from its own 9-2-1 assurance (registered, locked), with the
+    # documents of SHTC-2 items 1 to 5 uploaded before the bureau sent it to 協查.
+    amended, waiting, consulted = made_cases[5:]
+    assert consulted.shtc.assurance.registration_no and consulted.receipt_no
+    assert consulted.shtc.assurance_id not in (waiting.pk, None)
+    assert not documents.missing(consulted)
+    assert amended.registration_no and amended.receipt_no
+    # Eight cases, and the Iran assurance 9-2-2 was loaded from.
+    assert ShtcApplication.objects.filter(application__applicant=applicant).count() == 9
 
     printed = demo.lines(made)
     for case in cases.values():

@@ -1,0 +1,282 @@
+"""{% form_fields form %}: the markup {% crispy form %} prints with the bootstrap5 pack, without
+crispy's machinery (issue 10).
+
+Crispy cost a page about 330 µs of CPU a field: a context built per form, the whole
+`bootstrap5/field.html` with its includes per field, and Django's widget templates (input.html
+with attrs.html, one template render per radio or select option). Here the form's layout is
+walked as crispy walks it (field names, HTML pieces, Divs) and each field written out: a
+one-line field (an <input>, a <select>) by portal.plain_fields, in Python, as
+templates/includes/text_field.html prints one; the other shapes by the includes of
+templates/includes/ (input_field.html: a <textarea> or a file input with its label, errors
+and help text; radio_field.html; checkbox_field.html), whose control alone (the checkbox,
+the <textarea>, the file input) is built here from the widget's own get_context(), with
+the classes crispy's `crispy_field` adds to the widget (in place, as crispy does).
+
+What crispy prints is kept, the whitespace between tags aside: the label with its required
+mark, `required`, `disabled`, `aria-invalid` and `aria-describedby` (help text and errors),
+the errors next to the field, the help text, the layout's HTML pieces and Divs, and the
+form's non-field errors. Not the CSRF input crispy adds to each form: the pages write the
+<form> tag and its token themselves. tests/permits/test_form_fields.py compares the two for
+bound, unbound and refused forms in both languages.
+
+Anything else goes through crispy as before: a helper with settings other than the portal's
+(PortalFormMixin: form_tag off, labels and errors shown, nothing inline or horizontal), a
+layout object other than a field name, HTML or Div, a file input holding a stored file, a
+multi-widget or a multiple checkbox."""
+
+import functools
+
+from crispy_forms.layout import HTML, Div, Layout
+from crispy_forms.templatetags.crispy_forms_filters import as_crispy_field
+from crispy_forms.templatetags.crispy_forms_tags import CrispyFormNode
+from django import forms, template
+from django.template import Context, Template
+from django.templatetags.l10n import unlocalize
+from django.utils.functional import Promise
+from django.utils.html import conditional_escape
+from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import get_language
+
+from portal.plain_fields import add_classes, attrs_html, plain_field
+
+register = template.Library()
+
+# The shapes of field written out, and their includes (a file input is a field whose
+# control, errors and help sit in a <div> of their own: crispy's field_file.html). A
+# one-line field (an <input> or a <select>) is portal.plain_fields' to print.
+ONE_LINE, TEXTAREA, FILE_FIELD, RADIO_FIELD, CHECKBOX_FIELD = (
+    "one_line", "textarea", "file", "radio", "checkbox")
+TEMPLATES = {TEXTAREA: "includes/input_field.html", FILE_FIELD: "includes/input_field.html",
+             RADIO_FIELD: "includes/radio_field.html",
+             CHECKBOX_FIELD: "includes/checkbox_field.html"}
+
+# Django's widget templates written out below (a checkbox's includes input.html).
+_CHECKBOX_TEMPLATE = "django/forms/widgets/checkbox.html"
+_TEXTAREA_TEMPLATE = "django/forms/widgets/textarea.html"
+# The helper as PortalFormMixin leaves it; any other setting is crispy's to print.
+_PLAIN_HELPER = {"form_show_labels": True, "form_show_errors": True, "label_class": "",
+                 "field_class": "", "field_template": None, "help_text_inline": False,
+                 "error_text_inline": True, "form_error_title": "", "template": None,
+                 "render_unmentioned_fields": False, "render_hidden_fields": False,
+                 "render_required_fields": False, "form_class": "", "inputs": [],
+                 "attrs": {}, "form_tag": False}
+
+
+def control(field, css_class):
+    """The checkbox or <textarea> of bound field `field` as crispy prints it (the widget's
+    markup, `css_class` and the widget's class name added to the widget's class, as
+    crispy's {% crispy_field %} does); another widget's by its own render()."""
+    widget = field.field.widget
+    add_classes(widget, css_class)
+    if field.field.localize:
+        widget.is_localized = True
+    attrs = field.build_widget_attrs({}, widget)
+    if field.auto_id and "id" not in widget.attrs:
+        attrs.setdefault("id", field.auto_id)
+    name, value = field.html_name, field.value()
+    template_name = getattr(widget, "template_name", None)
+    if template_name == _CHECKBOX_TEMPLATE:
+        data = widget.get_context(name, value, attrs)["widget"]
+        shown = "" if data["value"] is None else f' value="{conditional_escape(data["value"])}"'
+        return mark_safe(  # noqa: S308 (name, value and attributes escaped)
+            f'<input type="{conditional_escape(data["type"])}" '
+            f'name="{conditional_escape(data["name"])}"{shown}{attrs_html(data["attrs"])}>')
+    if template_name == _TEXTAREA_TEMPLATE:
+        data = widget.get_context(name, value, attrs)["widget"]
+        text = conditional_escape(data["value"]) if data["value"] else ""
+        return mark_safe(  # noqa: S308 (name, value and attributes escaped)
+            f'<textarea name="{conditional_escape(data["name"])}"{attrs_html(data["attrs"])}>'
+            f"\n{text}</textarea>")
+    return widget.render(name=name, value=value, attrs=attrs, renderer=field.form.renderer)
+
+
+def file_control(field, errors):
+    """A file input as crispy's field_file.html writes it: "form-control" first in its
+    class, `disabled` said by the field, then the widget's attributes but its class."""
+    widget = field.field.widget
+    id_ = widget.attrs.get("id") or field.auto_id
+    attrs = field.build_widget_attrs({"id": id_} if id_ else {})
+    data = widget.get_context(field.html_name, field.value(), attrs)["widget"]
+    css_class = data["attrs"].get("class")
+    css_class = "form-control" + (f" {css_class}" if css_class else "") + (
+        " is-invalid" if errors else "")
+    disabled = " disabled" if field.field.disabled else ""
+    rest = attrs_html({name: value for name, value in data["attrs"].items()
+                        if name != "class"})
+    return mark_safe(  # noqa: S308 (name, class and attributes escaped)
+        f'<input type="{conditional_escape(data["type"])}" '
+        f'name="{conditional_escape(data["name"])}" class="{conditional_escape(css_class)}"'
+        f"{disabled}{rest}>")
+
+
+def _shape(field):
+    """How `field` is written out (ONE_LINE, or the shape of an include), or None when
+    crispy has to."""
+    widget = field.field.widget
+    if isinstance(widget, forms.RadioSelect) and not isinstance(
+            widget, forms.CheckboxSelectMultiple):
+        return RADIO_FIELD
+    if isinstance(widget, forms.CheckboxInput):
+        return CHECKBOX_FIELD
+    if isinstance(widget, forms.MultiWidget | forms.CheckboxSelectMultiple):
+        return None
+    if isinstance(widget, forms.FileInput):
+        # A stored file (its link and 清除 box above the input): crispy's to print.
+        return FILE_FIELD if not widget.is_initial(field.value()) else None
+    if isinstance(widget, forms.Textarea):
+        return TEXTAREA
+    return ONE_LINE
+
+
+# Labels, help texts and choices are lazy translations, each str() a gettext through one or
+# two proxies (capfirst of a verbose name): about a third of a field's context. They depend
+# on the language only, so each is translated once per process and language (the entry
+# keeps the proxy, so that an id used again by another object is not taken for it).
+_TRANSLATED = {}
+_TRANSLATED_MAX = 4096
+
+
+def _text(value):
+    """`value` (a label, help text or choice) as text ("" for None)."""
+    if value is None:
+        return ""
+    if not isinstance(value, Promise):
+        return str(value)
+    key = (id(value), get_language())
+    found = _TRANSLATED.get(key)
+    if found is None or found[0] is not value:
+        if len(_TRANSLATED) >= _TRANSLATED_MAX:
+            _TRANSLATED.clear()  # labels built per form (format_lazy) come and go
+        found = _TRANSLATED[key] = (value, str(value))
+    return found[1]
+
+
+def _css_classes(field):
+    """BoundField.css_classes(): the form's error_css_class and required_css_class, which
+    PortalForm does not set (each call builds the field's errors again)."""
+    form = field.form
+    if hasattr(form, "error_css_class") or hasattr(form, "required_css_class"):
+        return field.css_classes()
+    return ""
+
+
+def field_context(field, shape):
+    """What the include `shape` prints of bound field `field`."""
+    errors = field.errors
+    values = {"id": field.auto_id, "label": _text(field.label),
+              "required": field.field.required, "errors": errors,
+              "help": _text(field.help_text), "css": _css_classes(field)}
+    if shape == RADIO_FIELD:
+        widget = field.field.widget
+        id_ = widget.attrs.get("id") or field.auto_id
+        attrs = field.build_widget_attrs({"id": id_} if id_ else {})
+        groups = widget.optgroups(field.html_name, widget.format_value(field.value()), attrs)
+        values["groups"] = [
+            (group, [{"type": option["type"], "value": unlocalize(option["value"]),
+                      "label": unlocalize(_text(option["label"])),
+                      "id": option["attrs"].get("id"),
+                      "attrs": mark_safe(attrs_html(option["attrs"]))}  # noqa: S308
+                     for option in options])
+            for group, options, _index in groups]
+        values["name"] = field.html_name
+        values["describedby"] = field.aria_describedby
+    elif shape == FILE_FIELD:
+        values["control"] = file_control(field, errors)
+        values["for_id"] = field.id_for_label
+        values["file"] = True
+    elif shape == CHECKBOX_FIELD:
+        values["control"] = control(field, "form-check-input is-invalid" if errors
+                                    else "form-check-input")
+        values["for_id"] = field.id_for_label
+    else:
+        values["control"] = control(field, "form-control is-invalid" if errors
+                                    else "form-control")
+        values["for_id"] = field.id_for_label
+    return values
+
+
+@functools.lru_cache(maxsize=256)
+def _html_template(source):
+    # A layout's HTML piece: crispy compiles it on every render; the source is the code's.
+    return Template(source)
+
+
+def _plain(form):
+    """Whether `form`'s helper is the portal's (PortalFormMixin), whose markup the includes
+    write out."""
+    helper = getattr(form, "helper", None)
+    return helper is not None and all(getattr(helper, name, None) == value
+                                      for name, value in _PLAIN_HELPER.items())
+
+
+def _render_field(context, field):
+    if field.is_hidden:
+        return str(field)
+    shape = _shape(field)
+    if shape is None:
+        return as_crispy_field(field)
+    if shape == ONE_LINE:
+        # portal.plain_fields writes an <input> or a <select> out in Python (and leaves to
+        # crispy what it does not know); the includes are for the other shapes.
+        return plain_field(field)
+    # A context of its own: what the include prints is all in field_context().
+    include = context.template.engine.get_template(TEMPLATES[shape])
+    return include.render(Context(field_context(field, shape), autoescape=context.autoescape))
+
+
+def _render_layout(context, form, objects):
+    """The layout `objects` of `form` as crispy prints them; None if one of them is not a
+    field name, an HTML piece or a plain Div."""
+    html = []
+    for item in objects:
+        if isinstance(item, str):
+            if item not in form.fields:
+                return None  # crispy's: a warning, or an error in DEBUG
+            html.append(_render_field(context, form[item]))
+        elif type(item) is HTML:
+            html.append(_html_template(str(item.html)).render(context))
+        elif type(item) is Div and item.template == Div.template:
+            inner = _render_layout(context, form, item.fields)
+            if inner is None:
+                return None
+            css_id = f' id="{item.css_id}"' if item.css_id else ""
+            css_class = f' class="{item.css_class}"' if item.css_class else ""
+            html.append(f"<div{css_id}{css_class}{item.flat_attrs}> {inner} </div>")
+        else:
+            return None
+    return " ".join(html)
+
+
+class FormFieldsNode(template.Node):
+    def __init__(self, form):
+        self.form = template.Variable(form)
+        self.crispy = CrispyFormNode(form, None)  # a variable's name, as crispy's tag takes
+
+    def render(self, context):
+        try:
+            form = self.form.resolve(context)
+        except template.VariableDoesNotExist:
+            return self.crispy.render(context)  # what crispy prints for a missing form
+        layout = getattr(getattr(form, "helper", None), "layout", None)
+        if _plain(form) and isinstance(layout, Layout):
+            html = _render_layout(context, form, layout.fields)
+            if html:
+                media = str(form.media)  # display_form.html: include_media
+                errors = form.non_field_errors()
+                if errors:
+                    items = "".join(f"<li>{conditional_escape(error)}</li>" for error in errors)
+                    html = (f'<div class="alert alert-block alert-danger"><ul class="m-0">'
+                            f"{items}</ul></div> {html}")
+                return SafeString(f"{media} {html}" if media else html)
+        return self.crispy.render(context)
+
+
+@register.tag
+def form_fields(parser, token):
+    """{% form_fields form %}: the form's fields as {% crispy form %} prints them (module
+    docstring), without the CSRF input."""
+    try:
+        _tag, form = token.split_contents()
+    except ValueError:
+        raise template.TemplateSyntaxError("{% form_fields form %}") from None
+    return FormFieldsNode(form)

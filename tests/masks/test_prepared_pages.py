@@ -1,0 +1,77 @@
+"""The pages built on permits.prepared (我的案件, its drafts, 申辦狀況查詢作業, the case page,
+單證比對查詢, the stock pages) with PostgreSQL's prepared statements allowed (issue 10): they
+show what they show with Django's own cursor, their statements prepared by the server."""
+
+import datetime
+
+import pytest
+
+from permits.models import Status
+from tests import services
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def server_prepared(db):
+    """PostgreSQL's prepared statements allowed on the connection, as the database's OPTIONS
+    ({"prepare_threshold": 5}, psycopg's setting) allow them: PreparedQuery then binds its
+    values on the server and prepares its statements (permits.prepared._cursor)."""
+    from django.db import connection
+
+    connection.ensure_connection()
+    connection.connection.prepare_threshold = 5
+    yield connection
+    connection.connection.prepare_threshold = None
+
+
+@pytest.mark.postgres
+def test_the_pages_queries_run_as_server_prepared_statements(
+        server_prepared, client, url, make_case, make_mask_permit, applicant, agent, reviewer):
+    """With prepared statements allowed, every page built on permits.prepared (我的案件, its
+    drafts, 申辦狀況查詢作業, the case page, 單證比對查詢, the stock pages) shows what it
+    shows with Django's own cursor, its statements prepared by the server."""
+    from masks import services as mask_services
+    from tests.masks.test_flows import add_flow, cleared_declaration
+
+    services.require_postgres()
+    issued = make_case(applicant, actor=agent, status=Status.APPROVED, reviewer=reviewer)
+    make_case(applicant)  # a draft
+    declaration = cleared_declaration(make_mask_permit, applicant, quantity="20")
+    report = mask_services.stock_report_load(declaration=declaration)
+    client.force_login(applicant)
+    add_flow(client, url, report, documents=("a.pdf",), quantity="2")
+    today = datetime.date.today().isoformat()
+    se_number = issued.issued_version.permit.permit_no
+    shared = {  # the SE case, filed by the agent: both see it
+        url("permits:query") + f"?document_type=SE&date_from={today}&date_to={today}":
+            [issued.receipt_no, se_number],
+        url("permits:query") + f"?document_type=SE&number={issued.receipt_no}":
+            [issued.receipt_no],
+        url("permits:application_detail", issued.pk): [se_number],
+    }
+    applicants = {  # the applicant's own: its draft, its mask permit's stock
+        url("permits:dashboard"): [issued.receipt_no, 'data-testid="drafts"'],
+        url("reconciliation:query") + f"?number={declaration.number}":
+            [declaration.number, 'data-testid="items"'],
+        url("masks:flow_report", report.pk): [declaration.number, "a.pdf"],
+        url("masks:flow_start"): [declaration.number],
+    }
+    for user, pages in ((applicant, shared | applicants), (agent, shared)):
+        client.force_login(user)
+        for path, shown in pages.items():
+            response = client.get(path)
+            assert response.status_code == 200, path
+            for text in shown:
+                assert text in response.content.decode(), (path, text)
+    client.force_login(agent)
+    assert client.get(url("masks:flow_report", report.pk)).status_code == 404
+    assert client.get(url("reconciliation:query") + f"?number={declaration.number}"
+                      ).context["declaration"] is None
+    with server_prepared.cursor() as cursor:
+        cursor.execute("SELECT statement FROM pg_prepared_statements")
+        statements = [row[0] for row in cursor.fetchall()]
+    # The look-ups by id (the case and its parts, the declaration, the stock) keep their plans;
+    # the lists (我的案件, the query), whose best plan depends on the values, do not.
+    assert len(statements) >= 8
+    assert not [statement for statement in statements if "UNION" in statement]
