@@ -16,10 +16,11 @@ from dateutil.relativedelta import relativedelta
 from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone, translation
+from django.utils.translation import gettext_lazy
 
-from permits import changes, procedures
+from permits import changes, procedures, workflow
 from permits.fields import country_names
-from permits.models import Kind, PartyRole
+from permits.models import Kind, PartyRole, Status
 from permits.prepared import PreparedQuery
 from portal.templatetags.roc import roc
 from shtc import rules
@@ -90,11 +91,19 @@ def permit_validity(*, application, issued_on):
 # --- The reviewer's panel ---------------------------------------------------------------------
 
 
+# The applicant's words ("apply in 9-2-1, not here") say nothing to the reviewer of a case
+# that is already there: the panel says what follows from it.
+OWN_PROCEDURE = gettext_lazy("Iran or North Korea: a case of 9-2-1 / 9-2-2, sent to "
+                             "inter-agency consultation by default (SHTC-7, SHTC-13).")
+
+
 def _warnings(application, destination):
     """[(code, message)]: the destination's warnings (rules.destination_warnings) and, for each
     origin of the items, the re-export approval (rules.reexport_warning; the reference rows
     are kept per process, so no query per origin)."""
-    warnings = list(rules.destination_warnings(destination)) if destination else []
+    warnings = [(code, OWN_PROCEDURE if code == "own_procedure" else message)
+                for code, message in rules.destination_warnings(destination)] \
+        if destination else []
     # The items as the case page reads them (prefetched there: no query of its own).
     origins = {item.origin_country for item in application.items.all() if item.origin_country}
     for origin in sorted(origins):
@@ -173,8 +182,10 @@ def panel(application, *, today=None):
         "all_regimes": len(regimes) == len(Regime.values),
         "controlled": bool(destination) and rules.is_controlled(destination),
         "warnings": [{"code": code, "message": message} for code, message in warnings],
-        # SHTC-13: Iran, North Korea and doubtful cases go to the agencies (協查中).
-        "consultation": bool(warnings),
+        # SHTC-13: Iran, North Korea and doubtful cases go to the agencies (協查中), advised
+        # where that is a move the reviewer can make (not on a 9-2-1 assurance in 登錄中).
+        "consultation": bool(warnings) and Status.CONSULTATION in workflow.TRANSITIONS.get(
+            application.status, {}),
         "documents": required,
         "missing": [document["label"] for document in required if not document["uploaded"]],
         "validity": _validity(application, shtc, today),

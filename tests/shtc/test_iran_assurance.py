@@ -177,8 +177,11 @@ def test_each_entry_keeps_its_own_drafts(client, applicant):
             == 404
     imported = client.post(reverse("shtc:application_basic"), {"draft_action": "import_draft"})
     assert imported.status_code == 200  # "no saved draft": the 9-2-1 one is not 9-1-1's
+    # 我的案件's 繼續 (decided on the click: 9-1-1 and 9-2-1 share a document type) leads here.
     dashboard = client.get(reverse("permits:dashboard"))
-    assert url("edit", draft.pk) in dashboard.content.decode()
+    link = reverse("permits:draft_continue", args=[draft.pk])
+    assert link in dashboard.content.decode()
+    assert client.get(link).url == url("edit", draft.pk)
 
 
 def test_the_agent_files_it_for_the_applicant_who_sees_the_same_case(client, agent, applicant,

@@ -87,7 +87,18 @@ def test_it_shows_the_warnings_and_calls_for_consultation(client, reviewer, shtc
 
     shown = {item["data-code"] for item in panel.by_testid("shtc-warnings").find_all("li")}
     assert shown == codes
+    if "own_procedure" in codes:  # the reviewer's words, not 9-1-1's "apply in 9-2-1"
+        assert "9-2-1 / 9-2-2" in text(panel.by_testid("shtc-warnings"))
     assert panel.by_testid("shtc-consultation") is not None
+
+
+def test_it_advises_no_consultation_on_a_registered_iran_assurance(client, reviewer,
+                                                                  shtc_case):
+    # 9-2-1's assurance waits in 登錄中 for its 9-2-2 application: no move to 協查 exists.
+    case = shtc_case(destination="IR", status=Status.REGISTERED)
+    panel = panel_of(case_page(client, reviewer, case))
+    assert panel.by_testid("shtc-warnings") is not None
+    assert panel.by_testid("shtc-consultation") is None
 
 
 def test_it_needs_no_consultation_without_a_warning(client, reviewer, shtc_case):
