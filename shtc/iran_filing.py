@@ -41,7 +41,7 @@ from shtc import iran, rules
 from shtc.entry import SECTION, AssuranceEntry
 from shtc.forms import ShtcBasicDataForm
 from shtc.models import AssuranceRoute, ShtcApplication
-from shtc.procedures import CONSULTATION_NOTE, FILING_TITLE, IRAN_APPLICATION_TITLE, shtc_of
+from shtc.procedures import FILING_TITLE, IRAN_APPLICATION_TITLE, shtc_of
 
 # The columns of an assurance's item that 9-2-2 may change (SHTC-7).
 CHANGEABLE_ITEM_FIELDS = ["quantity", "unit", "amount", "currency"]
@@ -296,9 +296,9 @@ class IranApplicationEntry(AssuranceEntry):
         return reverse("shtc:filing_case", args=[application.pk])
 
     def done_message(self, application):
+        # The upload page says the 25 to 30 working days of 協查 itself (CONSULTATION_NOTE).
         return _("The application was filed: receipt number %(number)s. Upload its documents "
-                 "now. %(consultation)s") % {"number": application.receipt_no,
-                                             "consultation": CONSULTATION_NOTE}
+                 "now.") % {"number": application.receipt_no}
 
 
 IRAN_APPLICATION = entry.register(IranApplicationEntry())
