@@ -85,4 +85,6 @@ PROCEDURE = MaskProcedure(document_type=DocumentType.MASK_IMPORT, auto_issue=Tru
                           new_application_url="masks:application_basic",
                           admin_inlines=("masks.admin.MaskApplicationInline",),
                           # 分批 means nothing for a mask import (issue 9)
-                          shows_partial_shipment=False)
+                          shows_partial_shipment=False,
+                          # its 進口狀況 (detail_rows), read with the case on its page
+                          case_related=("mask",))

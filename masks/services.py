@@ -609,8 +609,19 @@ def _stock_by_source(permits):
         "permit_id", "declaration_id", "allocated", "declared")
 
 
-_LEDGER_BY_SOURCE = PreparedQuery(_ledger_by_source, parameters=("permits",))
-_STOCK_BY_SOURCE = PreparedQuery(_stock_by_source, parameters=("permits",))
+def _sources_of(permits):
+    """_ledger_by_source's and _stock_by_source's rows in one query (UNION ALL), each as
+    (permit, declaration or None, SUM(quantity), allocated, declared): a ledger row with no
+    allocated and declared, a StockReport's with no sum. One round trip less for 我的案件."""
+    nothing = Value(None, output_field=DecimalField())
+    return _ledger_by_source(permits).annotate(allocated_=nothing, declared_=nothing).union(
+        _stock_by_source(permits).annotate(total=nothing, allocated_=F("allocated"),
+                                           declared_=F("declared"))
+        .values_list("permit_id", "declaration_id", "total", "allocated_", "declared_")
+        .order_by(), all=True)
+
+
+_SOURCES_OF = PreparedQuery(_sources_of, parameters=("permits",))
 
 
 def permit_stock(permit_ids):
@@ -618,16 +629,18 @@ def permit_stock(permit_ids):
     those with stock or flows not declared (我的案件).
 
     The same figures as _sources() gives per source, summed per permit, but read as two
-    plain grouped queries (the ledger per source, the StockReports) instead of _sources()'
-    UNION of subqueries: 我的案件 shows a page of permits on every request, and compiling
-    that UNION in the ORM cost more than the rest of the page. tests/masks compare both."""
+    plain grouped queries (the ledger per source, the StockReports; on PostgreSQL in one
+    round trip, _sources_of) instead of _sources()' UNION of subqueries: 我的案件 shows a
+    page of permits on every request, and compiling that UNION in the ORM cost more than
+    the rest of the page. tests/masks compare both."""
     permit_ids = list(permit_ids)  # of mask permits (MaskProcedure.dashboard_notes)
     if not permit_ids:
         return {}
     # A source is (permit, import declaration) for menu 2, (permit, None) for menu 3.
-    if arrays_supported():  # both compiled once per process (permits.prepared)
-        ledger = _LEDGER_BY_SOURCE.rows(permits=permit_ids)
-        stock = _STOCK_BY_SOURCE.rows(permits=permit_ids)
+    if arrays_supported():  # one query, compiled once per process (permits.prepared)
+        rows = _SOURCES_OF.rows(permits=permit_ids)
+        ledger = [row[:3] for row in rows if row[2] is not None]
+        stock = [(*row[:2], *row[3:]) for row in rows if row[2] is None]
     else:
         ledger = _ledger_by_source(permit_ids)
         stock = _stock_by_source(permit_ids)
@@ -1072,12 +1085,19 @@ def reminders_send(*, today=None, batch_size=BATCH_SIZE, refresh=True):
             + _remind(period, via=FILING_AGENT, batch_size=batch_size))
 
 
-def stock_summary(report):
-    """[(label, quantity)] for the page's chart: 庫存, then the flows by category."""
+def stock_summary(report, flows=None):
+    """[(label, quantity)] for the page's chart: 庫存, then the flows by category. With the
+    stock's `flows` at hand (the stock page reads them all) they are summed here: no query."""
     from masks.models import FlowCategory
 
-    by_category = dict(report.flows.values_list("category").annotate(
-        total=Sum(F("quantity") - F("returned"))).order_by())
+    if flows is None:
+        by_category = dict(report.flows.values_list("category").annotate(
+            total=Sum(F("quantity") - F("returned"))).order_by())
+    else:
+        by_category = {}
+        for flow in flows:
+            by_category[flow.category] = (by_category.get(flow.category, ZERO)
+                                          + flow.quantity - flow.returned)
     rows = [(str(_("Stock")), report.stock)]
     rows += [(category.label, by_category.get(category.value, ZERO))
              for category in FlowCategory]

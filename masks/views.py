@@ -11,11 +11,16 @@ from decimal import Decimal
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
+from django.contrib.postgres.expressions import ArraySubquery
 from django.core.exceptions import ValidationError
+from django.db import router
+from django.db.models import OuterRef
 from django.http import Http404
 from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.decorators import method_decorator
+from django.utils.formats import localize
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
 from django.utils.text import capfirst
@@ -37,11 +42,13 @@ from masks.procedures import PROCEDURE
 from permits import attachments, listing
 from permits.change_views import ChangeStartView
 from permits.entry import error_messages, filer_required
+from permits.fields import plain_decimal
 from permits.models import Application, DocumentType, PermitVersion
 from permits.prepared import PreparedInstances, in_place
 from permits.services import plain
 from portal import dates
 from portal.forms import RefusedFormMixin, field_label
+from portal.templatetags.roc import roc
 
 WRITE_OFF = "masks.write_off"
 User = get_user_model()
@@ -246,10 +253,17 @@ VERSION_IN_FORCE = PreparedInstances(
     PermitVersion, lambda permit: PermitVersion.objects.filter(permit=permit).select_related(
         "application__mask").order_by("-version")[:1], parameters=("permit",),
     keep_plan=True)
-FLOWS = PreparedInstances(Flow, lambda report: Flow.objects.filter(report=report),
-                          parameters=("report",), keep_plan=True)
-FLOW_DOCUMENTS = PreparedInstances(
-    FlowDocument, lambda report: FlowDocument.objects.filter(flow__report=report),
+
+
+def _documents_of_flow(field):
+    """The `field` of each document of the flow (OuterRef), in the documents' order."""
+    return ArraySubquery(FlowDocument.objects.filter(flow=OuterRef("pk")).order_by(
+        *FlowDocument._meta.ordering).values(field))
+
+
+# The flows with their documents' ids and names, one query.
+FLOWS = PreparedInstances(Flow, lambda report: Flow.objects.filter(report=report).annotate(
+    document_ids=_documents_of_flow("pk"), document_names=_documents_of_flow("original_name")),
     parameters=("report",), keep_plan=True)
 
 
@@ -264,14 +278,21 @@ def _report(request, pk):
 
 def _flows(report):
     """The stock's flows, oldest first, each with its documents in place (as
-    prefetch_related("documents") puts them)."""
+    prefetch_related("documents") puts them), read in the same query: their id and name
+    (what the page shows), their other fields deferred (read if asked for)."""
     flows = FLOWS.instances(report=report.pk)
-    documents = {}
-    for document in FLOW_DOCUMENTS.instances(report=report.pk):
-        documents.setdefault(document.flow_id, []).append(document)
+    db = router.db_for_read(FlowDocument)
+    # from_db takes the values read in the model's field order.
+    names = [field.attname for field in FlowDocument._meta.concrete_fields
+             if field.attname in ("id", "flow_id", "original_name")]
     for flow in flows:
         Flow.report.field.set_cached_value(flow, report)
-        in_place(flow, "documents", documents.get(flow.pk, []))
+        in_place(flow, "documents", [
+            FlowDocument.from_db(db, names, [
+                {"id": pk, "flow_id": flow.pk, "original_name": name}[field]
+                for field in names])
+            for pk, name in zip(flow.__dict__.pop("document_ids"),
+                                flow.__dict__.pop("document_names"), strict=True)])
     return flows
 
 
@@ -293,6 +314,54 @@ def _report_rows(report):
             (capfirst(_("valid until")), dates.to_roc(version.valid_until))]
 
 
+def _flow_rows(report, flows):
+    """The flows table's <tr> rows, written out here as the template loop printed them (the
+    category, the quantity with what returned, the date, the counterparty, the documents,
+    the status badge and 刪除 of a flow not declared), every value escaped: as a template
+    loop each flow's dozen values cost more than the rest of the page's content (issue 10,
+    profiled; as permits.listing.case_rows). tests/masks/test_flows.py compares both."""
+    document_url = reverse("masks:flow_document", args=[0]).replace("/0/", "/%d/")
+    delete_url = reverse("masks:flow_delete", args=[report.pk, 0]).replace("/0/", "/%d/")
+    returned_, delete = escape(_("returned")), escape(_("Delete"))
+    declared = f'<span class="badge text-bg-success">{escape(_("Declared"))}</span>'
+    pending = f'<span class="badge text-bg-warning">{escape(_("Not declared yet"))}</span>'
+    rows = []
+    for flow in flows:
+        returned = (f'<div class="small text-secondary">{returned_} '
+                    f"{escape(plain_decimal(flow.returned))}</div>" if flow.returned else "")
+        documents = "<br>".join(
+            f'<a href="{document_url % document.pk}">{escape(document.original_name)}</a>'
+            for document in flow.documents.all()) or "—"
+        action = "" if flow.declared_at else (
+            f'<a class="btn btn-sm btn-outline-danger" href="{delete_url % flow.pk}" '
+            f'data-testid="delete-flow-{flow.pk}">{delete}</a>')
+        rows.append(
+            f'<tr data-testid="flow-{flow.pk}"><td>{escape(flow.get_category_display())}</td>'
+            f'<td class="text-end">{escape(plain_decimal(flow.quantity))}{returned}</td>'
+            f"<td>{escape(roc(flow.date))}</td><td>{escape(flow.counterparty) or '—'}</td>"
+            f'<td class="small">{documents}</td>'
+            f"<td>{declared if flow.declared_at else pending}</td><td>{action}</td></tr>")
+    return mark_safe("\n".join(rows))  # noqa: S308 (every value escaped)
+
+
+def _chart_bars(chart):
+    """services.stock_summary's bars as masks/includes/stock_chart.html drew them (a label
+    and quantity, then the SVG bar, the first the stock's), written out here as _flow_rows.
+    tests/masks/test_flows.py compares both."""
+    bars = []
+    for index, bar in enumerate(chart):
+        total = " stock-bar-total" if index == 0 else ""
+        bars.append(
+            f'<div class="small d-flex justify-content-between"><span>{escape(bar["label"])}'
+            f'</span><span>{escape(plain_decimal(bar["quantity"]))}</span></div>'
+            f'<svg class="stock-bar mb-2" width="100%" height="10" aria-hidden="true" '
+            f'focusable="false"><rect class="stock-bar-track" width="100%" height="100%" '
+            f'rx="4"/><rect class="stock-bar-fill{total}" '
+            f'width="{escape(localize(bar["percent"], use_l10n=False))}%" height="100%" '
+            f'rx="4"/></svg>')
+    return mark_safe("\n".join(bars))  # noqa: S308 (every value escaped)
+
+
 @filer_required
 def flow_start(request):
     """口罩流向登錄作業: the sources with stock or flows not declared, and the number boxes."""
@@ -307,8 +376,9 @@ def flow_report(request, pk):
     flows = _flows(report)
     return render(request, "masks/flow_report.html", {
         "report": report, "rows": _report_rows(report), "flows": flows,
+        "flow_rows": _flow_rows(report, flows),
         "has_pending": any(flow.declared_at is None for flow in flows),
-        "chart": services.stock_summary(report)})
+        "chart_bars": _chart_bars(services.stock_summary(report, flows=flows))})
 
 
 @method_decorator(filer_required, name="dispatch")

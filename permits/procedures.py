@@ -49,6 +49,9 @@ class Procedure:
     admin_inlines: tuple = ()
     # Whether the permit PDF prints 分批 (可/不可): meaningless for masks (issue 9).
     shows_partial_shipment: bool = True
+    # The rows its hooks read beside the case (select_related names from Application: SHTC's
+    # "shtc"), read with the case on the case page in the case's own query (permits.views).
+    case_related: tuple = ()
 
     def validity(self, application, issued_on):
         """(valid_from, valid_until, partial_shipment) for a new permit version."""

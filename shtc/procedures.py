@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy
 
 from permits.models import DocumentType, Kind, PartyRole, Status
 from permits.procedures import COMMON_DOCUMENT_KINDS, Procedure
-from shtc.models import AssuranceRoute, Port, ShtcApplication
+from shtc.models import AssuranceRoute, ShtcApplication
 
 # SHTC-2, in the manual's order (步驟4): the codes the 9-1-2 upload page offers.
 DOCUMENT_KINDS = [
@@ -158,9 +158,10 @@ class ShtcProcedure(Procedure):
             return []
         rows = []
         if shtc.transit_port:
-            port = Port.objects.filter(code=shtc.transit_port).first()
+            from shtc import review  # the reviewer's panel reads it the same way
+
             rows.append({"label": _("Transit port code"), "code": "transit-port",
-                         "value": f"{port.code} {port.name}" if port else shtc.transit_port})
+                         "value": review._port(shtc.transit_port) or shtc.transit_port})
         if application.permit_version is None:
             # Once issued, the permit version says it (PermitVersion.partial_shipment, which
             # the permit PDF prints): not twice.
@@ -375,4 +376,8 @@ PROCEDURE = ShtcProcedure(
                    "affidavit": "pdf/shtc/red_flag_affidavit.html",
                    "iran_registration": "pdf/shtc/iran_registration.html"},
     # 註銷 sends the user here with 餘額註銷證號 filled in (SHTC-11).
-    new_application_url="shtc:application_basic")
+    new_application_url="shtc:application_basic",
+    # What its hooks read beside the case, read with it on the case page: its SHTC row and
+    # 9-2-1 assurance (shtc_of, detail_rows), and the changed version's case with its SHTC
+    # row (shtc/requirements.py: what a 更正 changes of the assurance signed).
+    case_related=("shtc__assurance", "changes__application__shtc"))

@@ -8,8 +8,6 @@ common kinds (supplement, other). A 9-2-2 application (Iran, North Korea: SHTC-7
 items 1 to 5 only, uploaded after its 申請.
 """
 
-from django.db.models import prefetch_related_objects
-
 from permits.models import Kind
 from shtc.models import AssuranceRoute
 
@@ -165,8 +163,12 @@ def _change_documents(application):
     the original (SHTC-2 item 6, a destination needing the business licence; item 7, an item
     now a re-export). The original's other documents stand."""
     original = application.changes.application
-    # Its items are read twice (the assurance, the re-exports): once.
-    prefetch_related_objects([original], "items", "parties")
+    # Its items are read twice (the assurance, the re-exports): once, with its parties, by
+    # the case page's queries compiled once per process (permits.views.with_parts).
+    from permits.views import with_parts
+
+    read = getattr(original, "_prefetched_objects_cache", {})
+    with_parts(original, tuple(name for name in ("items", "parties") if name not in read))
     required = ["assurance"] if assurance_changes(application, original) else []
 
     def affected(case):

@@ -539,3 +539,66 @@ def test_it_seeds_a_demo_import_with_stock_to_declare(applicant,
     declaration = Declaration.objects.get(number=demo.DECLARATION)
     assert declaration.result == "match"
     assert cleared_by_declaration([declaration.pk]) == {declaration.pk: 10}
+
+
+# --- The flows table and the chart, written out in Python (issue 10) -----------------------
+
+# What the page's template printed before masks.views wrote them out (templates/masks/
+# flow_report.html's loop and masks/includes/stock_chart.html): both must print the same.
+FLOW_ROWS_TEMPLATE = """{% load i18n roc permits_tags %}{% for flow in flows %}
+        <tr data-testid="flow-{{ flow.pk }}"><td>{{ flow.get_category_display }}</td>
+          <td class="text-end">{{ flow.quantity|plain }}{% if flow.returned %}<div class="small text-secondary">{% translate "returned" %} {{ flow.returned|plain }}</div>{% endif %}</td>
+          <td>{{ flow.date|roc }}</td><td>{{ flow.counterparty|default:"—" }}</td>
+          <td class="small">{% for document in flow.documents.all %}<a href="{% url 'masks:flow_document' document.pk %}">{{ document.original_name }}</a>{% if not forloop.last %}<br>{% endif %}{% empty %}—{% endfor %}</td>
+          <td>{% if flow.declared_at %}<span class="badge text-bg-success">{% translate "Declared" %}</span>{% else %}<span class="badge text-bg-warning">{% translate "Not declared yet" %}</span>{% endif %}</td>
+          <td>{% if not flow.declared_at %}<a class="btn btn-sm btn-outline-danger" href="{% url 'masks:flow_delete' report.pk flow.pk %}" data-testid="delete-flow-{{ flow.pk }}">{% translate "Delete" %}</a>{% endif %}</td></tr>
+{% endfor %}"""  # noqa: E501
+CHART_TEMPLATE = """{% load i18n l10n permits_tags %}{% for bar in chart %}
+  <div class="small d-flex justify-content-between"><span>{{ bar.label }}</span><span>{{ bar.quantity|plain }}</span></div>
+  <svg class="stock-bar mb-2" width="100%" height="10" aria-hidden="true" focusable="false"><rect class="stock-bar-track" width="100%" height="100%" rx="4"/><rect class="stock-bar-fill{% if forloop.first %} stock-bar-total{% endif %}" width="{{ bar.percent|unlocalize }}%" height="100%" rx="4"/></svg>
+{% endfor %}"""  # noqa: E501
+
+
+@pytest.mark.parametrize("language", ["zh-hant", "en"])
+def test_it_writes_the_flows_and_the_chart_as_the_template_did(client, url, applicant,
+                                                              make_mask_permit, language):
+    from django.utils import translation
+
+    from masks import views
+    from tests.masks.test_start_page import compact, rendered
+
+    report = services.stock_report_load(declaration=cleared_declaration(
+        make_mask_permit, applicant, quantity="100"))
+    client.force_login(applicant)
+    add_flow(client, url, report, documents=("invoice.pdf", 'A"<é>&.pdf'), quantity="3",
+             counterparty='<b>"藥局" & co</b>')
+    add_flow(client, url, report, documents=(), category="own_use", counterparty="",
+             quantity="2.0")
+    assert client.post(url("masks:flow_declare", report.pk)).status_code == 302
+    add_flow(client, url, report, quantity="7")
+    add_flow(client, url, report, category="pharmacy", quantity="11")
+    returned = Flow.objects.get(quantity=7)
+    Flow.objects.filter(pk=returned.pk).update(returned=D("2.5000"))
+    report.refresh_from_db()
+    with translation.override(language):
+        flows = views._flows(views._report(type("R", (), {"user": applicant})(), report.pk))
+        assert len(flows) == 4
+        assert [bool(flow.declared_at) for flow in flows] == [True, True, False, False]
+        assert [[(document.pk, document.original_name, document.flow)
+                 for document in flow.documents.all()] for flow in flows] == [
+            [(document.pk, document.original_name, flow) for document in
+             FlowDocument.objects.filter(flow=flow).order_by("pk")] for flow in flows]
+        assert [len(flow.documents.all()) for flow in flows] == [2, 0, 1, 1]
+        assert flows[0].documents.all()[0].content_type == "application/pdf"  # deferred
+        python = views._flow_rows(report, flows)
+        assert compact(python) == compact(rendered(FLOW_ROWS_TEMPLATE, flows=flows,
+                                                   report=report))
+        assert "&lt;b&gt;&quot;藥局&quot; &amp; co&lt;/b&gt;" in python
+        assert "A&quot;&lt;é&gt;&amp;.pdf" in python
+        chart = services.stock_summary(report, flows=flows)
+        assert chart == services.stock_summary(report)  # summed here as PostgreSQL did
+        bars = views._chart_bars(chart)
+        assert compact(bars) == compact(rendered(CHART_TEMPLATE, chart=chart))
+    if language == "zh-hant":  # the page's language (the user's)
+        page = client.get(url("masks:flow_report", report.pk)).content.decode()
+        assert python in page and bars in page

@@ -158,8 +158,8 @@ def test_it_shows_the_stock_in_my_cases(client, url, make_mask_permit, applicant
 
 
 def test_it_sums_in_my_cases_what_the_stock_page_lists_per_source(make_mask_permit, applicant):
-    """我的案件's totals (permit_stock: two grouped queries) equal the sums of the stock
-    page's sources (_sources: one UNION), whatever state each source is in."""
+    """我的案件's totals (permit_stock: two grouped queries, one round trip) equal the sums
+    of the stock page's sources (_sources: one UNION), whatever state each source is in."""
     untouched = cleared_declaration(make_mask_permit, applicant, quantity="10")
     partly = services.stock_report_load(
         declaration=cleared_declaration(make_mask_permit, applicant, quantity="10"))
@@ -177,6 +177,11 @@ def test_it_sums_in_my_cases_what_the_stock_page_lists_per_source(make_mask_perm
         total["pending"] += source["pending"]
     permits = {untouched.permit_id, partly.permit_id, declared.permit_id, written.pk}
     assert services.permit_stock(permits) == expected
+    # Both queries' rows, as _sources_of reads them at once on PostgreSQL.
+    assert sorted(services._ledger_by_source(list(permits))) == sorted(
+        row[:3] for row in services._sources_of(list(permits)) if row[2] is not None)
+    assert sorted(services._stock_by_source(list(permits))) == sorted(
+        (*row[:2], *row[3:]) for row in services._sources_of(list(permits)) if row[2] is None)
     assert expected[partly.permit_id] == {"stock": D(6), "pending": D(4)}
     assert declared.permit_id not in expected and untouched.permit_id in expected
 

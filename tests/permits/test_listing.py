@@ -151,6 +151,38 @@ def test_it_lists_the_newest_drafts_and_says_there_are_more(client, make_case, a
     assert 'data-testid="more-drafts"' in response.content.decode()
 
 
+# What templates/permits/dashboard.html's loop printed before permits.views wrote the rows out.
+DRAFT_ROWS_TEMPLATE = """{% load i18n %}{% for draft in drafts %}
+      <tr data-testid="draft-{{ draft.pk }}">
+        <td>{{ draft.document_type }}</td><td>{{ draft.kind }}</td>
+        <td>{{ draft.applicant_name }}</td><td>{{ draft.item_count }}</td>
+        <td>{{ draft.updated }}</td>
+        <td class="text-end">{% if draft.continue_url %}<a class="btn btn-outline-primary btn-sm" href="{{ draft.continue_url }}">{% translate "Continue" %}</a>{% endif %}</td>
+      </tr>
+    {% endfor %}"""  # noqa: E501
+
+
+@pytest.mark.parametrize("language", ["zh-hant", "en"])
+def test_it_writes_the_drafts_as_the_template_did(client, make_case, applicant, language):
+    from permits.views import draft_table_rows
+    from tests.masks.test_start_page import compact, rendered
+
+    make_case(applicant, applicant_name='<b>"甲" & 乙</b>')
+    make_case(applicant)
+    client.force_login(applicant)
+    response = client.get(reverse("permits:dashboard"))
+    drafts = response.context["drafts"]
+    assert len(drafts) == 2 and any(draft["item_count"] for draft in drafts)
+    assert draft_table_rows(drafts) in response.content.decode()
+    # A draft no entry continues (no link), values to escape.
+    drafts = [*drafts, {**drafts[0], "pk": 0, "continue_url": None, "kind": "<i>",
+                        "document_type": "a&b", "updated": '"x"'}]
+    with translation.override(language):
+        python = draft_table_rows(drafts)
+        assert compact(python) == compact(rendered(DRAFT_ROWS_TEMPLATE, drafts=drafts))
+    assert "&lt;b&gt;&quot;甲&quot; &amp; 乙&lt;/b&gt;" in python
+
+
 @pytest.mark.django_db
 def test_it_pages_the_same_compiled_once(cases, applicant, agent):
     """我的案件's pages, compiled once per process (permits.prepared), for several users."""
