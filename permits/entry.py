@@ -120,7 +120,9 @@ class BasicDataForm(PortalForm):
     cannot be changed; an agent types the identifier of the applicant it files for, whose
     account must exist (ACC-4). On an agent's case the agent's identifier and name come from
     its account (locked) and its contact person, phone and e-mail are the case's own,
-    prefilled from the account. Procedures subclass it and add their fields."""
+    prefilled from the account. `fixed_applicant`: the identifier of an applicant the case
+    cannot change (a change of an earlier case, an application loaded from an assurance),
+    shown locked to an agent too. Procedures subclass it and add their fields."""
 
     applicant_identifier = forms.CharField(label=field_label(Application, "applicant_identifier"),
                                            max_length=20)
@@ -147,9 +149,13 @@ class BasicDataForm(PortalForm):
     agent_email = forms.EmailField(label=field_label(Application, "agent_email"),
                                    max_length=254)
 
-    def __init__(self, *args, user, **kwargs):
+    def __init__(self, *args, user, fixed_applicant=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.user = user
+        self.fixed_applicant = fixed_applicant
+        if fixed_applicant:
+            self.fields["applicant_identifier"].disabled = True
+            self.initial["applicant_identifier"] = fixed_applicant
         if user.is_agent:
             # ACC-4: the agent's identifier is preset from its account and cannot change.
             self.initial["agent_identifier"] = user.identifier
@@ -161,9 +167,11 @@ class BasicDataForm(PortalForm):
             self.helper.layout = Layout(*self.fields)
             # ACC-4: preset and locked. A disabled field ignores what is posted.
             self.fields["applicant_identifier"].disabled = True
-            self.initial["applicant_identifier"] = user.identifier
+            self.initial["applicant_identifier"] = fixed_applicant or user.identifier
 
     def clean_applicant_identifier(self):
+        if self.fixed_applicant:
+            return self.fixed_applicant
         if not self.user.is_agent:
             return self.user.identifier
         identifier = normalize(self.cleaned_data["applicant_identifier"])
@@ -180,9 +188,10 @@ class BasicDataForm(PortalForm):
 
     def applicant(self):
         """The applicant account of the cleaned data."""
-        if not self.user.is_agent:
+        identifier = self.cleaned_data["applicant_identifier"]
+        if not self.user.is_agent and identifier == self.user.identifier:
             return self.user
-        return applicant_account(self.cleaned_data["applicant_identifier"])
+        return applicant_account(identifier)
 
 
 class ReferenceForm(PortalForm):
@@ -1119,33 +1128,24 @@ def register(entry):
     return entry
 
 
-def continue_urls(drafts):
-    """{pk: URL} where the user goes on with each of `drafts` (Application instances with
-    their pk, document type and kind): its entry's basic page, or None. A draft whose document
-    type and kind one entry enters costs no query; where several share them (SHTC's 9-1-1 and
-    9-2-2), one query per such entry asks which drafts are its own (CaseEntry.cases)."""
-    urls, shared = {}, {}
-    for draft in drafts:
-        entries = [entry for entry in _entries if entry.document_type == draft.document_type
-                   and draft.kind in entry.kinds]
-        if len(entries) > 1:
-            shared.setdefault(tuple(entries), []).append(draft.pk)
-        urls[draft.pk] = entries[0].url("edit", draft.pk) if len(entries) == 1 else None
-    for entries, pks in shared.items():
-        left = set(pks)
-        for entry in entries:
-            if not left:  # all placed: building the next entry's query cost 0.5-1 ms of CPU
-                break
-            own = set(entry.cases(Application.objects.filter(pk__in=left))
-                      .values_list("pk", flat=True))
-            urls.update({pk: entry.url("edit", pk) for pk in own})
-            left -= own
-    return urls
+def _entries_of(draft):
+    """The registered entries that enter `draft`'s document type and kind."""
+    return [entry for entry in _entries if entry.document_type == draft.document_type
+            and draft.kind in entry.kinds]
 
 
 def continue_url(application):
-    """Where the user goes on with draft `application`: its entry's basic page."""
-    return continue_urls([application])[application.pk]
+    """Where the user goes on with draft `application`: its entry's basic page, or None.
+    Where one entry enters its document type and kind, no query; where several share them
+    (SHTC's 9-1-1, 9-2-1 and 9-2-2), one query per entry asks which one's it is
+    (CaseEntry.cases)."""
+    entries = _entries_of(application)
+    if len(entries) == 1:
+        return entries[0].url("edit", application.pk)
+    for entry in entries:
+        if entry.cases(Application.objects.filter(pk=application.pk)).exists():
+            return entry.url("edit", application.pk)
+    return None
 
 
 def continue_links(drafts):
@@ -1155,8 +1155,7 @@ def continue_links(drafts):
     So a list of drafts costs the same queries whatever kinds they are."""
     urls = {}
     for draft in drafts:
-        entries = [entry for entry in _entries if entry.document_type == draft.document_type
-                   and draft.kind in entry.kinds]
+        entries = _entries_of(draft)
         urls[draft.pk] = (entries[0].url("edit", draft.pk) if len(entries) == 1
                           else reverse("permits:draft_continue", args=[draft.pk])
                           if entries else None)

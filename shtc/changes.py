@@ -29,17 +29,6 @@ from shtc.forms import ShtcBasicDataForm
 REGISTER = gettext_lazy("Register")  # 登錄: the assurance stays as the end user signed it
 
 
-class ChangeBasicDataForm(ShtcBasicDataForm):
-    """9-1-1's basic data of a change: a change is the same applicant's, so an agent cannot
-    retype whom it is for (the identifier is shown, locked, as an applicant's is)."""
-
-    def __init__(self, *args, applicant_identifier=None, **kwargs):
-        super().__init__(*args, **kwargs)
-        if applicant_identifier:
-            self.fields["applicant_identifier"].disabled = True
-            self.initial["applicant_identifier"] = applicant_identifier
-
-
 class ShtcChangeEntry(AssuranceEntry):
     """補正, 更正 and 單證比對不符修正 of 9-1-1: the data of the case or permit version loaded, to
     fix (basic data, parties, items), then 登錄 → 9-1-2 as a new case."""
@@ -48,7 +37,7 @@ class ShtcChangeEntry(AssuranceEntry):
     prefix = "change"
     url_root = "changes/"
     start_url_name = "shtc:change_start"
-    basic_form_class = ChangeBasicDataForm
+    basic_form_class = ShtcBasicDataForm
     balance_reissue = False
     reference_fields = ()
     change_numbers = {
@@ -91,7 +80,8 @@ class ShtcChangeEntry(AssuranceEntry):
     review_help_fixed_items = review_help
 
     def basic_form_kwargs(self, application):
-        return {"applicant_identifier": application.applicant_identifier
+        # A change is the same applicant's: an agent cannot retype whom it is for.
+        return {"fixed_applicant": application.applicant_identifier
                 if application is not None else None}
 
     def header(self, application):

@@ -123,8 +123,8 @@ def check_filing(application, *, actor):
     now. Locks the assurance's row first: two applications of one assurance filed at once
     queue on it, and the second sees the first filed (already_used); so does a change of the
     assurance's items made meanwhile."""
-    shtc = ShtcApplication.objects.get(application=application)
-    assurance = Application.objects.select_for_update().get(pk=shtc.assurance_id)
+    assurance = Application.objects.select_for_update().get(
+        pk=shtc_of(application).assurance_id)
     problem = assurance_problem(assurance, user=actor, application=application)
     if problem:
         raise problem
@@ -139,24 +139,10 @@ def check_filing(application, *, actor):
 class IranApplicationBasicForm(ShtcBasicDataForm):
     """基本資料 of 9-2-2: the shared basic data, 轉口港代碼 and 分批/不分批, prefilled from the
     assurance. The destination and the end-use assurance are the assurance's: not asked. The
-    applicant is the assurance's, also for an agent (ACC-4): its identifier is locked."""
+    applicant is the assurance's, also for an agent (ACC-4): its identifier is locked
+    (IranApplicationEntry.basic_form_kwargs: fixed_applicant)."""
 
     omitted = ("destination_country", "assurance_route", "end_use")
-
-    def __init__(self, *args, assurance_applicant=None, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.assurance_applicant = assurance_applicant
-        if assurance_applicant is not None:
-            self.fields["applicant_identifier"].disabled = True
-            self.initial["applicant_identifier"] = assurance_applicant.identifier
-
-    def clean_applicant_identifier(self):
-        if self.assurance_applicant is not None:
-            return self.assurance_applicant.identifier
-        return super().clean_applicant_identifier()
-
-    def applicant(self):
-        return self.assurance_applicant or super().applicant()
 
 
 class IranApplicationItemForm(BaseItemForm):
@@ -259,7 +245,7 @@ class IranApplicationEntry(AssuranceEntry):
                                                          "end_use")} if shtc else {}))
 
     def basic_form_kwargs(self, application):
-        return {"assurance_applicant": application.applicant} if application else {}
+        return {"fixed_applicant": application.applicant_identifier} if application else {}
 
     def save_basic(self, application, form):
         data = form.cleaned_data

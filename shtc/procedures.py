@@ -129,9 +129,9 @@ def documents_of(application):
     without an end-use assurance (SHTC-5) only the red-flag affidavit (步驟6)."""
     if not documents_offered(application):
         return []
-    shtc = shtc_of(application)
-    if shtc is not None and (not shtc.with_assurance or shtc.assurance_id is not None):
-        # 9-2-2: the assurance signed is the one printed from its 9-2-1 registration.
+    if documents_follow_filing(application):
+        # Without an assurance there is none to print; 9-2-2's is the one printed from its
+        # 9-2-1 registration.
         return ["red-flag-affidavit"]
     from shtc import iran
 
