@@ -252,29 +252,31 @@ def shtc_cases(*, applicant, agent, reviewer):
     """Three SHTC cases of an applicant, made through the framework's services only (no
     SHTC data: the pages the load test visits do not need them): one in 初審中 filed by the
     agent, one in 補件, one 准件結案 with a permit to print."""
+    from django.db import transaction
+
     from permits import services, workflow
     from permits.models import Application, DocumentType, Status
 
     if Application.objects.filter(applicant=applicant).exists():
-        return 0
-    waiting_review = services.application_create(
-        document_type=DocumentType.SHTC_EXPORT, applicant=applicant, actor=agent,
-        items=SHTC_ITEMS, destination_country="DE")
-    workflow.transition(application=waiting_review, to=Status.INITIAL_REVIEW, actor=agent)
+        return
+    with transaction.atomic():
+        waiting_review = services.application_create(
+            document_type=DocumentType.SHTC_EXPORT, applicant=applicant, actor=agent,
+            items=SHTC_ITEMS, destination_country="DE")
+        workflow.transition(application=waiting_review, to=Status.INITIAL_REVIEW, actor=agent)
 
-    supplement = services.application_create(
-        document_type=DocumentType.SHTC_EXPORT, applicant=applicant, actor=applicant,
-        items=SHTC_ITEMS[:1], destination_country="JP")
-    workflow.transition(application=supplement, to=Status.INITIAL_REVIEW, actor=applicant)
-    workflow.transition(application=supplement, to=Status.SUPPLEMENT, actor=reviewer,
-                        note="請補附最終使用者公司介紹（英文）及交易文件（Purchase Order）。")
+        supplement = services.application_create(
+            document_type=DocumentType.SHTC_EXPORT, applicant=applicant, actor=applicant,
+            items=SHTC_ITEMS[:1], destination_country="JP")
+        workflow.transition(application=supplement, to=Status.INITIAL_REVIEW, actor=applicant)
+        workflow.transition(application=supplement, to=Status.SUPPLEMENT, actor=reviewer,
+                            note="請補附最終使用者公司介紹（英文）及交易文件（Purchase Order）。")
 
-    approved = services.application_create(
-        document_type=DocumentType.SHTC_EXPORT, applicant=applicant, actor=applicant,
-        items=SHTC_ITEMS, destination_country="US")
-    workflow.transition(application=approved, to=Status.INITIAL_REVIEW, actor=applicant)
-    workflow.transition(application=approved, to=Status.APPROVED, actor=reviewer)
-    return 3
+        approved = services.application_create(
+            document_type=DocumentType.SHTC_EXPORT, applicant=applicant, actor=applicant,
+            items=SHTC_ITEMS, destination_country="US")
+        workflow.transition(application=approved, to=Status.INITIAL_REVIEW, actor=applicant)
+        workflow.transition(application=approved, to=Status.APPROVED, actor=reviewer)
 
 
 def seed(*, applicant_count, agent_count, password):

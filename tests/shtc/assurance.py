@@ -48,15 +48,20 @@ def enter(client, *, basic=None, items=(ITEM,), prefix="application", base=BASIC
     return draft
 
 
-def register(client, *, prefix="application", **kwargs):
-    """The whole of 9-1-1 (or of the entry of `prefix`): enter, then 登錄並列印最終用途保證書
-    (9-2-1: 附件申請). The case, registered."""
-    draft = enter(client, prefix=prefix, **kwargs)
+def submit(client, draft, *, prefix="application", status=Status.REGISTERED):
+    """The review page's last button of the entry of `prefix` (登錄並列印最終用途保證書, 附件申請,
+    登錄, 申請): the case, now in `status`."""
     response = client.post(url("submit", draft.pk, prefix=prefix))
     assert response.status_code == 302, response.status_code
     draft.refresh_from_db()
-    assert draft.status == Status.REGISTERED
+    assert draft.status == status, draft.status
     return draft
+
+
+def register(client, *, prefix="application", **kwargs):
+    """The whole of 9-1-1 (or of the entry of `prefix`): enter, then 登錄並列印最終用途保證書
+    (9-2-1: 附件申請). The case, registered."""
+    return submit(client, enter(client, prefix=prefix, **kwargs), prefix=prefix)
 
 
 END_USE = "Wafer inspection in the end user's semiconductor fab in Arizona."

@@ -8,6 +8,7 @@ from django.urls import reverse
 from permits import parties, services, workflow
 from permits.models import Application, DocumentType, Status
 from shtc.models import ShtcApplication
+from tests.shtc.assurance import submit
 
 ITEMS = [
     {"tariff_code": "85423100003", "description": "Field programmable gate array",
@@ -79,8 +80,4 @@ def enter(client, assurance, *, basic=None):
 
 def apply(client, draft):
     """申請: the case, filed (初審中, 收件編號)."""
-    response = client.post(url("submit", draft.pk))
-    assert response.status_code == 302, response.status_code
-    draft.refresh_from_db()
-    assert draft.status == Status.INITIAL_REVIEW, draft.status
-    return draft
+    return submit(client, draft, prefix="iran_application", status=Status.INITIAL_REVIEW)

@@ -20,7 +20,7 @@ from shtc import changes, requirements
 from shtc import services as shtc_services
 from shtc.models import ShtcApplication
 from tests.reconciliation import helpers
-from tests.shtc.assurance import BASIC
+from tests.shtc.assurance import BASIC, submit
 from tests.shtc.review_cases import END_USE, upload
 
 pytestmark = pytest.mark.django_db
@@ -62,11 +62,7 @@ def permit(shtc_case, applicant):
 
 def register(client, draft):
     """The review page's last button: 登錄 (the case gets its 登錄編號)."""
-    response = client.post(url("submit", draft.pk))
-    assert response.status_code == 302, response.status_code
-    draft.refresh_from_db()
-    assert draft.status == Status.REGISTERED, draft.status
-    return draft
+    return submit(client, draft, prefix="change")
 
 
 def file(case, actor):
