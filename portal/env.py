@@ -29,6 +29,9 @@ VARIABLES = {
     "SECURE_SSL_REDIRECT": (False, "0 when the proxy already redirects http to https"),
     "PROXY_COUNT": (False, "reverse proxies in front of the portal (client address for lockouts)"),
     "CONN_MAX_AGE": (False, "seconds a PostgreSQL connection is kept (default 60)"),
+    "DB_PREPARED_STATEMENTS": (False, "1 (the default): PostgreSQL keeps the plans of the "
+                                      "look-ups by id (permits.prepared keep_plan); 0 behind "
+                                      "a pooler that cannot hold them (PgBouncer before 1.21)"),
     "LOG_LEVEL": (False, "root log level (default INFO)"),
     "MASK_REMINDER_DAYS": (False, "days between two mask stock reminders (稽催信) to an "
                                   "applicant (default 7)"),

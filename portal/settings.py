@@ -105,6 +105,13 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 else:
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    # Server-side prepared statements for the look-ups by id or key that permits.prepared
+    # marks keep_plan (a case, its parts, the stock, a declaration): planning them cost the
+    # server more than running them (bench/README.md). Every other query keeps Django's
+    # client-side binding and is never prepared. A pooler in transaction mode must hold
+    # prepared statements (PgBouncer 1.21+ with max_prepared_statements) or this is turned off.
+    if env.bool("DB_PREPARED_STATEMENTS", default=True):
+        DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = 0
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Redis: Celery broker and cache ----------------------------------------------------------
@@ -180,6 +187,8 @@ EMAIL_TIMEOUT = 20
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",  # must come first: it refuses locked-out logins
+    # Permissions only: ModelBackend's two queries in one, left in its caches (issue 10).
+    "portal.accounts.backends.PermissionsBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
 AUTH_PASSWORD_VALIDATORS = [

@@ -70,6 +70,16 @@ def test_it_uses_redis_and_postgres_when_told():
     assert setting("DATABASES['default']['ENGINE']", **env).endswith("postgresql")
 
 
+def test_it_keeps_the_look_ups_plans_on_postgres_unless_told_not_to():
+    """PostgreSQL's prepared statements (permits.prepared's keep_plan look-ups) are on by
+    default; DB_PREPARED_STATEMENTS=0 turns them off for a pooler that cannot hold them."""
+    env = {"DEBUG": "1", "DATABASE_URL": "postgres://u:p@127.0.0.1:5432/x"}
+    options = "DATABASES['default'].get('OPTIONS', {}).get('prepare_threshold')"
+    assert setting(options, **env) == "0"
+    assert setting(options, DB_PREPARED_STATEMENTS="0", **env) == "None"
+    assert setting(options, DEBUG="1") == "None"  # SQLite has none
+
+
 def test_it_documents_every_variable_the_settings_read():
     source = (ROOT / "portal" / "settings.py").read_text()
     read = set(re.findall(r"env(?:\.\w+)?\(\s*\"([A-Z_]+)\"", source))

@@ -20,9 +20,10 @@ def server_prepared(db):
     from django.db import connection
 
     connection.ensure_connection()
+    before = connection.connection.prepare_threshold  # on by default (DB_PREPARED_STATEMENTS)
     connection.connection.prepare_threshold = 5
     yield connection
-    connection.connection.prepare_threshold = None
+    connection.connection.prepare_threshold = before
 
 
 @pytest.mark.postgres
@@ -71,7 +72,12 @@ def test_the_pages_queries_run_as_server_prepared_statements(
     with server_prepared.cursor() as cursor:
         cursor.execute("SELECT statement FROM pg_prepared_statements")
         statements = [row[0] for row in cursor.fetchall()]
-    # The look-ups by id (the case and its parts, the declaration, the stock) keep their plans;
-    # the lists (我的案件, the query), whose best plan depends on the values, do not.
-    assert len(statements) >= 8
+    # The look-ups by id (the case, the declaration, the stock) keep their plans; the lists
+    # (我的案件, the query), whose best plan depends on the values, do not; nor do the case
+    # page's parts, read together in one round trip after the case (permits.prepared.together).
+    assert len(statements) >= 7
+    for table in ("permits_application", "reconciliation_declaration", "masks_stockreport"):
+        assert [statement for statement in statements
+                if statement.startswith(f'SELECT "{table}"."id"')], table
+    assert not [statement for statement in statements if 'FROM "permits_item"' in statement]
     assert not [statement for statement in statements if "UNION" in statement]
