@@ -75,7 +75,7 @@ def application_issued(request, pk):
     return render(request, "masks/application_issued.html", {
         "application": application, "version": version, "entry": entry.APPLICATION,
         "route": route, "needs_write_off": route in services.WRITE_OFF_ROUTES,
-        "items": entry.APPLICATION.item_rows(application)})
+        "item_page": entry.APPLICATION.item_table(request, application, editable=False)})
 
 
 class CorrectionStartView(ChangeStartView):

@@ -31,6 +31,7 @@ from django.views.decorators.http import require_POST
 
 from permits.decorators import filer_required
 from permits.models import Item, Status, UnsavedInput
+from permits.prepared import PreparedQuery
 from portal.middleware import idle_passive
 
 BASIC = "basic"
@@ -169,6 +170,26 @@ def unsaved_clear(*, user, entry, application, step):
 
 def unsaved_get(*, user, entry, application, step):
     return _fresh(_rows(user=user, entry=entry, application=application, step=step)).first()
+
+
+def _new_case_kept(user, entry, step, since):
+    return UnsavedInput.objects.filter(user=user, entry=entry, application__isnull=True,
+                                       step=step, saved_at__gte=since).values_list("pk")[:1]
+
+
+# Whether a new case's page has input kept (unsaved_kept), compiled once per process
+# (permits.prepared): every new-case page asks it, and building the ORM query cost that
+# page more CPU than any of its forms (issue 10, profiled: 1.5 ms).
+NEW_CASE_KEPT = PreparedQuery(_new_case_kept, parameters=("user", "entry", "step", "since"),
+                              kinds={"entry": str, "step": str, "since": datetime.datetime})
+
+
+def unsaved_kept(*, user, entry, step):
+    """Whether the basic data of a new case of `entry` typed by `user` were kept (what
+    unsaved_get() would find, not older than a draft may grow)."""
+    since = timezone.now() - datetime.timedelta(days=settings.DRAFT_MAX_AGE_DAYS)
+    return bool(NEW_CASE_KEPT.rows(user=user.pk, entry=entry_key(entry), step=step,
+                                   since=since))
 
 
 def restore(request, *, entry, application, step, forms):

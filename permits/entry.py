@@ -38,9 +38,10 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 from django.views.generic import FormView
 
-from permits import autosave, documents, parties, procedures, services, workflow
+from permits import autosave, documents, item_pages, parties, procedures, services, workflow
 from permits.decorators import filer_required
 from permits.fields import country_names
+from permits.listing import LINK_KEY, key_link
 from permits.models import Application, Item, Kind, Permit, PermitVersion, Status
 from permits.storage import files_delete_on_commit
 from portal.accounts import identifiers
@@ -504,12 +505,18 @@ def draft_submit(*, entry, application, actor):
     stored_parties = entry.party_forms(application, data=entry.party_data(application))
     if not basic.is_valid() or not parties.party_forms_valid(stored_parties):
         raise Refused(basic, entry.templates["basic"], {"party_forms": stored_parties})
-    for item in application.items.order_by("line_no"):
+    # Every item by its item form's rules, as its page checks it: all at once first, as a
+    # file's rows are checked (no query an item), then each item that check names with its
+    # own form, the first it refuses shown (10,000 items: 132 s one form each, issue 13).
+    from permits import bulk_items
+
+    items = list(application.items.order_by("line_no"))
+    for item in bulk_items.items_to_recheck(entry, application, items):
         form = entry.item_form_class(data=item_data(item), instance=item,
                                      **entry.item_form_kwargs(application, item.line_no))
         if not form.is_valid():
             raise Refused(form, entry.templates["item"], {"line_no": item.line_no})
-    if not application.items.exists():
+    if not items:
         raise ValidationError(_("Add at least one goods item."), code="no_items")
     if application.kind != Kind.NEW:
         from permits import changes
@@ -557,6 +564,12 @@ class CaseEntry:
     # Whether the user may add and delete items (a change of an issued permit may not).
     add_items = True
     delete_items = True
+    # 匯出 Excel / 匯出 ODF / 匯入 Excel / 匯入 ODF on the review page (SHTC-17): the items as
+    # a spreadsheet and back (permits.bulk_views; the columns are the item form's).
+    bulk_items = False
+    # The form whose fields are the spreadsheet's columns, None: item_form_class. 9-2-2 shows
+    # every column of the assurance's items, of which its item form changes four.
+    bulk_form_class = None
     # The new-case page offers 餘額註銷證號 and 帶入參考資料 (SHTC-11, PERMIT-4).
     balance_reissue = False
     # The numbers the new-case page's 帶入參考資料 takes (REFERENCE_FIELDS; PERMIT-4). None:
@@ -666,6 +679,17 @@ class CaseEntry:
 
         balance = changes.item_balance(application, line_no)
         return {"balance": balance} if balance is not None else {}
+
+    def item_forms_kwargs(self, application, items):
+        """item_form_kwargs() of each of `items` (all the case's Items) at once: {line_no:
+        kwargs}, in a fixed number of queries, for checking thousands of items together (the
+        spreadsheet import, permits.bulk_items). An entry that overrides item_form_kwargs
+        overrides this too (permits.bulk_items falls back to one call per item if not)."""
+        from permits import changes
+
+        balances = changes.item_balances(application, items)
+        return {item.line_no: {"balance": balances[item.line_no]}
+                if item.line_no in balances else {} for item in items}
 
     def reference_field_names(self):
         """The 帶入參考資料 fields the new-case page shows, in the manual's order (none: no
@@ -782,14 +806,27 @@ class CaseEntry:
             raise Http404
         return application
 
-    def item_rows(self, application):
-        items = list(application.items.order_by("line_no"))
-        countries = country_names({item.origin_country for item in items})
-        procedure = self.procedure()
-        for item in items:
-            item.category_label = procedure.item_category_label(item.category)
-            item.country_name = countries.get(item.origin_country, "")
-        return items
+    def item_table(self, request, application, *, editable=True):
+        """The page of the case's goods items `request` asks for (?page=N; issue 13: up to
+        10,000 items), its rows written out (permits.item_pages): each item's 項次 linked to
+        its page and its 刪除 button when `editable` (the review page), the number alone
+        otherwise. Two queries, whatever the number of items."""
+        table = item_pages.stored_page(application, request.GET.get("page"))
+        namespace = f"{self.namespace}:{self.prefix}"
+        table.rows = item_pages.review_rows(
+            table, entry=self, application=application, request=request,
+            item_url=f"{namespace}_item" if editable else "",
+            delete_url=f"{namespace}_item_delete" if editable and self.delete_items else "",
+            category_label=self.procedure().item_category_label,
+            country_names=country_names({item.origin_country for item in table.items}))
+        return table
+
+    def review_url(self, application, line_no=None):
+        """The review page; with `line_no`, its page that lists that item, at its row (the
+        first page: the page's own address)."""
+        url = self.url("review", application.pk)
+        page = item_pages.page_of_line(line_no) if line_no is not None else 1
+        return url if page == 1 else f"{url}?page={page}#item-{int(line_no)}"
 
     def context(self, application, **extra):
         """What the entry's templates need: the entry, the case and the URLs of its steps."""
@@ -844,11 +881,12 @@ class CaseEntry:
             application = self.load(request, pk)
         except AlreadySubmitted as done:
             return self.submitted(request, done.application)
-        items = self.item_rows(application)
+        item_page = self.item_table(request, application)
         return render(request, self.templates["review"], self.context(
             application, review_help=self.review_help_for(application),
             basic_rows=self.basic_rows(application),
-            agent_rows=self.agent_rows(application), items=items,
+            agent_rows=self.agent_rows(application), item_page=item_page,
+            items=item_page.items,
             party_rows=self.party_rows(application),
             required_documents=documents.status(application)))
 
@@ -879,7 +917,7 @@ class CaseEntry:
             return self.submitted(request, done.application)
         messages.success(request, _("Item %(line)s was deleted; the items after it moved up.")
                          % {"line": line_no})
-        return redirect(self.url("review", application.pk))
+        return redirect(self.review_url(application, line_no))
 
     def submit_view(self, request, pk):
         try:
@@ -965,8 +1003,8 @@ class BasicView(EntryMixin, FormView):
     def get(self, request, *args, **kwargs):
         # ACC-3: a draft's page brings back what was typed on it before an idle logout; a new
         # case's page only says that 匯入暫存資料 would.
-        if self.application is None and autosave.unsaved_get(
-                user=request.user, entry=self.entry, application=None, step=autosave.BASIC):
+        if self.application is None and autosave.unsaved_kept(
+                user=request.user, entry=self.entry, step=autosave.BASIC):
             messages.info(request, _("Input not yet saved before the logout was kept: "
                                      "“Import saved draft” brings it back."))
         return self.unbound(self.get_initial(), unsaved=self.application is not None)
@@ -1116,7 +1154,7 @@ class ItemView(EntryMixin, FormView):
                                application=self.application,
                                step=autosave.item_step(form.instance if self.line_no else None))
         messages.success(self.request, _("Item %(line)s was saved.") % {"line": item.line_no})
-        return redirect(self.entry.url("review", self.application.pk))
+        return redirect(self.entry.review_url(self.application, item.line_no))
 
 
 _entries = []
@@ -1134,30 +1172,44 @@ def _entries_of(draft):
             and draft.kind in entry.kinds]
 
 
-def continue_url(application):
-    """Where the user goes on with draft `application`: its entry's basic page, or None.
-    Where one entry enters its document type and kind, no query; where several share them
-    (SHTC's 9-1-1, 9-2-1 and 9-2-2), one query per entry asks which one's it is
-    (CaseEntry.cases)."""
+def entry_of(application):
+    """The registered entry that enters `application`, or None. Where one entry enters its
+    document type and kind, no query; where several share them (SHTC's 9-1-1, 9-2-1 and
+    9-2-2), one query per entry asks which one's it is (CaseEntry.cases)."""
     entries = _entries_of(application)
     if len(entries) == 1:
-        return entries[0].url("edit", application.pk)
+        return entries[0]
     for entry in entries:
         if entry.cases(Application.objects.filter(pk=application.pk)).exists():
-            return entry.url("edit", application.pk)
+            return entry
     return None
+
+
+def continue_url(application):
+    """Where the user goes on with draft `application`: its entry's basic page, or None."""
+    entry = entry_of(application)
+    return entry.url("edit", application.pk) if entry else None
 
 
 def continue_links(drafts):
     """{pk: URL} of each draft's 繼續 link on a list (我的案件): its entry's page where one
     entry enters its document type and kind (no query); where several share them (SHTC's
     9-1-1, 9-2-1 and 9-2-2), permits:draft_continue, which asks on the click (continue_url).
-    So a list of drafts costs the same queries whatever kinds they are."""
-    urls = {}
+    So a list of drafts costs the same queries whatever kinds they are. `drafts`: cases, or
+    anything with their pk, document_type and kind. Each page's URL is reversed once per
+    list, the draft's key put in (a reverse() a draft cost a tenth of 我的案件's own CPU)."""
+    urls, links = {}, {}
     for draft in drafts:
         entries = _entries_of(draft)
-        urls[draft.pk] = (entries[0].url("edit", draft.pk) if len(entries) == 1
-                          else reverse("permits:draft_continue", args=[draft.pk])
-                          if entries else None)
+        if not entries:
+            urls[draft.pk] = None
+            continue
+        entry = entries[0] if len(entries) == 1 else None
+        link = links.get(entry)
+        if link is None:
+            link = links[entry] = key_link(
+                entry.url("edit", LINK_KEY) if entry else
+                reverse("permits:draft_continue", args=[LINK_KEY]))
+        urls[draft.pk] = link(draft.pk)
     return urls
 

@@ -28,16 +28,19 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from django.conf import settings
 from django.db import connection
-from django.db.models import Q
+from django.db.models import Count, Model, OuterRef, Q, Subquery, Value, signals
+from django.db.models.base import ModelState
+from django.db.models.functions import Coalesce
 from django.template.defaultfilters import floatformat
 from django.urls import reverse
 from django.utils import formats
-from django.utils.html import escape
+from django.utils.encoding import force_str
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext, gettext_lazy
 
-from permits.models import Application, Permit, PermitVersion, Status
+from permits.models import Application, Item, Permit, PermitVersion, Status
 from permits.prepared import PreparedQuery
+from portal.escaping import escaped
 from portal.templatetags.roc import roc
 
 # A page number from the address bar is bounded before it becomes an OFFSET.
@@ -56,6 +59,9 @@ def _in_model_order(model, names):
 CASE_COLUMNS = _in_model_order(Application, {
     "id", "created_at", "submitted_at", "document_type", "kind", "status", "receipt_no",
     "registration_no", "applicant_id", "agent_id", "applicant_name", "destination_country"})
+# Where a draft's document type, kind and applicant are among them (DRAFT_COLUMNS).
+_DRAFT_CASE_COLUMNS = tuple(CASE_COLUMNS.index(name)
+                            for name in ("document_type", "kind", "applicant_name"))
 _VERSION_FIELDS = _in_model_order(PermitVersion, {
     "id", "version", "valid_from", "valid_until", "permit_id"})
 VERSION_COLUMNS = (*(f"issued_version__{name}" for name in _VERSION_FIELDS),
@@ -80,13 +86,40 @@ class Criteria:
         return tuple(sorted(name for name, value in self.values.items() if value is not None))
 
 
+@dataclass(frozen=True)
+class Drafts:
+    """The drafts a list's first page shows above its cases (我的案件's 暫存中的案件), read by
+    the page's own query: `of(user)` → the queryset of the drafts `user` may continue
+    (permits.entry.drafts_of), listed newest saved first, at most `limit` of them."""
+
+    of: Callable
+    limit: int
+
+    def rows(self, user):
+        """Through the ORM (SQLite, bureau staff): the DRAFT_COLUMNS rows of `user`'s drafts,
+        their items counted for those listed only (a subquery, evaluated after the LIMIT)."""
+        item_count = Subquery(Item.objects.filter(application=OuterRef("pk")).order_by()
+                              .values("application").annotate(n=Count("pk")).values("n"))
+        return list(self.of(user).annotate(item_count=Coalesce(item_count, 0))
+                    .order_by("-updated_at", "-pk").values_list(*DRAFT_COLUMNS)[:self.limit])
+
+
+# What a draft's row holds (Drafts, VisibleCases.drafts_shown).
+DRAFT_COLUMNS = ("pk", "document_type", "kind", "applicant_name", "updated_at", "item_count")
+
+
 class VisibleCases:
     """The cases among `queryset` that `user` may see, ordered by `ordering` (a date field
     then the id, both descending: the order of the indexes). `cases[start:stop]` is one
     query and gives Application instances holding CASE_COLUMNS and their permit version
-    (Application.permit_version, with its permit number)."""
+    (Application.permit_version, with its permit number). With `drafts` (Drafts), the first
+    page's query reads the user's drafts too, as DRAFT_COLUMNS rows in `drafts_shown`: one
+    query and one round trip for 我的案件's first page, where there were two. `related`:
+    names of one-to-one rows of the case (Application.shtc) read with it, in place as
+    select_related() puts them (None where the case has none): a query less on 9-1-2."""
 
-    def __init__(self, queryset=None, *, user, ordering, prepared=None, criteria=None):
+    def __init__(self, queryset=None, *, user, ordering, prepared=None, criteria=None,
+                 drafts=None, related=()):
         if queryset is not None:
             self.queryset = queryset  # else narrowed when read (cached_property below)
         self.user = user
@@ -96,6 +129,9 @@ class VisibleCases:
         # Criteria the queryset was narrowed by, compiled once for each combination given.
         self.prepared = prepared
         self.criteria = criteria
+        self.drafts = drafts
+        self.drafts_shown = None  # read with the first page
+        self.related = tuple(related)
 
     @functools.cached_property
     def queryset(self):
@@ -118,46 +154,78 @@ class VisibleCases:
             Q(agent__isnull=True) | ~Q(agent=self.user))
         return filed, mine
 
-    def _union(self, stop):
-        """The ids of the first `stop` cases, as (id, date) rows: one UNION ALL of the two
-        branches, each in the list's order and cut at `stop` (index-only scans)."""
-        filed, mine = (branch.order_by(*self.ordering).values_list("id", self._date_field)[:stop]
-                       for branch in self._branches())
-        return filed.union(mine, all=True).order_by(*self.ordering)
+    def _with_drafts(self, start):
+        return self.drafts is not None and start == 0
+
+    def _union(self, stop, start=0):
+        """The ids of the cases from `start` to `stop`, as (id, date) rows: one UNION ALL of
+        the two branches, each in the list's order and cut at `stop` (index-only scans).
+        On a first page with drafts, a third branch gives the newest drafts, (id, date saved,
+        true) rows ahead of the cases' (id, date, false)."""
+        date = self._date_field
+        branches = [branch.order_by(*self.ordering) for branch in self._branches()]
+        if not self._with_drafts(start):
+            filed, mine = (branch.values_list("id", date)[:stop] for branch in branches)
+            return filed.union(mine, all=True).order_by(*self.ordering)[start:stop]
+        filed, mine = (branch.annotate(draft=Value(False)).values_list("id", date, "draft")
+                       [:stop] for branch in branches)
+        drafts = self.drafts.of(self.user).order_by("-updated_at", "-id").annotate(
+            draft=Value(True)).values_list("id", "updated_at", "draft")[:self.drafts.limit]
+        # The drafts first, then as many cases as asked (more if there are fewer drafts).
+        return filed.union(mine, drafts, all=True).order_by(
+            "-draft", *self.ordering)[:stop + self.drafts.limit]
 
     def _rows(self, key):
+        start = key.start or 0
         if self._plain:
+            if self._with_drafts(start):
+                self.drafts_shown = self.drafts.rows(self.user)
             return self.queryset.visible_to(self.user).order_by(*self.ordering).values_list(
-                *CASE_COLUMNS, *VERSION_COLUMNS)[key]
+                *CASE_COLUMNS, *VERSION_COLUMNS,
+                *(f"{name}__{attname}" for name in self.related
+                  for attname in _related(name)[1]))[key]
         # The page's ids first, then their rows joined with their versions and permits: the
         # joins run for the page only, not for every row a deep page skips.
         if self.criteria is not None:
             given = {name: self.criteria.values[name] for name in self.criteria.given}
-            return self._prepared(key.start or 0, key.stop).rows(user=self.user.pk, **given)
-        if self.prepared:
-            return self._prepared(key.start or 0, key.stop).rows(user=self.user.pk)
-        ids, params = self._union(key.stop)[key].query.sql_with_params()
-        with connection.cursor() as cursor:
-            cursor.execute(_page_sql(self._date_field) % ids, params)
-            return cursor.fetchall()
+            rows = self._prepared(start, key.stop).rows(user=self.user.pk, **given)
+        elif self.prepared:
+            rows = self._prepared(start, key.stop).rows(user=self.user.pk)
+        else:
+            ids, params = self._union(key.stop, start).query.sql_with_params()
+            with connection.cursor() as cursor:
+                cursor.execute(_page_sql(self._date_field, self._with_drafts(start),
+                                         self.related) % ids, params)
+                rows = cursor.fetchall()
+        if not self._with_drafts(start):
+            return rows
+        # The drafts' rows come first, marked, with the date they were saved and how many
+        # items they have (_page_sql).
+        marked = len(CASE_COLUMNS) + len(VERSION_COLUMNS) + sum(
+            len(_related(name)[1]) for name in self.related)
+        self.drafts_shown = [(row[0], *(row[index] for index in _DRAFT_CASE_COLUMNS),
+                              row[marked + 1], row[marked + 2])
+                             for row in rows if row[marked]]
+        return [row for row in rows if not row[marked]][:key.stop - start]
 
     def _prepared(self, start, stop):
         criteria = self.criteria
         given = criteria.given if criteria is not None else ()
+        with_drafts = self._with_drafts(start)
         key = (criteria.name if criteria is not None else self.prepared, given, self.ordering,
-               start, stop)
+               start, stop, self.drafts if with_drafts else None, self.related)
         query = _PREPARED.get(key)
         if query is None:
-            queryset, ordering, page_sql = self.queryset, self.ordering, _page_sql(
-                self._date_field)
+            queryset, ordering, drafts = self.queryset, self.ordering, self.drafts
+            page_sql = _page_sql(self._date_field, with_drafts, self.related)
 
             def build(user, **values):
                 if criteria is not None:  # the criteria given as parameters, the others None
                     cases = VisibleCases(user=user, ordering=ordering, criteria=Criteria(
                         criteria.name, criteria.narrow, dict.fromkeys(criteria.values) | values))
                 else:
-                    cases = VisibleCases(queryset, user=user, ordering=ordering)
-                return cases._union(stop)[start:stop]
+                    cases = VisibleCases(queryset, user=user, ordering=ordering, drafts=drafts)
+                return cases._union(stop, start)
 
             kinds = {name: kind for name, kind in (criteria.kinds if criteria else {}).items()
                      if name in given}
@@ -179,43 +247,101 @@ class VisibleCases:
     def __getitem__(self, key):
         if not isinstance(key, slice) or key.step is not None or key.stop is None:
             raise TypeError("VisibleCases is read in pages (slices)")
-        return [_case(row) for row in self._rows(key)]
+        return [_case(row, self.related) for row in self._rows(key)]
 
 
 @functools.cache
-def _page_sql(date_field):
+def _related(name):
+    """(model, attnames of its columns) of the one-to-one row `name` of a case."""
+    model = Application._meta.get_field(name).related_model
+    return model, tuple(field.attname for field in model._meta.concrete_fields)
+
+
+@functools.cache
+def _page_sql(date_field, drafts=False, related=()):
     """SELECT the list columns of the cases whose (id, `date_field`) rows a subquery (%s)
-    gives, in its order. Written out once from the models' tables and columns."""
+    gives, in its order, then the columns of each one-to-one row `related` (_related).
+    Written out once from the models' tables and columns. With `drafts`, the subquery's
+    rows are marked (id, date, draft), and each row says whether it is a draft's and, for a
+    draft, when it was saved and how many items it has (counted for the drafts only), the
+    drafts first."""
     def column(model, name):
         return f'{model._meta.db_table}."{model._meta.get_field(name).column}"'
 
     case = [f"{column(Application, name)}" for name in CASE_COLUMNS]
     version = [column(PermitVersion, name) for name in _VERSION_FIELDS]
-    application, permit_version, permit = (model._meta.db_table for model in
-                                           (Application, PermitVersion, Permit))
+    application, permit_version, permit, item = (model._meta.db_table for model in
+                                                 (Application, PermitVersion, Permit, Item))
+    joins, related_columns = [], ""
+    for name in related:
+        field = Application._meta.get_field(name).remote_field  # the row's key to its case
+        model, alias = field.model, f"related_{name}"
+        related_columns += "".join(f', {alias}."{model._meta.get_field(attname).column}"'
+                                   for attname in _related(name)[1])
+        joins.append(f'LEFT JOIN {model._meta.db_table} AS {alias} '
+                     f'ON {alias}."{field.column}" = page.id ')
+    draft_columns, draft_order = "", ""
+    if drafts:
+        item_application = column(Item, "application")
+        draft_columns = (f', page.draft, CASE WHEN page.draft THEN page."{date_field}" END, '  # noqa: S608
+                         f"CASE WHEN page.draft THEN (SELECT COUNT(*) FROM {item} "
+                         f"WHERE {item_application} = page.id) END")
+        draft_order = "page.draft DESC, "
     # Only the models' own table and column names and a field name of the code's ordering
     # go into the text; every value is a parameter of the subquery.
     return (
-        f"SELECT {', '.join(case + version)}, {permit}.permit_no "  # noqa: S608
+        f"SELECT {', '.join(case + version)}, {permit}.permit_no"  # noqa: S608
+        f"{related_columns}{draft_columns} "
         f"FROM (%s) AS page "
         f"JOIN {application} ON {application}.id = page.id "
         f"LEFT JOIN {permit_version} ON {permit_version}.application_id = page.id "
-        f"LEFT JOIN {permit} ON {permit}.id = {permit_version}.permit_id "
-        f'ORDER BY page."{date_field}" DESC, page.id DESC')
+        f"LEFT JOIN {permit} ON {permit}.id = {permit_version}.permit_id {''.join(joins)}"
+        f'ORDER BY {draft_order}page."{date_field}" DESC, page.id DESC')
 
 
-def _case(row):
+def _plainly_made(model):
+    """Whether instances of `model` may be made without Model.__init__: nothing of it
+    reacts to being made (its own __init__ or from_db, pre_init or post_init receivers)."""
+    return (model.__init__ is Model.__init__
+            and model.from_db.__func__ is Model.from_db.__func__
+            and not signals.pre_init.has_listeners(model)
+            and not signals.post_init.has_listeners(model))
+
+
+def _made(model, db, names, values):
+    """model.from_db(db, names, values), the fields not in `names` deferred, without
+    Model.__init__, which walks every field of the model to skip the deferred ones: 78
+    instances a page of 我的案件 cost more CPU than the page's query (issue 10, profiled).
+    The same instance: its state, and its fields' values in its __dict__."""
+    if not _plainly_made(model):
+        return model.from_db(db, names, values)
+    instance = model.__new__(model)
+    state = instance._state = ModelState()
+    state.adding, state.db = False, db
+    instance.__dict__.update(zip(names, values, strict=True))
+    return instance
+
+
+def _case(row, related=()):
     """An Application from a list row, with its permit version (or None) in place, so that
-    case.permit_version reads no more."""
+    case.permit_version reads no more, and its one-to-one rows `related` (or None)."""
     db = connection.alias
-    case = Application.from_db(db, CASE_COLUMNS, row[:len(CASE_COLUMNS)])
-    *version_values, permit_no = row[len(CASE_COLUMNS):]
+    case = _made(Application, db, CASE_COLUMNS, row[:len(CASE_COLUMNS)])
+    position = len(CASE_COLUMNS) + len(VERSION_COLUMNS)
+    *version_values, permit_no = row[len(CASE_COLUMNS):position]
     version = None
     if version_values[0] is not None:
-        version = PermitVersion.from_db(db, _VERSION_FIELDS, version_values)
+        version = _made(PermitVersion, db, _VERSION_FIELDS, version_values)
         PermitVersion.permit.field.set_cached_value(
-            version, Permit.from_db(db, ("id", "permit_no"), (version.permit_id, permit_no)))
+            version, _made(Permit, db, ("id", "permit_no"), (version.permit_id, permit_no)))
     Application.issued_version.related.set_cached_value(case, version)
+    for name in related:
+        model, names = _related(name)
+        values = row[position:position + len(names)]
+        position += len(names)
+        found = (None if values[names.index(model._meta.pk.attname)] is None
+                 else _made(model, db, names, values))
+        getattr(Application, name).related.set_cached_value(case, found)
     return case
 
 
@@ -271,6 +397,37 @@ def case_page(cases, number, *, per_page):
 
 # --- The rows of the case lists ----------------------------------------------------------------
 
+
+@functools.cache
+def _choices(model, name):
+    return dict(model._meta.get_field(name).flatchoices)
+
+
+def choice_labels(model, name):
+    """value → what instance.get_<name>_display() gives for it, in the current language,
+    without an instance (for rows read as values), each label translated once."""
+    choices, seen = _choices(model, name), {}
+
+    def label(value):
+        text = seen.get(value)
+        if text is None:
+            text = seen[value] = force_str(choices.get(value, value), strings_only=True)
+        return text
+
+    return label
+
+
+# A key no URL of the portal holds otherwise, reversed in place of a row's (key_link).
+LINK_KEY = 918_273_645
+
+
+def key_link(url):
+    """pk → `url` (reversed with LINK_KEY for its key) with `pk` in the key's place: a list
+    reverses each of its links once, not once a row (a reverse() costs about 25 µs of CPU)."""
+    head, tail = url.split(str(LINK_KEY))
+    return lambda pk: f"{head}{int(pk)}{tail}"
+
+
 BADGES = {Status.SUPPLEMENT: "warning", Status.APPROVED: "success",
           Status.REJECTED: "secondary", Status.CANCELLED: "secondary"}
 ACTIONS = {Status.SUPPLEMENT: gettext_lazy("Action needed: supply documents"),
@@ -312,37 +469,37 @@ def case_rows(cases, *, validity=False):
     attribute a failed subscription first; a table of 25 rows cost 0.8 ms in the template
     against 0.2 ms here (issue 10, profiled). Each label (document type, kind, status) is
     translated once per table. tests/permits/test_listing.py checks the rows' cells."""
-    url = reverse("permits:application_detail", args=[0]).replace("/0/", "/%d/")
-    draft = escape(gettext("(draft)"))
+    url = key_link(reverse("permits:application_detail", args=[LINK_KEY]))
+    draft = escaped(gettext("(draft)"))
     labels = {}
 
     def label(case, name):
         value = getattr(case, name)
         text = labels.get((name, value))
         if text is None:
-            text = labels[name, value] = escape(getattr(case, f"get_{name}_display")())
+            text = labels[name, value] = escaped(getattr(case, f"get_{name}_display")())
         return text
 
     rows = []
     for case in cases:
         version = case.permit_version
-        link = url % case.pk
-        permit = (f'<a href="{link}">{escape(version.permit.permit_no)}</a> '
+        link = url(case.pk)
+        permit = (f'<a href="{link}">{escaped(version.permit.permit_no)}</a> '
                   f'<span class="text-secondary small">v{version.version}</span>'
                   if version else "")
         note = getattr(case, "dashboard_note", "")
         if note:
             note = (f'<div class="small text-secondary" data-testid="dashboard-note">'
-                    f"{escape(note)}</div>")
+                    f"{escaped(note)}</div>")
         action = ACTIONS.get(case.status)
-        action = f'<div class="small text-danger">{escape(action)}</div>' if action else ""
+        action = f'<div class="small text-danger">{escaped(action)}</div>' if action else ""
         until = f"<td>{roc(version.valid_until) if version else ''}</td>" if validity else ""
         rows.append(
-            f'<tr><td><a href="{link}">{escape(case.number) or draft}</a></td>'
+            f'<tr><td><a href="{link}">{escaped(case.number) or draft}</a></td>'
             f"<td>{permit}{note}</td>"
             f'<td class="small">{label(case, "document_type")}</td>'
             f'<td class="small">{label(case, "kind")}</td>'
-            f'<td class="small">{escape(case.applicant_name)}</td>'
+            f'<td class="small">{escaped(case.applicant_name)}</td>'
             f"<td>{roc(case.submitted_at)}</td>"
             f'<td><span class="badge text-bg-{BADGES.get(case.status, "primary")}">'
             f'{label(case, "status")}</span>{action}</td>{until}</tr>')

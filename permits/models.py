@@ -597,3 +597,62 @@ class UnsavedInput(models.Model):
 
     def __str__(self):
         return f"{self.user_id} {self.entry} {self.application_id or '-'} {self.step}"
+
+
+class ItemImportStatus(models.TextChoices):
+    QUEUED = "queued", _("Waiting to be checked")
+    CHECKING = "checking", _("Being checked")
+    REFUSED = "refused", _("File refused")
+    READY = "ready", _("Checked: waiting for confirmation")
+    IMPORTED = "imported", _("Items imported")
+    CANCELLED = "cancelled", _("Import cancelled")
+
+
+class ItemImport(models.Model):
+    """匯入 Excel / 匯入 ODF (SHTC-17): one spreadsheet of goods items uploaded for a draft, as
+    the worker checks it (permits.item_imports.import_check) and the user then confirms or
+    cancels it. The uploaded file is kept in the private storage only until it is checked;
+    what the check found stays: every bad cell (`errors`), or the cleaned rows with the
+    counts of the preview and the fingerprint of the items they were compared with. Rows
+    older than a day are purged (permits.tasks.purge_drafts)."""
+
+    upload_dir = "item-imports"
+
+    application = models.ForeignKey(Application, on_delete=models.CASCADE,
+                                    related_name="+")
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
+                              related_name="+")
+    status = models.CharField(max_length=10, choices=ItemImportStatus.choices,
+                              default=ItemImportStatus.QUEUED)
+    file = models.FileField(storage=get_private_storage, upload_to=stored_file_path,
+                            max_length=200, blank=True)
+    original_name = models.CharField(_("file name"), max_length=200)
+    format = models.CharField(max_length=4)  # "xlsx" | "ods", read from the content
+    # The language of the page that uploaded it: the worker says the bad cells in it.
+    language = models.CharField(max_length=10, blank=True)
+    # Rows read so far, and the rows of the file once known (None: not yet).
+    progress = models.PositiveIntegerField(default=0)
+    total = models.PositiveIntegerField(null=True, blank=True)
+    message = models.TextField(blank=True)  # a refusal of the whole file
+    errors = models.JSONField(default=list, blank=True)  # [{sheet, row, column, value, message}]
+    error_count = models.PositiveIntegerField(default=0)  # len(errors), read without them
+    rows = models.JSONField(default=list, blank=True)  # the cleaned items, to import on 確認
+    added = models.PositiveIntegerField(default=0)
+    changed = models.PositiveIntegerField(default=0)
+    unchanged = models.PositiveIntegerField(default=0)
+    removed = models.PositiveIntegerField(default=0)
+    fingerprint = models.CharField(max_length=128, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("goods item import")
+        verbose_name_plural = _("goods item imports")
+
+    def __str__(self):
+        return f"{self.application_id} {self.original_name} {self.status}"
+
+    @property
+    def done(self):
+        """Whether the check is over (the follow page stops following it)."""
+        return self.status not in (ItemImportStatus.QUEUED, ItemImportStatus.CHECKING)

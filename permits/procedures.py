@@ -52,6 +52,16 @@ class Procedure:
     # The rows its hooks read beside the case (select_related names from Application: SHTC's
     # "shtc"), read with the case on the case page in the case's own query (permits.views).
     case_related: tuple = ()
+    # The parts of the cases beside a case that its hooks read: (path, names), the path from
+    # the case through case_related ("changes__application": the case whose version a change
+    # changes), the names among permits.views.CASE_PARTS; read on the case page in the round
+    # trip that reads the case's own parts.
+    related_parts: tuple = ()
+    # Values its hooks read beside the case, computed in the case page's one query:
+    # {name: an expression over Application}, set on the case as annotations (SHTC: the
+    # transit port's name). A hook reading one falls back to its own query where the case was
+    # read otherwise (the PDF, the admin).
+    case_annotations: dict = field(default_factory=dict)
 
     def validity(self, application, issued_on):
         """(valid_from, valid_until, partial_shipment) for a new permit version."""

@@ -49,9 +49,21 @@ def resend_what_a_dead_worker_held(**kwargs):
 
 @shared_task
 def purge_drafts():
-    """Delete drafts untouched for DRAFT_MAX_AGE_DAYS, and the unsaved input (ACC-3) of
-    filed cases or as old: run nightly by Celery beat. Returns how many drafts."""
-    from permits import autosave, entry
+    """Delete drafts untouched for DRAFT_MAX_AGE_DAYS, the unsaved input (ACC-3) of filed
+    cases or as old, and goods item imports older than a day: run nightly by Celery beat.
+    Returns how many drafts."""
+    from permits import autosave, entry, item_imports
 
     autosave.unsaved_purge()
+    item_imports.imports_purge()
     return entry.drafts_purge()
+
+
+@shared_task
+def check_item_import(import_id):
+    """Read and check an uploaded spreadsheet of goods items (SHTC-17), saving its progress
+    for the page that follows it. A worker killed mid-check leaves the message for another
+    (acks late), which checks the file again from the start."""
+    from permits import item_imports
+
+    return item_imports.import_check(import_id)

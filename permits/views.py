@@ -1,24 +1,31 @@
+import functools
+from collections import namedtuple
+
 from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, OuterRef, Subquery
-from django.db.models.functions import Coalesce
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils.html import escape
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from permits import documents, entry, pdf, procedures, workflow
+from permits import case_html, documents, entry, item_pages, pdf, procedures, workflow
 from permits.attachments import AttachmentForm
 from permits.decorators import filer_required
 from permits.fields import country_names
 from permits.forms import QueryForm
-from permits.listing import Criteria, VisibleCases, case_page, case_rows
+from permits.listing import (
+    Criteria,
+    Drafts,
+    VisibleCases,
+    case_page,
+    case_rows,
+    choice_labels,
+)
 from permits.models import (
     Application,
     Attachment,
@@ -29,12 +36,15 @@ from permits.models import (
     StatusChange,
 )
 from permits.parties import party_rows
-from permits.prepared import PreparedInstances, PreparedQuery, in_place
+from permits.prepared import PreparedInstances, in_place, together
+from portal.escaping import escaped
 from portal.forms import PortalForm
 from portal.templatetags.roc import roc_datetime
 
 User = get_user_model()
 
+# What permits.entry.continue_links reads of a draft listed in 我的案件.
+DraftKey = namedtuple("DraftKey", "pk document_type kind")
 # Cases a page of 我的案件 lists.
 CASES_PER_PAGE = 25
 # The newest drafts listed in 我的案件; older ones are purged (DRAFT_MAX_AGE_DAYS).
@@ -45,11 +55,18 @@ def _cases(user):
     return Application.objects.visible_to(user).select_related("issued_version__permit")
 
 
-def _listed(user):
+@functools.cache
+def _filed():
+    # Built once: 我的案件's page is compiled once per process and reads it only then.
+    return Application.objects.exclude(status=Status.DRAFT)
+
+
+def _listed(user, drafts=None):
     """The user's filed cases (not drafts) as the lists page them, read from the indexes
-    (permits.listing); 我的案件's own list compiled once per process."""
-    return VisibleCases(Application.objects.exclude(status=Status.DRAFT), user=user,
-                        ordering=("-created_at", "-id"), prepared="my_cases")
+    (permits.listing); 我的案件's own list compiled once per process. `drafts`: Drafts, read
+    with the first page."""
+    return VisibleCases(_filed(), user=user, ordering=("-created_at", "-id"),
+                        prepared="my_cases", drafts=drafts)
 
 
 def home_panel(request):
@@ -77,11 +94,13 @@ def draft_continue(request, pk):
 def dashboard(request):
     """我的案件: newest first, with what each case needs from the user; above them the
     drafts (暫存) the user is entering, each with a link to go on with it."""
-    page = case_page(_listed(request.user), request.GET.get("page"), per_page=CASES_PER_PAGE)
+    # The drafts shown above the first page, one more: are there others?
+    cases = _listed(request.user, drafts=Drafts(entry.drafts_of, DRAFTS_SHOWN + 1))
+    page = case_page(cases, request.GET.get("page"), per_page=CASES_PER_PAGE)
     page.object_list = _with_dashboard_notes(page.object_list)
     page.rows = case_rows(page.object_list)
-    # The drafts head the first page only.
-    drafts = _draft_rows(request.user) if page.number == 1 else []
+    # The drafts head the first page only, read with it.
+    drafts = _draft_rows(cases.drafts_shown or ()) if page.number == 1 else []
     return render(request, "permits/dashboard.html", {
         "page": page, "drafts": drafts[:DRAFTS_SHOWN],
         "draft_rows": draft_table_rows(drafts[:DRAFTS_SHOWN]),
@@ -89,34 +108,18 @@ def dashboard(request):
         "draft_days": settings.DRAFT_MAX_AGE_DAYS})
 
 
-def _drafts_shown(user):
-    """The newest drafts of `user`, with how many items each has: counted for the drafts
-    shown only (a subquery, evaluated after the LIMIT), not joined and grouped over every
-    draft of a busy agent."""
-    item_count = Subquery(Item.objects.filter(application=OuterRef("pk")).order_by()
-                          .values("application").annotate(n=Count("pk")).values("n"))
-    return (entry.drafts_of(user).annotate(item_count=Coalesce(item_count, 0))
-            .order_by("-updated_at", "-pk")
-            .values_list("pk", "document_type", "kind", "applicant_name", "updated_at",
-                         "item_count")[:DRAFTS_SHOWN + 1])  # one more: are there others?
-
-
-DRAFTS_SHOWN_QUERY = PreparedQuery(_drafts_shown, parameters=("user",))
-
-
-def _draft_rows(user):
-    """The drafts of the 暫存中的案件 table, as dicts."""
-    rows, drafts = [], []
-    for pk, document_type, kind, applicant_name, updated_at, item_count in \
-            DRAFTS_SHOWN_QUERY.rows(user=user.pk):
-        draft = Application(pk=pk, document_type=document_type, kind=kind)
-        drafts.append(draft)
-        rows.append({"pk": pk, "document_type": draft.get_document_type_display(),
-                     "kind": draft.get_kind_display(), "applicant_name": applicant_name,
+def _draft_rows(drafts):
+    """The drafts of the 暫存中的案件 table, as dicts, from listing.DRAFT_COLUMNS rows."""
+    rows, shown = [], []
+    labels = {name: choice_labels(Application, name) for name in ("document_type", "kind")}
+    for pk, document_type, kind, applicant_name, updated_at, item_count in drafts:
+        shown.append(DraftKey(pk, document_type, kind))
+        rows.append({"pk": pk, "document_type": labels["document_type"](document_type),
+                     "kind": labels["kind"](kind), "applicant_name": applicant_name,
                      "item_count": item_count, "updated": roc_datetime(updated_at)})
     # Where each is continued: no query (a draft of an entry that shares its document type
     # and kind with another links to permits:draft_continue, which decides on the click).
-    urls = entry.continue_links(drafts)
+    urls = entry.continue_links(shown)
     for row in rows:
         row["continue_url"] = urls[row["pk"]]
     return rows
@@ -127,17 +130,17 @@ def draft_table_rows(drafts):
     escaped: as a template loop the ten rows' values cost a fifth of the page's own CPU
     (issue 10, profiled; as permits.listing.case_rows). tests/permits/test_listing.py
     compares them with what the template's loop printed."""
-    continue_ = escape(_("Continue"))
+    continue_ = escaped(_("Continue"))
     rows = []
     for draft in drafts:
         url = draft["continue_url"]
-        link = (f'<a class="btn btn-outline-primary btn-sm" href="{escape(url)}">{continue_}</a>'
+        link = (f'<a class="btn btn-outline-primary btn-sm" href="{escaped(url)}">{continue_}</a>'
                 if url else "")
         rows.append(
             f'<tr data-testid="draft-{draft["pk"]}">'
-            f'<td>{escape(draft["document_type"])}</td><td>{escape(draft["kind"])}</td>'
-            f'<td>{escape(draft["applicant_name"])}</td><td>{draft["item_count"]}</td>'
-            f'<td>{escape(draft["updated"])}</td><td class="text-end">{link}</td></tr>')
+            f'<td>{escaped(draft["document_type"])}</td><td>{escaped(draft["kind"])}</td>'
+            f'<td>{escaped(draft["applicant_name"])}</td><td>{draft["item_count"]}</td>'
+            f'<td>{escaped(draft["updated"])}</td><td class="text-end">{link}</td></tr>')
     return mark_safe("\n".join(rows))  # noqa: S308 (every value escaped)
 
 
@@ -154,12 +157,21 @@ def _with_dashboard_notes(cases):
     return cases
 
 
+def _own_ordering(model):
+    """The model's ordering among the rows of one case: its Meta.ordering less the case
+    ("application", which joined the cases to sort by their own ordering, the same for
+    every row of one case)."""
+    return [name for name in model._meta.ordering
+            if name.lstrip("-") not in ("application", "application_id")]
+
+
 # What a case page shows under the case, each part read by a query compiled once per process
 # (permits.prepared): building and compiling four prefetch_related queries cost Django more
 # CPU than PostgreSQL spent answering them (issue 10, profiled).
 CASE_PARTS = {
     name: PreparedInstances(model, lambda application, model=model: model.objects.filter(
-        application=application), parameters=("application",), keep_plan=True)
+        application=application).order_by(*_own_ordering(model)),
+        parameters=("application",), keep_plan=True)
     for name, model in (("items", Item), ("attachments", Attachment), ("parties", Party),
                         ("status_changes", StatusChange))}
 
@@ -167,20 +179,56 @@ CASE_PARTS = {
 def with_parts(application, names=tuple(CASE_PARTS)):
     """`application` with its items, attachments, parties and status history (or the parts
     `names`) in place as prefetch_related puts them: `application.items.all()` reads no more,
-    and each part knows its case. 9-1-2's upload page reads its case the same way."""
-    for name in names:
-        in_place(application, name, CASE_PARTS[name].instances(application=application.pk))
+    and each part knows its case. One round trip (_read_parts). 9-1-2's upload page reads
+    its case the same way."""
+    _read_parts([(application, names)])
     return application
+
+
+def _read_parts(wanted, permit=None):
+    """The parts of each (case, names) of `wanted` put in place (with_parts), and the
+    versions of `permit` if given (returned, newest first, each knowing `permit`), all in one
+    round trip (permits.prepared.together)."""
+    calls = [(CASE_PARTS[name], {"application": case.pk})
+             for case, names in wanted for name in names]
+    if permit is not None:
+        calls.append((VERSIONS_QUERY, {"permit": permit.pk}))
+    results = iter(together(*calls))
+    for case, names in wanted:
+        for name in names:
+            in_place(case, name, next(results))
+    if permit is None:
+        return None
+    versions = next(results)
+    for version in versions:
+        PermitVersion.permit.field.set_cached_value(version, permit)
+    return versions
+
+
+def _related_cases(application, procedure):
+    """[(case, names)]: the cases beside `application` whose parts `names` the procedure's
+    hooks read (Procedure.related_parts), as the case's own query read them."""
+    found = []
+    for path, names in procedure.related_parts:
+        case = application
+        for step in path.split("__"):
+            case = getattr(case, step, None) if case is not None else None
+        if case is not None:
+            found.append((case, tuple(names)))
+    return found
 
 
 def _case_of(user, pk):
     """Case `pk` if `user` may see it, with its permit version, permit and the permit's
-    cancellation (shown beside its number), and the rows the procedures' hooks read beside
-    it (Procedure.case_related: one query, whatever the procedure); else 404."""
+    cancellation (shown beside its number), and the rows and values the procedures' hooks
+    read beside it (Procedure.case_related, case_annotations: one query, whatever the
+    procedure); else 404."""
     related = sorted({name for procedure in procedures.registered()
                       for name in procedure.case_related})
+    annotations = {name: expression for procedure in procedures.registered()
+                   for name, expression in procedure.case_annotations.items()}
     return _cases(user).select_related("issued_version__permit__revocation", *related) \
-        .filter(pk=pk)
+        .annotate(**annotations).filter(pk=pk)
 
 
 # The case page's case for the ordinary accounts (the applicant, the agent), compiled once
@@ -202,33 +250,28 @@ def _case_page_case(user, pk):
     return found[0]
 
 
-def _versions(permit):
-    versions = VERSIONS_QUERY.instances(permit=permit.pk)
-    for version in versions:
-        PermitVersion.permit.field.set_cached_value(version, permit)
-    return versions
-
-
 @login_required
 def application_detail(request, pk):
-    application = with_parts(_case_page_case(request.user, pk))
+    application = _case_page_case(request.user, pk)
+    procedure = procedures.get(application.document_type)
+    # After the case, one round trip: its parts, its permit's versions (listed when there
+    # are several) and the parts of the cases beside it that the procedure's hooks read.
+    permit = application.permit_version.permit if application.permit_version else None
+    versions = _read_parts([(application, tuple(CASE_PARTS)),
+                            *_related_cases(application, procedure)], permit)
     is_filer = workflow.actor_kind_of(request.user, application) == workflow.APPLICANT
     may_supplement = application.status == Status.SUPPLEMENT and is_filer
     # The applicant or agent adds documents while the case is theirs: a draft, registered,
     # or in 補件 (attachments.OPEN_FOR_DOCUMENTS), and the kinds the procedure opens later
     # (Procedure.upload_kinds); the required ones are listed beside it.
-    procedure = procedures.get(application.document_type)
     upload_kinds = procedure.upload_kinds(application) if is_filer else []
     may_upload = bool(upload_kinds)
     history = list(application.status_changes.all())
-    for item in application.items.all():
-        item.category_label = procedure.item_category_label(item.category)
     request_note = next((c.note for c in reversed(history) if c.new == Status.SUPPLEMENT), "")
-    return render(request, "permits/application_detail.html", {
+    context = {
         "application": application,
         "history": history,
-        "versions": (_versions(application.permit_version.permit)
-                     if application.permit_version else []),
+        "versions": versions or [],
         "may_supplement": may_supplement,
         "supplement_request": request_note if application.status == Status.SUPPLEMENT else "",
         "may_upload": may_upload,
@@ -244,7 +287,13 @@ def application_detail(request, pk):
         "cancel_note": (procedure.cancel_note(application) if is_filer and
                         workflow.cancelled_by_bureau_only(application.status) else ""),
         "country_names": country_names(),  # in the page's language
-    })
+        # Its items a page at a time (10,000 a case: issue 13), from those read above.
+        "item_page": item_pages.listed_page(application.items.all(), request.GET.get("page")),
+    }
+    # Its lists written out in Python (permits.case_html): as template loops they were most
+    # of the page's own template time (issue 10, profiled).
+    context.update(case_html.lists(application, procedure, context))
+    return render(request, "permits/application_detail.html", context)
 
 
 class ResubmitForm(PortalForm):

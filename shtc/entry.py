@@ -81,7 +81,9 @@ def reexport_warnings(application):
     needs it (SHTC-2 item 7)."""
     destination = application.destination_country
     warnings = []
-    for origin in sorted(set(application.items.values_list("origin_country", flat=True))):
+    # Each origin once, from the database (10,000 items a case: issue 13).
+    origins = application.items.order_by().values_list("origin_country", flat=True).distinct()
+    for origin in sorted(origins):
         reexport = rules.reexport_warning(origin, destination)
         if reexport:
             warnings.append(reexport[1])
@@ -103,6 +105,9 @@ class AssuranceEntry(entry.CaseEntry):
     balance_reissue = True
     reference_fields = entry.REFERENCE_FIELDS  # 餘額註銷證號, 證書號碼, 原收件編號, 保證書編號
     show_control_no = True
+    # SHTC-17: every SHTC entry (9-1-1 and its changes, 9-2-1, 9-2-2) takes its items as a
+    # spreadsheet too.
+    bulk_items = True
     final_status = Status.REGISTERED
     buttons = {
         "next": gettext_lazy("Next step"),  # 下一步

@@ -16,23 +16,32 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
-from permits import attachments, documents, procedures, workflow
+from permits import attachments, case_html, documents, procedures, workflow
 from permits.decorators import filer_required
 from permits.fields import country_names
-from permits.listing import Criteria, VisibleCases, case_page
+from permits.listing import (
+    LINK_KEY,
+    Criteria,
+    VisibleCases,
+    case_page,
+    choice_labels,
+    key_link,
+)
 from permits.models import Application, DocumentType, Status
 from permits.parties import party_rows
-from permits.prepared import PreparedInstances, among, arrays_supported
+from permits.prepared import PreparedInstances, in_place, together
 from permits.procedures import COMMON_DOCUMENT_KINDS
-from permits.views import with_parts
+from permits.templatetags.permits_tags import plain
+from permits.views import CASE_PARTS, with_parts
 from portal.accounts.models import User
+from portal.escaping import escaped
 from portal.templatetags.roc import roc
 from shtc import iran as iran_rules
 from shtc import services
 from shtc.filing_forms import EndUseForm, EndUserUrlForm, FilingQueryForm
-from shtc.models import ShtcApplication
 from shtc.procedures import (
     CONSULTATION_NOTE,
     DOCUMENT_KINDS,
@@ -75,36 +84,45 @@ CASE_QUERY = PreparedInstances(
     parameters=("user", "pk"))
 
 
-def _case(request, pk):
-    """The user's SHTC case `pk` (not a draft: 9-1-1 still has it), or 404."""
+def _case(request, pk, parts=()):
+    """The user's SHTC case `pk` (not a draft: 9-1-1 still has it), or 404; with its `parts`
+    in place (permits.views.with_parts), read in the same round trip as the case for the
+    ordinary accounts (permits.prepared.together: the parts of another user's case are
+    read for nothing, never shown)."""
     user = request.user
     if Application.objects.sees_every_case(user):
-        return get_object_or_404(_cases_of(user), pk=pk)
-    found = CASE_QUERY.instances(user=user.pk, pk=pk)
+        return with_parts(get_object_or_404(_cases_of(user), pk=pk), parts)
+    found, *read = together((CASE_QUERY, {"user": user.pk, "pk": pk}),
+                            *((CASE_PARTS[name], {"application": pk}) for name in parts))
     if not found:
         raise Http404
+    for name, rows in zip(parts, read, strict=True):
+        in_place(found[0], name, rows)
     return found[0]
 
 
 @filer_required
 def filing_query(request):
     """查詢: the user's SHTC cases by number or application dates, newest first, each number
-    a link to its upload page. One query for the page (permits.listing)."""
+    a link to its upload page. One query for the page (permits.listing), each case with its
+    ShtcApplication: whether it takes documents now depends on it (SHTC-5)."""
     form = FilingQueryForm(request.GET or None)
     page = None
     if form.is_valid():
         # Compiled once per process for each combination of criteria (permits.listing).
         criteria = Criteria("filing_query", _filing_cases, form.criteria(),
                             FilingQueryForm.KINDS)
-        cases = VisibleCases(user=request.user, ordering=form.ORDERING, criteria=criteria)
+        cases = VisibleCases(user=request.user, ordering=form.ORDERING, criteria=criteria,
+                             related=("shtc",))
         page = case_page(cases, request.GET.get("page"), per_page=CASES_PER_PAGE)
         if form.cleaned_data["number"] and not page.object_list:
             form.not_found()
             page = None
         else:
-            cases = _with_shtc(page.object_list)
-            url = _case_url()
-            page.rows = [_row(case, url) for case in cases]
+            url = key_link(reverse("shtc:filing_case", args=[LINK_KEY]))
+            status = choice_labels(Application, "status")
+            page.rows = [_row(case, url, status) for case in page.object_list]
+            page.rows_html = rows_html(page.rows)
     return render(request, "shtc/filing_query.html", {
         "form": form, "page": page, "title": FILING_TITLE,
     }, status=400 if form.errors else 200)
@@ -115,44 +133,46 @@ def _filing_cases(**criteria):
     return FilingQueryForm.narrow(_shtc_cases(), **criteria)
 
 
-# The ShtcApplication rows of a page of the query's cases (permits.prepared).
-PAGE_SHTC = PreparedInstances(ShtcApplication, lambda ids: ShtcApplication.objects.filter(
-    among("application_id", ids)), parameters=("ids",))
-
-
-def _with_shtc(cases):
-    """`cases` (the page's), each holding its ShtcApplication or None, read in one query:
-    whether a case takes documents now depends on it (SHTC-5)."""
-    cases = list(cases)
-    ids = [case.pk for case in cases]
-    if arrays_supported():  # the ids one array parameter: compiled once per process
-        found = {shtc.application_id: shtc for shtc in PAGE_SHTC.instances(ids=ids)}
-    else:
-        found = ShtcApplication.objects.in_bulk(ids, field_name="application_id")
-    for case in cases:
-        Application.shtc.related.set_cached_value(case, found.get(case.pk))
-    return cases
-
-
 def _uploads_open(application):
     """Whether the case takes documents now: its procedure's one rule (Procedure.upload_kinds:
     登錄中 and 補件; without an end-use assurance also after 申請, SHTC-5)."""
     return bool(procedures.get(application.document_type).upload_kinds(application))
 
 
-def _case_url():
-    """pk → reverse("shtc:filing_case", args=[pk]), reversed once for the page's rows."""
-    marker = 987654321
-    head, tail = reverse("shtc:filing_case", args=[marker]).split(str(marker))
-    return lambda pk: f"{head}{pk}{tail}"
-
-
-def _row(case, url):
+def _row(case, url, status):
     return {"url": url(case.pk),
             "receipt_no": case.receipt_no or "", "registration_no": case.registration_no or "",
             "applicant_name": case.applicant_name,
             "date": roc(case.submitted_at or case.created_at),
-            "status": case.get_status_display(), "uploads_open": _uploads_open(case)}
+            "status": status(case.status), "uploads_open": _uploads_open(case)}
+
+
+def rows_html(rows):
+    """The <tr>s of the query's table for _row()'s `rows` (or its "No cases." row), every
+    value escaped: written here, the template's loop over 20 rows cost more CPU than the
+    rest of the page's own template (issue 10, profiled). tests/shtc/test_pages_kept.py
+    compares them with what the loop printed."""
+    if not rows:
+        return mark_safe(  # noqa: S308 (no value)
+            f'<tr><td colspan="5" class="text-secondary">{escaped(_("No cases."))}</td></tr>')
+    upload = escaped(_("Upload file"))
+    html = []
+    for row in rows:
+        url, receipt_no, registration_no = (escaped(row[name]) for name in
+                                            ("url", "receipt_no", "registration_no"))
+        receipt = f'<a href="{url}">{receipt_no}</a>' if receipt_no else ""
+        registration = f'<a href="{url}">{registration_no}</a>' if registration_no else ""
+        link = (f'<a class="small ms-1" href="{url}" data-testid="row-upload">{upload}'
+                f'<span class="visually-hidden"> {receipt_no or registration_no}</span></a>'
+                if row["uploads_open"] else "")
+        html.append(
+            f"<tr>\n      <td>{receipt}</td>\n      <td>{registration}</td>\n"
+            f'      <td class="small">{escaped(row["applicant_name"])}</td>\n'
+            f'      <td>{escaped(row["date"])}</td>\n'
+            f'      <td><span class="badge text-bg-'
+            f'{"warning" if row["uploads_open"] else "secondary"}">{escaped(row["status"])}'
+            f"</span>\n        {link}</td>\n    </tr>")
+    return mark_safe("\n".join(html))  # noqa: S308 (every value escaped)
 
 
 def _upload_form(application, data=None, files=None):
@@ -175,13 +195,18 @@ def _filer(request, application):
     return workflow.actor_kind_of(request.user, application) == workflow.APPLICANT
 
 
+# What the upload page lists of its case (permits.views.CASE_PARTS).
+PAGE_PARTS = ("items", "attachments", "parties")
+
+
 @filer_required
 def filing_case(request, pk):
     """The case's upload page: its data, the required documents with what is missing,
     上傳檔案, the uploaded files, the end user's website; 登錄最終用途並申請 and 取消申請 while
     登錄中. POST "upload" adds a file (permits.attachments.attachment_add), "save_url" the
     website; a refused one shows the page again with the message next to its field."""
-    application = _case(request, pk)
+    # A page to show: the parts it lists read with the case (a post reads them after).
+    application = _case(request, pk, PAGE_PARTS if request.method == "GET" else ())
     upload_form = url_form = None
     status = 200
     if request.method == "POST":
@@ -236,7 +261,8 @@ def _case_context(request, application, *, upload_form=None, url_form=None):
     """What the upload page shows; a fixed number of queries whatever the case holds."""
     # Its items, attachments and parties read once, by queries compiled once per process:
     # the required documents, the parties' rows and the page's lists share them.
-    with_parts(application, ("items", "attachments", "parties"))
+    cached = application.__dict__.get("_prefetched_objects_cache", {})
+    with_parts(application, tuple(name for name in PAGE_PARTS if name not in cached))
     shtc = shtc_of(application)
     with_assurance = shtc is None or shtc.with_assurance
     is_filer = _filer(request, application)
@@ -261,10 +287,15 @@ def _case_context(request, application, *, upload_form=None, url_form=None):
                               not in workflow.CLOSED else ""),
         "destination": (f"{destination} {country_names([destination]).get(destination, '')}"
                         .strip() if destination else ""),
-        "items": list(application.items.all()),
-        "parties": party_rows(application),
+        # The lists written out in Python (the case page's, permits.case_html, and
+        # item_rows, party_html): as template loops they were most of the page's own
+        # template time (issue 10, profiled).
+        "item_rows": item_rows(application.items.all()),
+        "party_html": party_html(party_rows(application)),
         "required_documents": documents.status(application),
-        "attachments": list(application.attachments.all()),
+        "attachment_items": case_html.attachment_items(
+            application.attachments.all(),
+            procedures.get(application.document_type).document_kinds),
         # A refused post keeps its form (the refusal said next to it), whatever the status.
         "upload_form": upload_form if may_upload or upload_form is not None else None,
         "url_form": url_form if may_set_url or url_form is not None else None,
@@ -284,18 +315,40 @@ def _case_context(request, application, *, upload_form=None, url_form=None):
     }
 
 
+def item_rows(items):
+    """The <tr>s of the page's 貨品明細 (項次, name with its export control number, quantity,
+    unit, origin), every value escaped as the template escaped it."""
+    return mark_safe("".join(  # noqa: S308 (every value escaped)
+        f"\n    <tr><td>{item.line_no}</td><td>{escaped(item.description)}"
+        + (f' <span class="text-secondary">({escaped(item.control_no)})</span>'
+           if item.control_no else "")
+        + f'</td><td class="text-end">{escaped(plain(item.quantity))}</td>'
+        f"<td>{escaped(item.unit)}</td><td>{escaped(item.origin_country)}</td></tr>\n  "
+        for item in items))
+
+
+def party_html(parties):
+    """The parties (permits.parties.party_rows: [(heading, [(label, value)])]) under the
+    basic data: a heading and a list of each."""
+    return mark_safe("".join(  # noqa: S308 (every value escaped)
+        f'\n    <h3 class="h6">{escaped(heading)}</h3>\n    <dl class="row small">'
+        + "".join(f'<dt class="col-sm-5">{escaped(label)}</dt>'
+                  f'<dd class="col-sm-7">{escaped(value)}</dd>' for label, value in rows)
+        + "</dl>\n    " for heading, rows in parties))
+
+
 @filer_required
 def filing_apply(request, pk):
     """登錄最終用途並申請: the specific end use in English (required), then 案件申請 files the
     case (shtc.services.application_file: 登錄中 → 初審中, 收件編號, the status mail). A
     refusal (a document missing, the case no longer 登錄中) shows the page again, the end use
     as typed, nothing saved."""
-    application = _case(request, pk)
+    # On a GET, the required documents read from the items and attachments, by compiled
+    # queries in the case's round trip.
+    application = _case(request, pk, ("items", "attachments") if request.method == "GET"
+                        else ())
     shtc = shtc_of(application)
     status = 200
-    if request.method == "GET":
-        # The required documents read from the items and attachments, by compiled queries.
-        with_parts(application, ("items", "attachments"))
     if request.method == "POST":
         form = EndUseForm(request.POST)
         if form.is_valid():

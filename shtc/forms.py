@@ -56,8 +56,9 @@ ASSURANCE_ROUTE_CHOICES = (
     (AssuranceRoute.SPECIAL_APPROVAL, _("Without: another case specially approved by the "
                                         "Bureau of Foreign Trade")),
 )
-# Beside the route: each route's documents and obligations (shtc/entry.py, assurance_routes).
-ROUTE_HELP = '{% include "shtc/includes/assurance_route_help.html" %}'
+# Beside the route: each route's documents and obligations (shtc/entry.py, assurance_routes),
+# the same for every case: kept per language (shtc/templatetags/shtc_entry.py).
+ROUTE_HELP = "{% load shtc_entry %}{% assurance_route_help %}"
 # Beside the 轉口港代碼 field: the look-up link (shtc/port_views.py; port_lookup.js opens it).
 PORT_LOOKUP_LINK = ('<div class="mb-3 small">{% include "shtc/includes/port_lookup_link.html" '
                     'with field_id="id_transit_port" %}</div>')

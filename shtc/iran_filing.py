@@ -39,7 +39,7 @@ from permits.models import Application, Item, Kind, Status
 from permits.services import coded_error
 from shtc import iran, rules
 from shtc.entry import SECTION, AssuranceEntry
-from shtc.forms import ShtcBasicDataForm
+from shtc.forms import ShtcBasicDataForm, ShtcItemForm
 from shtc.models import AssuranceRoute, ShtcApplication
 from shtc.procedures import FILING_TITLE, IRAN_APPLICATION_TITLE, shtc_of
 
@@ -189,6 +189,7 @@ class IranApplicationEntry(AssuranceEntry):
     section = SECTION
     basic_form_class = IranApplicationBasicForm
     item_form_class = IranApplicationItemForm
+    bulk_form_class = ShtcItemForm  # SHTC-17: the file shows the assurance's whole items
     add_items = False
     delete_items = False
     balance_reissue = False
@@ -258,6 +259,13 @@ class IranApplicationEntry(AssuranceEntry):
                  if item is not None else None)
         return {**super().item_form_kwargs(application, line_no), "limit": limit,
                 "line_no": line_no}
+
+    def item_forms_kwargs(self, application, items):
+        kwargs = super().item_forms_kwargs(application, items)
+        quantities = assurance_quantities(application)
+        return {item.line_no: {**kwargs[item.line_no],
+                               "limit": quantities.get(item.source_line_no),
+                               "line_no": item.line_no} for item in items}
 
     def header(self, application):
         shtc = shtc_of(application)

@@ -4,6 +4,7 @@ changes (SHTC-8 to SHTC-11), its PDF documents (SHTC-3: the end-use assurance in
 a consignee version, the red-flag affidavit) and what its case page shows."""
 
 from django.core.exceptions import ValidationError
+from django.db.models import OuterRef, Subquery
 from django.urls import reverse
 from django.utils.text import format_lazy
 from django.utils.translation import gettext as _
@@ -11,7 +12,7 @@ from django.utils.translation import gettext_lazy
 
 from permits.models import DocumentType, Kind, PartyRole, Status
 from permits.procedures import COMMON_DOCUMENT_KINDS, Procedure
-from shtc.models import AssuranceRoute, ShtcApplication
+from shtc.models import AssuranceRoute, Port, ShtcApplication
 
 # SHTC-2, in the manual's order (步驟4): the codes the 9-1-2 upload page offers.
 DOCUMENT_KINDS = [
@@ -92,12 +93,28 @@ IRAN_APPLICATION_KINDS = ("assurance", "red_flag_affidavit", "catalogue", "trans
                           "end_user_profile")
 
 
+# The transit port's name, read with the case on its page (Procedure.case_annotations).
+PORT_NAME = "shtc_transit_port_name"
+
+
 def shtc_of(application):
     """The case's ShtcApplication, or None (a case made outside the 9-1-1 entry)."""
     try:
         return application.shtc
     except ShtcApplication.DoesNotExist:
         return None
+
+
+def transit_port_text(application, shtc):
+    """The case's transit port as "USLAX Los Angeles", or its code alone if it is not on file:
+    from the name the case page's query read with the case (PORT_NAME), else by the
+    reviewer's panel's look-up (shtc.review._port)."""
+    if hasattr(application, PORT_NAME):
+        name = getattr(application, PORT_NAME)
+        return shtc.transit_port if name is None else f"{shtc.transit_port} {name}"
+    from shtc import review
+
+    return review._port(shtc.transit_port) or shtc.transit_port
 
 
 def documents_offered(application):
@@ -158,10 +175,8 @@ class ShtcProcedure(Procedure):
             return []
         rows = []
         if shtc.transit_port:
-            from shtc import review  # the reviewer's panel reads it the same way
-
             rows.append({"label": _("Transit port code"), "code": "transit-port",
-                         "value": review._port(shtc.transit_port) or shtc.transit_port})
+                         "value": transit_port_text(application, shtc)})
         if application.permit_version is None:
             # Once issued, the permit version says it (PermitVersion.partial_shipment, which
             # the permit PDF prints): not twice.
@@ -380,4 +395,9 @@ PROCEDURE = ShtcProcedure(
     # What its hooks read beside the case, read with it on the case page: its SHTC row and
     # 9-2-1 assurance (shtc_of, detail_rows), and the changed version's case with its SHTC
     # row (shtc/requirements.py: what a 更正 changes of the assurance signed).
-    case_related=("shtc__assurance", "changes__application__shtc"))
+    case_related=("shtc__assurance", "changes__application__shtc"),
+    # and that changed version's items and parties (shtc/requirements.py), with the case's.
+    related_parts=(("changes__application", ("items", "parties")),),
+    # and the name of its transit port (detail_rows), looked up in that query too.
+    case_annotations={PORT_NAME: Subquery(Port.objects.filter(
+        code=OuterRef("shtc__transit_port")).values("name"))})

@@ -85,8 +85,12 @@ def _reexport_documents(application):
     from shtc import rules
 
     destination = (application.destination_country or "").upper()
-    origins = {item.origin_country.upper() for item in application.items.all()
-               if item.origin_country} - {DOMESTIC_ORIGIN}
+    if "items" in getattr(application, "_prefetched_objects_cache", {}):
+        origins = {item.origin_country for item in application.items.all()}
+    else:  # each origin once, not the case's items (10,000 a case: issue 13)
+        origins = application.items.order_by().values_list("origin_country",
+                                                           flat=True).distinct()
+    origins = {origin.upper() for origin in origins if origin} - {DOMESTIC_ORIGIN}
     if not origins:
         return []
     required = ["import_declaration"]

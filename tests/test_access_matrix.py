@@ -124,6 +124,14 @@ MATRIX = {
     "permits:autosave": post(OWN_DRAFT, query="autosave_query"),
     # 繼續 on 我的案件 for a draft whose entry its data decide (SHTC): the user's own only.
     "permits:draft_continue": Row(OWN_DRAFT, pk="shtc_draft"),
+    # SHTC-17 (helper "bulkui"): 匯出 / 匯入 Excel or ODF on the owner's own draft, and an
+    # import of it (refused: 確認 says so, 取消 drops it).
+    "permits:items_export": Row(OWN_DRAFT, pk="shtc_draft", fmt="bulk_format"),
+    "permits:items_import": Row(OWN_DRAFT, pk="shtc_draft", fmt="bulk_format"),
+    "permits:item_import": Row(OWN_DRAFT, pk="shtc_draft", import_pk="item_import"),
+    "permits:item_import_status": Row(OWN_DRAFT, pk="shtc_draft", import_pk="item_import"),
+    "permits:item_import_confirm": post(OWN_DRAFT, pk="shtc_draft", import_pk="item_import"),
+    "permits:item_import_cancel": post(OWN_DRAFT, pk="shtc_draft", import_pk="item_import"),
     # --- reconciliation -------------------------------------------------------------------
     "reconciliation:query": Row("login ok notfound ok notfound ok notfound login",
                                 query="declaration_query"),
@@ -536,6 +544,15 @@ class World:
         client.post(reverse("shtc:application_item_add", args=[self.shtc_draft.pk]),
                     TESTPROC_ITEM)
         assert self.shtc_draft.items.exists()
+        # SHTC-17 (helper "bulkui"): a refused import of that draft, naming a cell.
+        from permits.models import ItemImport
+
+        self.bulk_format = "xlsx"
+        self.item_import = ItemImport.objects.create(
+            application=self.shtc_draft, actor=owner, status="refused", format="xlsx",
+            original_name=SECRET_FILE.replace(".pdf", ".xlsx"), error_count=1,
+            errors=[{"sheet": "貨品明細", "row": 2, "column": "數量", "value": "ten",
+                     "message": "Enter a number."}])
         registered = make_case(owner, actor=agent)
         self.shtc_registered = workflow.transition(application=registered,
                                                    to=Status.REGISTERED, actor=agent)

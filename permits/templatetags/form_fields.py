@@ -4,13 +4,14 @@ crispy's machinery (issue 10).
 Crispy cost a page about 330 µs of CPU a field: a context built per form, the whole
 `bootstrap5/field.html` with its includes per field, and Django's widget templates (input.html
 with attrs.html, one template render per radio or select option). Here the form's layout is
-walked as crispy walks it (field names, HTML pieces, Divs) and each field written out: a
-one-line field (an <input>, a <select>) by portal.plain_fields, in Python, as
-templates/includes/text_field.html prints one; the other shapes by the includes of
-templates/includes/ (input_field.html: a <textarea> or a file input with its label, errors
-and help text; radio_field.html; checkbox_field.html), whose control alone (the checkbox,
-the <textarea>, the file input) is built here from the widget's own get_context(), with
-the classes crispy's `crispy_field` adds to the widget (in place, as crispy does).
+walked as crispy walks it (field names, HTML pieces, Divs) and each field written out in
+Python: a one-line field (an <input>, a <select>) by portal.plain_fields, as
+templates/includes/text_field.html prints one; the other shapes here (radio_html,
+checkbox_html, input_html: a <textarea> or a file input with its label, errors and help
+text), whose control (the checkbox, the <textarea>, the file input) is built from the
+widget's own get_context(), with the classes crispy's `crispy_field` adds to the widget (in
+place, as crispy does). These were template includes until a second pass (issue 10): a
+radio group cost 0.25 ms of the template engine, the same markup joined here a fifth of it.
 
 What crispy prints is kept, the whitespace between tags aside: the label with its required
 mark, `required`, `disabled`, `aria-invalid` and `aria-describedby` (help text and errors),
@@ -30,25 +31,28 @@ from crispy_forms.layout import HTML, Div, Layout
 from crispy_forms.templatetags.crispy_forms_filters import as_crispy_field
 from crispy_forms.templatetags.crispy_forms_tags import CrispyFormNode
 from django import forms, template
-from django.template import Context, Template
+from django.template import Template
 from django.templatetags.l10n import unlocalize
-from django.utils.functional import Promise
-from django.utils.html import conditional_escape
 from django.utils.safestring import SafeString, mark_safe
-from django.utils.translation import get_language
 
-from portal.plain_fields import add_classes, attrs_html, plain_field
+from portal.escaping import escaped
+from portal.plain_fields import (
+    add_classes,
+    attrs_html,
+    css_classes,
+    errors_html,
+    help_html,
+    plain_field,
+    translated,
+)
 
 register = template.Library()
 
-# The shapes of field written out, and their includes (a file input is a field whose
-# control, errors and help sit in a <div> of their own: crispy's field_file.html). A
-# one-line field (an <input> or a <select>) is portal.plain_fields' to print.
+# The shapes of field written out (a file input is a field whose control, errors and help
+# sit in a <div> of their own: crispy's field_file.html). A one-line field (an <input> or a
+# <select>) is portal.plain_fields' to print.
 ONE_LINE, TEXTAREA, FILE_FIELD, RADIO_FIELD, CHECKBOX_FIELD = (
     "one_line", "textarea", "file", "radio", "checkbox")
-TEMPLATES = {TEXTAREA: "includes/input_field.html", FILE_FIELD: "includes/input_field.html",
-             RADIO_FIELD: "includes/radio_field.html",
-             CHECKBOX_FIELD: "includes/checkbox_field.html"}
 
 # Django's widget templates written out below (a checkbox's includes input.html).
 _CHECKBOX_TEMPLATE = "django/forms/widgets/checkbox.html"
@@ -77,15 +81,15 @@ def control(field, css_class):
     template_name = getattr(widget, "template_name", None)
     if template_name == _CHECKBOX_TEMPLATE:
         data = widget.get_context(name, value, attrs)["widget"]
-        shown = "" if data["value"] is None else f' value="{conditional_escape(data["value"])}"'
+        shown = "" if data["value"] is None else f' value="{escaped(data["value"])}"'
         return mark_safe(  # noqa: S308 (name, value and attributes escaped)
-            f'<input type="{conditional_escape(data["type"])}" '
-            f'name="{conditional_escape(data["name"])}"{shown}{attrs_html(data["attrs"])}>')
+            f'<input type="{escaped(data["type"])}" '
+            f'name="{escaped(data["name"])}"{shown}{attrs_html(data["attrs"])}>')
     if template_name == _TEXTAREA_TEMPLATE:
         data = widget.get_context(name, value, attrs)["widget"]
-        text = conditional_escape(data["value"]) if data["value"] else ""
+        text = escaped(data["value"]) if data["value"] else ""
         return mark_safe(  # noqa: S308 (name, value and attributes escaped)
-            f'<textarea name="{conditional_escape(data["name"])}"{attrs_html(data["attrs"])}>'
+            f'<textarea name="{escaped(data["name"])}"{attrs_html(data["attrs"])}>'
             f"\n{text}</textarea>")
     return widget.render(name=name, value=value, attrs=attrs, renderer=field.form.renderer)
 
@@ -104,8 +108,8 @@ def file_control(field, errors):
     rest = attrs_html({name: value for name, value in data["attrs"].items()
                         if name != "class"})
     return mark_safe(  # noqa: S308 (name, class and attributes escaped)
-        f'<input type="{conditional_escape(data["type"])}" '
-        f'name="{conditional_escape(data["name"])}" class="{conditional_escape(css_class)}"'
+        f'<input type="{escaped(data["type"])}" '
+        f'name="{escaped(data["name"])}" class="{escaped(css_class)}"'
         f"{disabled}{rest}>")
 
 
@@ -128,71 +132,110 @@ def _shape(field):
     return ONE_LINE
 
 
-# Labels, help texts and choices are lazy translations, each str() a gettext through one or
-# two proxies (capfirst of a verbose name): about a third of a field's context. They depend
-# on the language only, so each is translated once per process and language (the entry
-# keeps the proxy, so that an id used again by another object is not taken for it).
-_TRANSLATED = {}
-_TRANSLATED_MAX = 4096
+def _label_html(label, required, *, tag="label", attrs="", css="form-label", last=""):
+    """A field's label (or legend) with the required mark: `<tag{attrs} class="{css}
+    [requiredField]{last}">`."""
+    mark = " requiredField" if required else ""
+    asterisk = '<span class="asteriskField">*</span>' if required else ""
+    return f'<{tag}{attrs} class="{css}{mark}{last}">{escaped(label)}{asterisk}</{tag}>'
 
 
-def _text(value):
-    """`value` (a label, help text or choice) as text ("" for None)."""
-    if value is None:
-        return ""
-    if not isinstance(value, Promise):
-        return str(value)
-    key = (id(value), get_language())
-    found = _TRANSLATED.get(key)
-    if found is None or found[0] is not value:
-        if len(_TRANSLATED) >= _TRANSLATED_MAX:
-            _TRANSLATED.clear()  # labels built per form (format_lazy) come and go
-        found = _TRANSLATED[key] = (value, str(value))
-    return found[1]
-
-
-def _css_classes(field):
-    """BoundField.css_classes(): the form's error_css_class and required_css_class, which
-    PortalForm does not set (each call builds the field's errors again)."""
-    form = field.form
-    if hasattr(form, "error_css_class") or hasattr(form, "required_css_class"):
-        return field.css_classes()
-    return ""
-
-
-def field_context(field, shape):
-    """What the include `shape` prints of bound field `field`."""
+def radio_html(field):
+    """Radio buttons as crispy's bootstrap5 field.html and radio_checkbox_select.html print
+    them: a fieldset whose legend is the label (with the required mark), described by the
+    help text and the errors, which follow the last option."""
+    widget = field.field.widget
     errors = field.errors
-    values = {"id": field.auto_id, "label": _text(field.label),
-              "required": field.field.required, "errors": errors,
-              "help": _text(field.help_text), "css": _css_classes(field)}
-    if shape == RADIO_FIELD:
-        widget = field.field.widget
-        id_ = widget.attrs.get("id") or field.auto_id
-        attrs = field.build_widget_attrs({"id": id_} if id_ else {})
-        groups = widget.optgroups(field.html_name, widget.format_value(field.value()), attrs)
-        values["groups"] = [
-            (group, [{"type": option["type"], "value": unlocalize(option["value"]),
-                      "label": unlocalize(_text(option["label"])),
-                      "id": option["attrs"].get("id"),
-                      "attrs": mark_safe(attrs_html(option["attrs"]))}  # noqa: S308
-                     for option in options])
-            for group, options, _index in groups]
-        values["name"] = field.html_name
-        values["describedby"] = field.aria_describedby
-    elif shape == FILE_FIELD:
-        values["control"] = file_control(field, errors)
-        values["for_id"] = field.id_for_label
-        values["file"] = True
-    elif shape == CHECKBOX_FIELD:
-        values["control"] = control(field, "form-check-input is-invalid" if errors
-                                    else "form-check-input")
-        values["for_id"] = field.id_for_label
+    auto_id = field.auto_id
+    id_text = escaped(auto_id)
+    label = translated(field.label)
+    required = field.field.required
+    css = css_classes(field)
+    id_ = widget.attrs.get("id") or auto_id
+    attrs = field.build_widget_attrs({"id": id_} if id_ else {})
+    groups = widget.optgroups(field.html_name, widget.format_value(field.value()), attrs)
+    name = escaped(field.html_name)
+    invalid = " is-invalid" if errors else ""
+    parts = [f'<div id="div_{id_text}" class="mb-3{" " + escaped(css) if css else ""}">']
+    if label:
+        describedby = field.aria_describedby
+        described = f' aria-describedby="{escaped(describedby)}"' if describedby else ""
+        parts.append(f"<fieldset{described}>"
+                     + _label_html(label, required, tag="legend", last=" fs-6"))
+    parts.append("<div>")
+    for number, (group, options, _index) in enumerate(groups, 1):
+        if group:
+            parts.append(f"<strong>{escaped(group)}</strong>")
+        for position, option in enumerate(options, 1):
+            parts.append(
+                f'<div class="form-check"><input type="{escaped(option["type"])}" '
+                f'class="form-check-input{invalid}" name="{name}" '
+                f'value="{escaped(unlocalize(option["value"]))}"'
+                f'{attrs_html(option["attrs"])}> '
+                f'<label for="{escaped(option["attrs"].get("id"))}" class="form-check-label">'
+                f'{escaped(unlocalize(translated(option["label"])))}</label>')
+            if errors and number == len(groups) and position == len(options):
+                parts.append(errors_html(errors, id_text, tag="p"))
+            parts.append("</div>")
+    parts.append("</div>")
+    help_text = translated(field.help_text)
+    if help_text:
+        parts.append(help_html(help_text, id_text))
+    if label:
+        parts.append("</fieldset>")
+    parts.append("</div>")
+    return mark_safe("".join(parts))  # noqa: S308 (every value escaped; help is markup)
+
+
+def checkbox_html(field):
+    """A single checkbox as crispy's bootstrap5 field.html prints it: the box, then its
+    label (with the required mark), its errors tied to it by aria-describedby, the help
+    text."""
+    errors = field.errors
+    id_text = escaped(field.auto_id)
+    css = css_classes(field)
+    box = control(field, "form-check-input is-invalid" if errors else "form-check-input")
+    label = _label_html(translated(field.label), field.field.required,
+                        attrs=f' for="{escaped(field.id_for_label)}"', css="form-check-label")
+    parts = [f'<div class="mb-3"><div id="div_{id_text}" '
+             f'class="form-check{" " + escaped(css) if css else ""}">{box} {label}']
+    if errors:
+        parts.append(errors_html(errors, id_text))
+    help_text = translated(field.help_text)
+    if help_text:
+        parts.append(help_html(help_text, id_text))
+    parts.append("</div></div>")
+    return mark_safe("".join(parts))  # noqa: S308 (every value escaped; help is markup)
+
+
+def input_html(field, shape):
+    """A <textarea> or a file input with its label, as crispy's bootstrap5 field.html prints
+    it: the label with the required mark, the control, the errors tied to it by
+    aria-describedby, the help text (a file input's control, errors and help in a <div> of
+    their own: field_file.html)."""
+    errors = field.errors
+    id_text = escaped(field.auto_id)
+    css = css_classes(field)
+    parts = [f'<div id="div_{id_text}" class="mb-3{" " + escaped(css) if css else ""}">']
+    label = translated(field.label)
+    if label:
+        target = field.id_for_label
+        parts.append(_label_html(label, field.field.required,
+                                 attrs=f' for="{escaped(target)}"' if target else ""))
+    if shape == FILE_FIELD:
+        parts.append('<div class="is-invalid">' if errors else "<div>")
+        parts.append(file_control(field, errors))
     else:
-        values["control"] = control(field, "form-control is-invalid" if errors
-                                    else "form-control")
-        values["for_id"] = field.id_for_label
-    return values
+        parts.append(control(field, "form-control is-invalid" if errors else "form-control"))
+    if errors:
+        parts.append(errors_html(errors, id_text))
+    help_text = translated(field.help_text)
+    if help_text:
+        parts.append(help_html(help_text, id_text))
+    if shape == FILE_FIELD:
+        parts.append("</div>")
+    parts.append("</div>")
+    return mark_safe("".join(parts))  # noqa: S308 (every value escaped; help is markup)
 
 
 @functools.lru_cache(maxsize=256)
@@ -202,8 +245,8 @@ def _html_template(source):
 
 
 def _plain(form):
-    """Whether `form`'s helper is the portal's (PortalFormMixin), whose markup the includes
-    write out."""
+    """Whether `form`'s helper is the portal's (PortalFormMixin), whose markup is written
+    out here."""
     helper = getattr(form, "helper", None)
     return helper is not None and all(getattr(helper, name, None) == value
                                       for name, value in _PLAIN_HELPER.items())
@@ -217,11 +260,13 @@ def _render_field(context, field):
         return as_crispy_field(field)
     if shape == ONE_LINE:
         # portal.plain_fields writes an <input> or a <select> out in Python (and leaves to
-        # crispy what it does not know); the includes are for the other shapes.
-        return plain_field(field)
-    # A context of its own: what the include prints is all in field_context().
-    include = context.template.engine.get_template(TEMPLATES[shape])
-    return include.render(Context(field_context(field, shape), autoescape=context.autoescape))
+        # crispy what it does not know). The portal's helper (_plain) is the default one.
+        return plain_field(field, default_helper=True)
+    if shape == RADIO_FIELD:
+        return radio_html(field)
+    if shape == CHECKBOX_FIELD:
+        return checkbox_html(field)
+    return input_html(field, shape)
 
 
 def _render_layout(context, form, objects):
@@ -264,7 +309,7 @@ class FormFieldsNode(template.Node):
                 media = str(form.media)  # display_form.html: include_media
                 errors = form.non_field_errors()
                 if errors:
-                    items = "".join(f"<li>{conditional_escape(error)}</li>" for error in errors)
+                    items = "".join(f"<li>{escaped(error)}</li>" for error in errors)
                     html = (f'<div class="alert alert-block alert-danger"><ul class="m-0">'
                             f"{items}</ul></div> {html}")
                 return SafeString(f"{media} {html}" if media else html)

@@ -42,3 +42,12 @@ def with_country_name(code, names):
     """US → "US 美國", from a {code: name} map the view loads once per page."""
     name = (names or {}).get(code)
     return f"{code} {name}" if name else code
+
+
+@register.filter
+def required_document_items(required):
+    """The <li>s of permits/includes/required_documents.html for permits.documents.status'
+    rows, written out by permits.case_html (issue 10)."""
+    from permits.case_html import required_document_items as items
+
+    return items(required)

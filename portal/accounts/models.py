@@ -101,7 +101,12 @@ class User(AbstractBaseUser, PermissionsMixin):
         """Bureau staff in the reviewers group (ACC-5): the one who moves cases in the admin
         (permits.workflow.actor_kind_of). Seeing every case is a permission the group grants
         (permits.models.SEE_EVERY_CASE), which other staff may also be given, alone."""
-        return self.is_staff and self.groups.filter(name=REVIEWERS_GROUP).exists()
+        if not self.is_staff:
+            return False
+        names = getattr(self, "_group_names", None)  # read with its permissions, if they were
+        if names is not None:  # (portal.accounts.backends): no query
+            return REVIEWERS_GROUP in names
+        return self.groups.filter(name=REVIEWERS_GROUP).exists()
 
     def get_full_name(self):
         return self.name

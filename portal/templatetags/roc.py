@@ -1,3 +1,4 @@
+import datetime
 import re
 
 from django import template
@@ -33,7 +34,11 @@ def roc_datetime(value):
     if not value:
         return ""
     value = _local(value)
-    return f"{dates.to_roc(value)} {value:%H:%M}"
+    if not isinstance(value, datetime.datetime):  # a date: 00:00, as strftime() says
+        return f"{dates.to_roc(value)} {value:%H:%M}"
+    # %H:%M written out: strftime() cost three times the rest (the admin's case list shows
+    # fifty of these a page).
+    return f"{dates.to_roc(value)} {value.hour:02d}:{value.minute:02d}"
 
 
 GREGORIAN_YEAR_RE = re.compile(r"\b(1[89]\d\d|2\d\d\d)(年)?")

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.forms import BaseForm
 from django.test import Client
 from django.urls import reverse
@@ -167,6 +168,9 @@ def fill(value, world):
     if isinstance(value, str) and value.startswith("@repeat:"):
         _tag, text, count = value.split(":")
         return text * int(count)
+    if isinstance(value, str) and value.startswith("@file:"):
+        _tag, name, text = value.split(":", 2)
+        return SimpleUploadedFile(name, text.encode("utf-8", "surrogatepass"))
     if isinstance(value, str):
         for key, replacement in world.items():
             if key.startswith("{") and key in value:

@@ -82,7 +82,7 @@ def formsets_of(response):
 
 
 def test_a_get_makes_the_formsets_django_makes_without_a_form_a_row(signed_in, case, rf,
-                                                                   reviewer):
+                                                                   reviewer, django_form):
     request = rf.get(change_url(case))
     request.user = reviewer
     model_admin = application_admin()
@@ -94,16 +94,17 @@ def test_a_get_makes_the_formsets_django_makes_without_a_form_a_row(signed_in, c
     assert [[row.pk for row in formset.get_queryset()] for formset in ours] == \
         [[row.pk for row in formset.get_queryset()] for formset in theirs]
     assert all("forms" in formset.__dict__ for formset in theirs)  # Django's made them
-    # The page drew its tables without a form a row.
-    response = signed_in.get(change_url(case))
+    # Django's change form (which the reviewers' own page replaces for them: test_admin_case)
+    # drew its tables without a form a row.
+    response = django_form(signed_in, change_url(case))
     assert not any("forms" in formset.__dict__ for formset in formsets_of(response))
     assert "請補附型錄。" in response.content.decode()
 
 
-def test_the_read_only_formsets_answer_as_djangos(signed_in, case):
+def test_the_read_only_formsets_answer_as_djangos(signed_in, case, django_form):
     """Media, whether files are posted, the empty form: asked of one form instead of every
     row's; a name is no row (a template's lookup of formset.prefix)."""
-    formsets = formsets_of(signed_in.get(change_url(case)))
+    formsets = formsets_of(django_form(signed_in, change_url(case)))
     assert formsets
     for formset in formsets:
         assert str(formset.media) == str(BaseFormSet.media.fget(formset))
@@ -148,11 +149,11 @@ def values(row):
 
 
 def test_the_tables_rows_are_those_djangos_queryset_reads(signed_in, case, make_case,
-                                                         applicant, reviewer):
+                                                         applicant, reviewer, django_form):
     other = make_case(applicant, status=Status.INITIAL_REVIEW, items=[dict(ITEM)] * 2)
     add_history(other, applicant, reviewer, 1)
     for shown in (case, other, case):
-        formsets = formsets_of(signed_in.get(change_url(shown)))
+        formsets = formsets_of(django_form(signed_in, change_url(shown)))
         for formset in formsets:
             if formset.fk.one_to_one:
                 continue  # a panel, which no table draws

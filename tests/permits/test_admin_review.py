@@ -124,7 +124,9 @@ def test_it_shows_reviewers_the_table_it_enforces(client, reviewer, applicant):
 
 
 def inline_models(response):
-    return [formset.opts.model for formset in response.context["inline_admin_formsets"]]
+    """The models of the case page's tables and panels, in their order (its inlines: the
+    reviewers' own page, permits.admin_case, draws each as Django's change form would)."""
+    return [inline.model for inline in response.context["inlines"]]
 
 
 @pytest.mark.django_db

@@ -1,8 +1,9 @@
 """What the applicant's SHTC case page reads (issue 10, bench/README.md "Stop 19", "The case
-page, second pass"): the SHTC row, its 9-2-1 assurance and the changed version's case with
-its SHTC row come with the case in its one query (Procedure.case_related), the transit port
-and the changed case's items and parties by queries compiled once per process; so the page's
-queries do not grow with the case's items or documents."""
+page, second pass", "Stop 20"): the SHTC row, its 9-2-1 assurance, the changed version's case
+with its SHTC row and the transit port's name come with the case in its one query
+(Procedure.case_related, case_annotations), the changed case's items and parties with the
+case's own parts in one round trip (Procedure.related_parts); so the page's queries do not
+grow with the case's items or documents."""
 
 import re
 
@@ -87,3 +88,51 @@ def test_a_changes_page_reads_the_same_with_more_items_and_documents(
     after, page = page_queries(client, case)
     assert 'data-kind="import_declaration" data-uploaded="true"' in page
     assert len(after) == len(before)
+
+
+def port_queries(queries):
+    """The queries of the port table of its own (not a subquery of the case's)."""
+    return [sql for sql in queries if sql.startswith('SELECT "shtc_port"')]
+
+
+def test_the_transit_ports_name_comes_with_the_case(client, applicant, shtc_case, port):
+    """Procedure.case_annotations: the port's name is read in the case's query, as the
+    reviewer's look-up (shtc.review._port) gives it; a code not on file is shown alone."""
+    from permits.models import Application
+    from shtc import review
+    from shtc.procedures import PROCEDURE, transit_port_text
+
+    case = shtc_case(status=Status.REGISTERED, transit_port=port.code)
+    unknown = shtc_case(status=Status.REGISTERED, transit_port="USZZ9")
+    client.force_login(applicant)
+    queries, page = page_queries(client, case)
+    assert not port_queries(queries)
+    assert 'data-testid="procedure-row-transit-port">USLAX Los Angeles</dd>' in page
+    assert review._port("USLAX") == "USLAX Los Angeles"
+    queries, page = page_queries(client, unknown)
+    assert not port_queries(queries)
+    assert 'data-testid="procedure-row-transit-port">USZZ9</dd>' in page
+    # A case read otherwise (the PDF, the admin) looks the port up itself.
+    plain = Application.objects.select_related("shtc").get(pk=case.pk)
+    assert transit_port_text(plain, plain.shtc) == "USLAX Los Angeles"
+    assert [row["value"] for row in PROCEDURE.detail_rows(plain)
+            if row["code"] == "transit-port"] == ["USLAX Los Angeles"]
+
+
+def test_a_changes_page_reads_the_changed_cases_parts_with_its_own(
+        client, applicant, permit):  # noqa: F811
+    """Procedure.related_parts: the items and parties of the version a change changes are
+    read in the round trip that reads the change's own parts, not after it."""
+    client.force_login(applicant)
+    original = permit.current.application
+    case = correction_of(permit, applicant)  # a draft of the change: its page is the same
+    case.items.update(quantity=8, amount=12000)  # on the assurance: it is signed again
+    queries, page = page_queries(client, case)
+    items = reading(queries, "permits_item")
+    assert len(items) == 1
+    assert 'FROM "permits_party"' in items[0] and 'FROM "permits_attachment"' in items[0]
+    # The changed case's items and parties, in the same statements' text.
+    assert items[0].count(f"= {original.pk}") == 2
+    assert not [sql for sql in queries if sql is not items[0] and f"= {original.pk}" in sql
+                and "permits_application" not in sql]
+    assert 'data-kind="assurance" data-uploaded="false"' in page

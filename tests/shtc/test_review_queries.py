@@ -5,17 +5,23 @@ with what the ORM's own queries give."""
 
 import datetime
 import re
+from pathlib import Path
 
 import pytest
 from django.db import connection
+from django.template import engines
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
+from permits.models import Application, Kind, Status
+from permits.services import application_create
 from portal.accounts.identifiers import normalize
 from shtc import review, rules
-from shtc.models import Port
-from tests.shtc.review_cases import ITEM, parse_page
+from shtc.admin import review_panel_html
+from shtc.models import Port, ShtcApplication
+from tests.permits.test_admin_list import blanks_out
+from tests.shtc.review_cases import ITEM, parse_page, upload
 from tests.shtc.test_validity import (  # noqa: F401 (fixtures)
     IMPORTER,
     at,
@@ -25,6 +31,8 @@ from tests.shtc.test_validity import (  # noqa: F401 (fixtures)
 )
 
 pytestmark = pytest.mark.django_db
+
+PANEL_BEFORE = Path(__file__).with_name("review_panel_before.html")
 
 
 def reading(queries, table):
@@ -46,12 +54,14 @@ def test_the_case_page_reads_each_part_of_the_case_once(client, reviewer, shtc_c
     assert len(reading(queries, "permits_item")) == 1
     assert not [sql for sql in reading(queries, "permits_item") if "DISTINCT" in sql]
     assert len(reading(queries, "permits_attachment")) == 1
-    assert len(reading(queries, "shtc_shtcapplication")) == 1
+    # The SHTC row is read with the case (permits.admin.case_page_related), not on its own.
+    assert not reading(queries, "shtc_shtcapplication")
     # The parties' table, and the buyers of the exporter's earlier cases (SHTC-14 (2)).
     assert len([sql for sql in reading(queries, "permits_party")
                 if "applicant_identifier" not in sql]) == 1
-    assert len([sql for sql in reading(queries, "permits_application")
-                if sql.startswith('SELECT "permits_application"."id"')]) == 1
+    case_reads = [sql for sql in reading(queries, "permits_application")
+                  if sql.startswith('SELECT "permits_application"."id"')]
+    assert len(case_reads) == 1 and 'JOIN "shtc_shtcapplication"' in case_reads[0]
     # What the panel shows of them.
     panel = parse_page(response.content).by_testid("shtc-review")
     codes = {item["data-code"] for item in panel.by_testid("shtc-documents").find_all("li")}
@@ -92,3 +102,48 @@ def test_the_five_export_count_is_the_orm_query_compiled_once(exporter, shtc_per
     orm = rules._released(identifier=identifier, since=since, until=until,  # noqa: SLF001
                           cases=cases).count()
     assert count == orm == 2
+
+
+# --- The panel written in Python (issue 10, bench/README.md "Stop 20") ------------------------
+
+
+def same_text(html):
+    """`html` without blanks between tags, an apostrophe as itself: the template printed the
+    words of {% translate %} as they are, the panel escapes them ("End user's" and "End
+    user&#x27;s" read the same)."""
+    return blanks_out(html).replace("&#x27;", "'")
+
+
+@pytest.mark.parametrize("language", ["zh-hant", "en"])
+def test_the_panel_is_what_its_template_drew(shtc_case, applicant, language):
+    """shtc.admin.review_panel_html against the template it replaces
+    (review_panel_before.html): warnings and consultation, documents missing or uploaded,
+    the website, the validity computed, recorded and kept, values to escape."""
+    template = engines["django"].from_string(PANEL_BEFORE.read_text())
+    shown = [
+        shtc_case(destination="CN", transit_port="HKHKG",
+                  items=[{**ITEM, "origin_country": "US"}]),  # warnings, consultation
+        shtc_case(destination="US"),  # all four regimes
+        shtc_case(destination="SG", status=Status.REGISTERED),  # documents missing
+        shtc_case(destination="KP", status=Status.REGISTERED),  # a 9-2-1 assurance
+        shtc_case(destination="SG", partial_shipment=False, status=Status.APPROVED),
+    ]
+    ShtcApplication.objects.filter(application=shown[0]).update(
+        end_use="<script>alert(1)</script>\nsecond line & more",
+        end_user_url="https://example.com/?a=1&b=<2>")
+    upload(shown[2], "assurance", actor=applicant, name="signed <1> & co.pdf")
+    approved = Application.objects.get(pk=shown[-1].pk)
+    change = application_create(  # a correction: the validity kept
+        document_type=approved.document_type, applicant=applicant, actor=applicant,
+        items=[dict(ITEM)], destination_country="SG", kind=Kind.CORRECTION,
+        changes=approved.issued_version)
+    ShtcApplication.objects.create(application=change)
+    states = set()
+    with translation.override(language):
+        for case in [*shown, change]:
+            panel = review.panel(Application.objects.get(pk=case.pk))
+            drawn = review_panel_html(Application.objects.get(pk=case.pk))
+            assert drawn.strip()
+            assert same_text(drawn) == same_text(template.render({"panel": panel})), case
+            states.add(panel["validity"]["state"])
+    assert states == {"computed", "recorded", "kept"}

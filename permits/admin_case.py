@@ -1,0 +1,376 @@
+"""The reviewers' case page, drawn without Django's change form (issue 10, bench/README.md
+"Stop 20").
+
+A reviewer changes a case only by its moves (the move form above the case's data, posted to
+ApplicationAdmin.move_view, which goes through transition()): every field of the change form
+is read-only for everyone (ApplicationAdmin.read_only) and every table a view-only inline, so
+the page posts nothing of its own; a reviewer, who may view cases but not change them, could
+not post it (Django answers 403). Yet Django's change view built, for each GET, a ModelForm
+class and its form, an AdminForm, an inline formset class and a formset for every table and
+the procedure's panel, the media of all of them, and drew the fieldsets and tables through
+templates: more than half of the page's CPU.
+
+Here the page of a user who may view the case but not change it is the same HTML (the
+content of Django's change form: tests/permits/test_admin_case.py compares them), written
+in Python from the model admin's own declarations (fieldsets, inlines, their fields and
+displays, as shown() shows them), the rows read by the queries compiled once per process
+that the inlines' formsets read (permits.admin.inline_rows) and put where prefetch_related
+puts them, so that the procedures' panels (ReadOnlyInline.panel_html: the SHTC review) read
+them without a query of their own. Users who may change the case (a superuser) keep
+Django's change form, which saves; so do a popup and a page this does not know how to draw
+(an inline that is not a ReadOnlyInline, a column it does not draw): Django draws those.
+"""
+
+import functools
+import html
+
+from django.contrib.admin import ModelAdmin
+from django.contrib.admin.templatetags.admin_urls import add_preserved_filters
+from django.contrib.admin.utils import (
+    flatten_fieldsets,
+    help_text_for_field,
+    label_for_field,
+    quote,
+)
+from django.forms.models import _get_foreign_key
+from django.middleware.csrf import get_token
+from django.template.response import TemplateResponse
+from django.templatetags.static import static
+from django.urls import reverse
+from django.utils.html import strip_tags
+from django.utils.safestring import mark_safe
+from django.utils.text import Truncator, capfirst
+from django.utils.translation import get_language, gettext
+
+from permits.admin import (
+    ReadOnlyInline,
+    _escaped,
+    _readonly_cell,
+    inline_rows,
+    shares_rows,
+    table_rows,
+)
+from permits.prepared import in_place
+
+TEMPLATE = "admin/permits/application/case_page.html"
+
+
+def case_page(model_admin, request, case, extra_context=None):
+    """The response of `model_admin`'s change view (GET) for `case`, which the request's
+    user may view but not change; None where this page would not draw what Django's change
+    form draws (then Django's change form it is)."""
+    sections = _sections(model_admin, request, case)
+    fieldsets = _fieldsets(model_admin, request, case)
+    if sections is None or fieldsets is None:
+        return None
+    # Every table's rows first: then the panels read them from the case.
+    for section in sections:
+        section.read()
+    opts = model_admin.opts
+    site = model_admin.admin_site.name
+    request.current_app = site
+    token = get_token(request)
+    preserved = model_admin.get_preserved_filters(request)
+    moves = model_admin.review_context(request, case, token)
+
+    def kept(path):
+        """`path` with the list's filters, which the change form's links keep."""
+        return add_preserved_filters({"preserved_filters": preserved, "opts": opts}, path) \
+            if preserved else path
+
+    history = reverse(f"admin:{opts.app_label}_{opts.model_name}_history",
+                      args=[quote(case.pk)], current_app=site)
+    changelist = reverse(f"admin:{opts.app_label}_{opts.model_name}_changelist",
+                         current_app=site)
+    # The form's own address keeps them too (render_change_form's form_url).
+    action = f'action="{html.escape(kept(""))}" ' if preserved else ""
+    parts = [
+        '<div id="content-main">\n<ul class="object-tools"><li>'
+        f'<a href="{html.escape(kept(history))}" '
+        f'class="historylink">{html.escape(gettext("History"))}</a></li></ul>\n',
+        moves.get("moves_html", ""),
+        # The change form's own form, which nothing posts (no field, no button): its
+        # styles (forms.css) are those of `form .aligned`.
+        f'\n<form {action}method="post" id="application_form" novalidate>'
+        f'<input type="hidden" name="csrfmiddlewaretoken" value="{token}">\n<div>\n',
+        *fieldsets,
+        *(section.html(last=index == len(sections) - 1)
+          for index, section in enumerate(sections)),
+        f'\n<div class="submit-row">\n<a href="{html.escape(kept(changelist))}" '
+        f'class="closelink">{html.escape(gettext("Close"))}</a>\n</div>\n</div>\n</form></div>',
+    ]
+    if moves.get("moves"):
+        parts.append('\n<p class="review-moves-back"><a href="#review-moves">'
+                     f'{html.escape(gettext("Back to the moves"))} ↑</a></p>')
+    home = reverse("admin:index", current_app=site)
+    app = reverse("admin:app_list", kwargs={"app_label": opts.app_label}, current_app=site)
+    breadcrumbs = (
+        f'<div class="breadcrumbs">\n<a href="{html.escape(home)}">'
+        f'{html.escape(gettext("Home"))}</a>\n&rsaquo; <a href="{html.escape(app)}">'
+        f"{_escaped(opts.app_config.verbose_name)}</a>\n&rsaquo; "
+        f'<a href="{html.escape(changelist)}">{_escaped(capfirst(opts.verbose_name_plural))}'
+        f"</a>\n&rsaquo; {_escaped(Truncator(str(case)).words(18))}\n</div>")
+    context = {
+        **model_admin.admin_site.each_context(request),
+        "title": gettext("View %s") % opts.verbose_name,
+        "subtitle": str(case),
+        "object_id": str(case.pk),
+        "original": case,
+        "opts": opts,
+        "app_label": opts.app_label,
+        "preserved_filters": preserved,
+        "csrf_token": token,  # the one mask for the page's forms (the logout's, idle's)
+        "has_view_permission": True,
+        "has_change_permission": False,
+        **moves,
+        "inlines": [section.inline for section in sections],
+        "fieldsets": fieldsets,
+        "breadcrumbs": mark_safe(breadcrumbs),  # noqa: S308 (escaped above)
+        "content": mark_safe("".join(parts)),  # noqa: S308 (every value escaped)
+        **(extra_context or {}),
+    }
+    return TemplateResponse(request, TEMPLATE, context)
+
+
+# --- The case's data ---------------------------------------------------------------------
+
+
+def _fieldsets(model_admin, request, case):
+    """The HTML of each fieldset of the case's data, as the change form draws a fieldset
+    whose every field is read-only (admin/includes/fieldset.html, AdminReadonlyField), or
+    None for a field this does not draw. What does not depend on the case (the headings,
+    labels, help texts) is made once per process and language (_drawn_fieldsets)."""
+    fieldsets = tuple(
+        (name, tuple(tuple(line) if isinstance(line, list | tuple) else line
+                     for line in options["fields"]),
+         tuple(options.get("classes", ())), options.get("description"))
+        for name, options in model_admin.get_fieldsets(request, case))
+    key = (model_admin, fieldsets, get_language())
+    drawn = _FIELDSETS.get(key)
+    if drawn is None:
+        drawn = _FIELDSETS[key] = _drawn_fieldsets(model_admin, fieldsets)
+    if drawn is None:
+        return None
+    return [mark_safe("".join(  # noqa: S308 (escaped by _drawn_fieldsets and the cells)
+        part if isinstance(part, str) else part(case) for part in parts)) for parts in drawn]
+
+
+# {(model admin, its fieldsets, language): _drawn_fieldsets()}
+_FIELDSETS = {}
+
+
+def _drawn_fieldsets(model_admin, fieldsets):
+    """Each fieldset as a list of HTML (str) and functions of the case giving a field's
+    HTML, or None for a field that _readonly_cell() does not draw."""
+    empty = model_admin.get_empty_value_display()
+    suffix = _escaped(gettext(":"))  # a form's label_suffix
+    result = []
+    for index, (name, lines, classes, description) in enumerate(fieldsets):
+        heading = f"fieldset-0-{index}-heading"  # change_form.html's prefix and ids
+        classes = " ".join(classes)
+        collapsible = bool(name) and "collapse" in classes.split()
+        parts = [f'<fieldset class="module aligned {classes}"'
+                 + (f' aria-labelledby="{heading}">' if name else ">")]
+        if name:
+            parts.append(("<details><summary>" if collapsible else "")
+                         + f'<h2 id="{heading}" class="fieldset-heading">{_escaped(name)}'
+                         + "</h2>" + ("</summary>" if collapsible else ""))
+        if description:
+            parts.append(f'<div class="description">{description}</div>')
+        for line in lines:
+            cells = [_field(model_admin, field, empty)
+                     for field in (line if isinstance(line, tuple) else (line,))]
+            if None in cells:
+                return None
+            single = len(cells) == 1
+            parts.append('<div class="form-row' + "".join(f" field-{css}" for css, *_ in cells
+                                                          if css)
+                         + '">' + ("" if single else '<div class="flex-container form-multiline">'))
+            for position, (css, label, help_text, contents) in enumerate(cells):
+                box = "" if single else " fieldBox" + (f" field-{css}" if css else "")
+                label_class = "" if position == 0 else ' class="inline"'
+                parts += [f'<div><div class="flex-container{box}"><label{label_class}>'
+                          f'{_escaped(capfirst(label))}{suffix}</label><div class="readonly">',
+                          contents, "</div></div>"]
+                if help_text:
+                    parts.append(f'<div class="help"><div>{help_text}</div></div>')
+                parts.append("</div>")
+            parts.append(("" if single else "</div>") + "</div>")
+        parts.append(("</details>" if collapsible else "") + "</fieldset>")
+        result.append(parts)
+    return result
+
+
+@functools.cache
+def _field(model_admin, field, empty):
+    """(CSS name, label, help text, function of the case giving its HTML) of a field of the
+    change form, as AdminReadonlyField shows it; None for one that _readonly_cell() does not
+    draw."""
+    cell = _readonly_cell(model_admin, field, empty)
+    if cell is None:
+        return None
+    name, contents = cell
+    model = model_admin.model
+    return (name, label_for_field(field, model, model_admin), help_text_for_field(name, model),
+            contents)
+
+
+# --- The tables and the procedures' panels -------------------------------------------------
+
+
+def _sections(model_admin, request, case):
+    """A Section of each inline the user may see, with the formset prefix Django gives it, in
+    Django's order; None if one of them is not drawn here."""
+    sections, prefixes = [], {}
+    for inline in _inline_instances(model_admin, request, case):
+        if not isinstance(inline, ReadOnlyInline):
+            return None
+        fk = _foreign_key(type(case), inline.model, inline.fk_name)
+        prefix = fk.remote_field.get_accessor_name(model=inline.model).replace("+", "")
+        prefixes[prefix] = prefixes.get(prefix, 0) + 1
+        if prefixes[prefix] != 1 or not prefix:
+            prefix = f"{prefix}-{prefixes[prefix]}"
+        section = Section(inline, fk, prefix, request, case)
+        if not section.drawable:
+            return None
+        sections.append(section)
+    return sections
+
+
+def _inline_instances(model_admin, request, case):
+    """model_admin.get_inline_instances(request, case): Django's, but each inline made once
+    per process (an inline's __init__ deep-copied the admin's form field defaults, five
+    times a page) where the model admin does not make them its own way; nothing here sets
+    anything on them (Django's sets max_num, for formsets this page does not make)."""
+    if type(model_admin).get_inline_instances is not ModelAdmin.get_inline_instances:
+        return model_admin.get_inline_instances(request, case)
+    inlines = []
+    for inline_class in model_admin.get_inlines(request, case):
+        inline = _inline(inline_class, model_admin.model, model_admin.admin_site)
+        if (inline.has_view_or_change_permission(request, case)
+                or inline.has_add_permission(request, case)
+                or inline.has_delete_permission(request, case)):
+            inlines.append(inline)
+    return inlines
+
+
+@functools.cache
+def _inline(inline_class, model, admin_site):
+    return inline_class(model, admin_site)
+
+
+@functools.cache
+def _foreign_key(parent, model, fk_name):
+    return _get_foreign_key(parent, model, fk_name=fk_name)
+
+
+class Section:
+    """A ReadOnlyInline on the case page: its panel (panel_html) or its table, drawn as
+    admin/edit_inline/read_only_tabular.html draws it (ReadOnlyInlineFormSet's rows)."""
+
+    def __init__(self, inline, fk, prefix, request, case):
+        self.inline, self.fk, self.prefix, self.case = inline, fk, prefix, case
+        self.panel = type(inline).panel_html is not ReadOnlyInline.panel_html
+        self.rows = None
+        if self.panel:
+            self.drawable = True
+            return
+        self.queryset = inline.get_queryset(request)
+        self.columns = _columns(inline, tuple(flatten_fieldsets(
+            inline.get_fieldsets(request, case))))
+        self.drawable = (self.columns is not None and not inline.show_change_link
+                         and inline.template == ReadOnlyInline.template
+                         and not hasattr(inline.model, "get_absolute_url"))
+
+    def read(self):
+        """The table's rows, as the inline's formset reads them (ReadOnlyFormSet), put in the
+        case where they stand for its relation (permits.admin.shares_rows)."""
+        if self.panel:
+            return
+        fk, case, queryset = self.fk, self.case, self.queryset
+        prepared = inline_rows(queryset, fk)
+        related = fk.remote_field
+        if prepared is not None and fk.one_to_one and related.is_cached(case):
+            # Read with the case (permits.admin.case_page_related): the one row, or none.
+            row = related.get_cached_value(case)
+            rows = [] if row is None else [row]
+        elif prepared is not None:
+            rows = prepared.instances(case=case.pk)
+        else:  # a narrowed queryset: Django's query, as BaseInlineFormSet narrows it
+            rows = queryset.filter(**{fk.name: case})
+            rows = list(rows if rows.ordered else rows.order_by(fk.model._meta.pk.name))
+        for row in rows:  # each knows its case
+            fk.set_cached_value(row, case)
+        if not fk.one_to_one and shares_rows(case, fk, self.inline, queryset):
+            cache = case.__dict__.get("_prefetched_objects_cache", {})
+            if related.cache_name not in cache:
+                in_place(case, related.get_accessor_name(), rows)
+        self.rows = rows
+
+    def html(self, *, last):
+        inline, prefix = self.inline, self.prefix
+        if self.panel:
+            return inline.panel_html(self.case, prefix)
+        classes = " ".join(inline.classes) if inline.classes else ""
+        collapsible = "collapse" in classes.split()
+        # Django's title of a formset whose max_num is 1 (a one-to-one row) is the verbose
+        # name; but on a page where the case is not edited, every formset's max_num is 0.
+        title = inline.verbose_name_plural
+        headers, cells = self.columns
+        return (
+            f'\n<div class="inline-group" id="{prefix}-group">\n'
+            f'<div class="tabular inline-related {"last-related" if last else ""}">\n'
+            f'<fieldset class="module {classes}" aria-labelledby="{prefix}-heading">\n'
+            + ("<details><summary>" if collapsible else "")
+            + f'<h2 id="{prefix}-heading" class="inline-heading">\n'
+            f"{_escaped(capfirst(title))}\n</h2>\n"
+            + ("</summary>" if collapsible else "")
+            + f'<table>\n<thead><tr>\n<th class="original"></th>\n{headers()}<th></th>\n'
+            "</tr></thead>\n<tbody>\n"
+            + "\n".join(table_rows(prefix, cells, self.rows))
+            + "\n</tbody>\n</table>\n"
+            + ("</details>" if collapsible else "")
+            + "</fieldset>\n</div>\n</div>")
+
+
+# {(inline class, its columns): _columns()}
+_COLUMNS = {}
+
+
+def _columns(inline, names):
+    """(function giving the header cells' HTML in the page's language, the cells) of a
+    table's columns `names`, or None for one that _readonly_cell() does not draw. Kept per
+    inline class and columns (made from the first instance: an inline's labels and displays
+    are its class's declarations)."""
+    key = (type(inline), names)
+    if key not in _COLUMNS:
+        _COLUMNS[key] = _made_columns(inline, names)
+    return _COLUMNS[key]
+
+
+def _made_columns(inline, names):
+    empty = inline.get_empty_value_display()
+    cells = [_readonly_cell(inline, name, empty) for name in names]
+    if None in cells:
+        return None
+    model = inline.model
+    columns = [(name if isinstance(name, str) else "",  # a display function: no class
+                label_for_field(name, model, inline),
+                help_text_for_field(name, model))
+               for name in names]
+    headers = {}
+
+    def header_html():
+        language = get_language()
+        drawn = headers.get(language)
+        if drawn is None:
+            drawn = headers[language] = "".join(
+                f'<th class="column-{html.escape(css)}">{_escaped(capfirst(label))}'
+                + (f'<img src="{html.escape(static("admin/img/icon-unknown.svg"))}" '
+                   f'class="help help-tooltip" width="10" height="10" '
+                   f'alt="({html.escape(strip_tags(help_text))})" '
+                   f'title="{html.escape(strip_tags(help_text))}">' if help_text else "")
+                + "</th>\n" for css, label, help_text in columns)
+        return drawn
+
+    return header_html, cells

@@ -1,0 +1,428 @@
+"""The reviewers' case list drawn in Python (issue 10).
+
+The case list is Django's change list (permits.admin.ApplicationAdmin: its URL, filters,
+search, ordering, pagination and actions); what this module changes is only how its parts
+become HTML. Django draws them with an inclusion tag each (the search form, the date
+drill-down, the results table, the pagination, and a template per filter, each choice
+through two or three template variables and a filter): about a third of the page's CPU. Here
+each part is written as those templates write it, in one pass over values already made, and
+admin/permits/application/change_list.html prints it. The HTML is the same but for blanks
+(tests/permits/test_admin_list_html.py renders the page both ways, in both languages, for a
+list with and without filters, search, date and pages, and compares them); a list this
+does not draw (an editable list, a popup's rows) is left to Django's templates.
+"""
+
+import html
+import re
+from urllib.parse import quote_plus
+
+from django.conf import settings
+from django.contrib.admin.views.main import (
+    ALL_VAR,
+    IS_FACETS_VAR,
+    IS_POPUP_VAR,
+    PAGE_VAR,
+    SEARCH_VAR,
+)
+from django.db.models import Model, signals
+from django.db.models.base import ModelState
+from django.db.models.query import ModelIterable
+from django.template.loader import get_template
+from django.templatetags.static import static
+from django.utils import formats
+from django.utils.encoding import iri_to_uri
+from django.utils.safestring import mark_safe
+from django.utils.text import capfirst
+from django.utils.translation import gettext, ngettext
+
+from portal.templatetags.roc import roc_years
+
+_SPECIAL = re.compile(r"[&<>\"']").search
+
+
+def escape(value):
+    """The template's autoescape of a printed value (conditional_escape), a plain text
+    with nothing to escape given back as it is (most values: three times faster)."""
+    if type(value) is str:
+        return html.escape(value) if _SPECIAL(value) else value
+    return value.__html__() if hasattr(value, "__html__") else html.escape(str(value))
+
+
+_e = escape
+# What iri_to_uri() leaves as it is: a query string query_string() wrote is all of these.
+_URI_SAFE = re.compile(r"[A-Za-z0-9_.~/#%\[\]=:;$&()+,!?*@'-]*").fullmatch
+
+
+def as_uri(text):
+    """{{ text|iriencode }} before its escape: iri_to_uri(), the text given back as it is
+    when it has nothing to quote."""
+    return text if type(text) is str and _URI_SAFE(text) else iri_to_uri(text)
+
+
+def _n(number):
+    """A number as a template prints it (localized), escaped."""
+    return _e(formats.localize(number))
+
+
+# --- The page's cases ------------------------------------------------------------------------
+
+
+def read_instances(queryset):
+    """The instances `queryset` gives (its select_related() rows in place, the fields it
+    defers deferred), made without Model.__init__: Django's from_db() spent 0.5 ms of CPU
+    on 51 cases of the list's 10 columns, and as much on their permit versions, where the
+    query itself cost as much again. Through Django's own iteration for a model that
+    reacts to being made (its own __init__ or from_db, pre_init or post_init receivers)
+    or a queryset that does more than select_related() (annotations, prefetches, values)."""
+    if not _plainly_made(queryset.model) or queryset._iterable_class is not ModelIterable \
+            or queryset._prefetch_related_lookups or queryset._known_related_objects \
+            or queryset.query.annotation_select:
+        return list(queryset)
+    db = queryset.db
+    compiler = queryset.query.get_compiler(using=db)
+    rows = compiler.results_iter(compiler.execute_sql())
+    reader = _Reader(compiler.klass_info, compiler.select, db)
+    if not reader.plain:
+        return list(queryset)
+    return [reader.make(row) for row in rows]
+
+
+def _plainly_made(model):
+    return (model.__init__ is Model.__init__
+            and model.from_db.__func__ is Model.from_db.__func__
+            and not signals.pre_init.has_listeners(model)
+            and not signals.post_init.has_listeners(model))
+
+
+class _Reader:
+    """Makes the instance of a compiled query's `klass_info` from a row, and its related
+    instances (select_related), as ModelIterable and RelatedPopulator do."""
+
+    def __init__(self, klass_info, select, db):
+        self.model = klass_info["model"]
+        self.db = db
+        self.positions = tuple(klass_info["select_fields"])
+        self.names = tuple(select[i][0].target.attname for i in self.positions)
+        self.pk = self.names.index(self.model._meta.pk.attname) \
+            if self.model._meta.pk.attname in self.names else None
+        self.local_setter = klass_info.get("local_setter")
+        self.remote_setter = klass_info.get("remote_setter")
+        self.related = [_Reader(info, select, db)
+                        for info in klass_info.get("related_klass_infos", [])]
+        self.plain = _plainly_made(self.model) and self.pk is not None \
+            and not klass_info.get("from_parent") \
+            and all(related.plain for related in self.related)
+
+    def make(self, row):
+        instance = self.model.__new__(self.model)
+        state = instance._state = ModelState()
+        state.adding, state.db = False, self.db
+        instance.__dict__.update(zip(self.names, [row[i] for i in self.positions], strict=True))
+        for related in self.related:
+            related.populate(row, instance)
+        return instance
+
+    def populate(self, row, parent):
+        found = None if row[self.positions[self.pk]] is None else self.make(row)
+        self.local_setter(parent, found)
+        if found is not None:
+            self.remote_setter(found, parent)
+
+
+# --- The links ------------------------------------------------------------------------------
+
+
+def query_string(params, new_params=None, remove=None, quoted=None):
+    """ChangeList.get_query_string(): `params` (name: [values]) without the names starting
+    with one of `remove`, with `new_params` (None removes one), sorted, as Django's
+    urlencode(doseq=True) writes them, each text quoted once in `quoted` (a dict kept by
+    the caller). Django's own costs 60,000 instructions a link."""
+    quoted = {} if quoted is None else quoted
+
+    def quote(text):
+        done = quoted.get(text)
+        if done is None:
+            done = quoted[text] = quote_plus(text)
+        return done
+
+    def text(value):
+        if value is None:  # as Django's urlencode() refuses it
+            raise TypeError("Cannot encode None in a query string.")
+        return value if isinstance(value, bytes) else str(value)
+
+    params = dict(params)
+    for prefix in remove or ():
+        for name in [name for name in params if name.startswith(prefix)]:
+            del params[name]
+    for name, value in (new_params or {}).items():
+        if value is None:
+            params.pop(name, None)
+        else:
+            params[name] = value
+    pairs = []
+    for name, value in sorted(params.items()):
+        key = quote(text(name))
+        if isinstance(value, str | bytes):
+            pairs.append(f"{key}={quote(value)}")
+            continue
+        try:
+            values = iter(value)
+        except TypeError:
+            pairs.append(f"{key}={quote(text(value))}")
+            continue
+        pairs.extend(f"{key}={quote(text(item))}" for item in values)
+    return "?" + "&".join(pairs)
+
+
+# --- The page's scripts and styles ------------------------------------------------------------
+
+_MEDIA = {}
+
+
+def rendered_media(media):
+    """{"js": HTML, "css": HTML} of a forms.Media, for the template's {{ media.js }} and
+    {{ media.css }}: Django merges the lists and writes each file's URL again for every page
+    (a tenth of the page's template); they are the same for the same lists, here made once
+    per process for each."""
+    key = (settings.STATIC_URL, tuple(tuple(paths) for paths in media._js_lists),
+           tuple(tuple(sorted((kind, tuple(paths)) for kind, paths in css.items()))
+                 for css in media._css_lists))
+    done = _MEDIA.get(key)
+    if done is None:
+        done = _MEDIA[key] = {"js": mark_safe(str(media["js"])),  # noqa: S308 (Django's)
+                              "css": mark_safe(str(media["css"]))}  # noqa: S308
+    return done
+
+
+# --- The page's parts -------------------------------------------------------------------------
+
+
+def page_parts(cl, context):
+    """{part: HTML} of the list's search form, date drill-down, results table (None where
+    Django draws the rows: context["case_results"] is None), pagination and filters, for
+    admin/permits/application/change_list.html."""
+    results = context.get("case_results")
+    parts = {
+        "search": search_form(cl),
+        "drilldown": drilldown(context.get("drilldown")),
+        "results": results_table(results) if results else None,
+        "pagination": pagination(cl),
+        "filters": filters(cl),
+    }
+    # Every value printed is escaped above (_e), as the templates escape it.
+    return {name: None if part is None else mark_safe(part)  # noqa: S308
+            for name, part in parts.items()}
+
+
+# --- The search form: admin/permits/application/search_form.html ----------------------------
+
+
+def search_form(cl):
+    if not cl.search_fields:
+        return ""
+    help_text = cl.search_help_text
+    described = ' aria-describedby="searchbar_helptext"' if help_text else ""
+    parts = ['\n<div id="toolbar"><form id="changelist-search" method="get" role="search">\n'
+             "<div><!-- DIV needed for valid HTML -->\n"
+             f'<label for="searchbar"><img src="{_e(static("admin/img/search.svg"))}" '
+             'alt="Search"></label>\n'
+             f'<input type="text" size="40" name="{SEARCH_VAR}" value="{_e(cl.query)}" '
+             f'id="searchbar"{described}>'
+             f'\n<input type="submit" value="{_e(gettext("Search"))}">\n']
+    if cl.result_count != cl.full_result_count:
+        if cl.paginator.more:
+            count = gettext("more than %(counter)s results") % {
+                "counter": _n(cl.paginator.shown_to)}
+        else:
+            count = ngettext("%(counter)s result", "%(counter)s results", cl.result_count) % {
+                "counter": _n(cl.result_count)}
+        link = "?"
+        if cl.is_popup:
+            link += f"{IS_POPUP_VAR}=1" + ("&amp;" if cl.add_facets else "")
+        if cl.add_facets:
+            link += IS_FACETS_VAR
+        total = (gettext("%(full_result_count)s total") % {
+            "full_result_count": _n(cl.full_result_count)} if cl.show_full_result_count
+            else _e(gettext("Show all")))
+        parts.append(f'<span class="small quiet">{count} (<a href="{link}">{total}</a>)'
+                     "</span>\n")
+    parts.extend(f'<input type="hidden" name="{_e(name)}" value="{_e(value)}">\n'
+                 for name, value in cl.params.items() if name != SEARCH_VAR)
+    parts.append("</div>\n")
+    if help_text:
+        parts.append('<br class="clear">\n'
+                     f'<div class="help" id="searchbar_helptext">{_e(help_text)}</div>\n')
+    parts.append("</form></div>\n")
+    return "".join(parts)
+
+
+# --- The date drill-down: admin/date_hierarchy.html (ROC years) ------------------------------
+
+
+def drilldown(parts):
+    """`parts`: permits.admin.date_drilldown()'s {show, back, choices}, or None."""
+    if not parts or not parts["show"]:
+        return ""
+    out = ['\n<nav class="toplinks">\n']
+    back = parts["back"]
+    if back:
+        out.append(f'<a href="{_e(back["link"])}" class="date-back">&lsaquo; '
+                   f'{_e(roc_years(back["title"]))}</a>')
+    out.append("\n")
+    for choice in parts["choices"]:
+        title = _e(roc_years(choice["title"]))
+        out.append(f'\n<a href="{_e(choice["link"])}">{title}</a>\n' if choice.get("link")
+                   else f"\n{title}\n")
+    out.append("\n</nav>\n")
+    return "".join(out)
+
+
+# --- The table: admin/permits/application/change_list_results.html --------------------------
+
+
+def results_table(results):
+    """`results`: permits.admin.case_result_list()'s context (headers, the rows' HTML).
+    Byte for byte what the template draws (tests/permits/test_admin_lean.py)."""
+    hidden = results["result_hidden_fields"]
+    out = ["\n"]
+    if hidden:
+        out.append('\n<div class="hiddenfields">\n' + "".join(str(item) for item in hidden)
+                   + "\n</div>\n")
+    out.append("\n")
+    if not results["results"]:
+        return "".join(out) + "\n"
+    several = results["num_sorted_fields"] > 1
+    out.append('\n<div class="results">\n<table id="result_list">\n<thead>\n<tr>\n')
+    for header in results["result_headers"]:
+        out.append(f'\n<th scope="col"{header["class_attrib"]}>\n   ')
+        if header["sortable"] and header["sort_priority"] > 0:
+            priority = _n(header["sort_priority"])
+            title = gettext("Sorting priority: %(priority_number)s") % {
+                "priority_number": priority}
+            ascending = "ascending" if header["ascending"] else "descending"
+            out.append(
+                '\n       <div class="sortoptions">\n'
+                f'         <a class="sortremove" href="{_e(header["url_remove"])}" '
+                f'title="{_e(gettext("Remove from sorting"))}"></a>\n         '
+                + (f'<span class="sortpriority" title="{title}">{priority}</span>'
+                   if several else "")
+                + f'\n         <a href="{_e(header["url_toggle"])}" class="toggle {ascending}" '
+                f'title="{_e(gettext("Toggle sorting"))}"></a>\n       </div>\n   ')
+        text = _e(capfirst(header["text"]))
+        out.append('\n   <div class="text">'
+                   + (f'<a href="{_e(header["url_primary"])}">{text}</a>' if header["sortable"]
+                      else f"<span>{text}</span>")
+                   + '</div>\n   <div class="clear"></div>\n</th>')
+    out.append(f"\n</tr>\n</thead>\n<tbody>\n{results['body']}\n</tbody>\n</table>\n</div>\n\n")
+    return "".join(out)
+
+
+# --- The pagination: admin/permits/application/pagination.html -----------------------------
+
+
+def pagination(cl):
+    """As Django's {% pagination %} and paginator_number, with the count of
+    permits.admin.PageAheadPaginator ("more than 100 cases")."""
+    paginator = cl.paginator
+    required = (not cl.show_all or not cl.can_show_all) and cl.multi_page
+    out = ['\n<p class="paginator">\n']
+    if required:
+        for number in paginator.get_elided_page_range(cl.page_num):
+            if number == paginator.ELLIPSIS:
+                out.append(f"\n{_e(number)} \n")
+            elif number == cl.page_num:
+                out.append(f'\n<span class="this-page">{_e(number)}</span> \n')
+            else:
+                end = ' class="end"' if number == paginator.num_pages else ""
+                out.append(f'\n<a href="{_e(cl.get_query_string({PAGE_VAR: number}))}"{end}>'
+                           f"{_e(number)}</a> \n")
+    out.append("\n")
+    opts = cl.opts
+    if getattr(paginator, "more", False):
+        out.append(gettext("more than %(counter)s %(name)s") % {
+            "counter": _n(paginator.shown_to), "name": _e(opts.verbose_name_plural)})
+    else:
+        name = opts.verbose_name if cl.result_count == 1 else opts.verbose_name_plural
+        out.append(f"{_n(cl.result_count)} {_e(name)}")
+    out.append("\n")
+    if cl.can_show_all and not cl.show_all and cl.multi_page:
+        out.append(f'<a href="{_e(cl.get_query_string({ALL_VAR: ""}))}" class="showall">'
+                   f'{_e(gettext("Show all"))}</a>')
+    out.append("\n")
+    if cl.formset and cl.result_count:
+        out.append(f'<input type="submit" name="_save" class="default" '
+                   f'value="{_e(gettext("Save"))}">')
+    out.append("\n</p>\n")
+    return "".join(out)
+
+
+# --- The filters: the change list's filters block and admin/filter.html ---------------------
+
+
+def filters(cl):
+    if not cl.has_filters:
+        return ""
+    out = ['\n<nav id="changelist-filter" aria-labelledby="changelist-filter-header">\n'
+           f'<h2 id="changelist-filter-header">{_e(gettext("Filter"))}</h2>\n']
+    if cl.is_facets_optional or cl.has_active_filters:
+        out.append('<div id="changelist-filter-extra-actions">\n')
+        if cl.is_facets_optional:
+            out.append("<h3>\n" + (
+                f'<a href="{_e(cl.remove_facet_link)}" class="hidelink">'
+                f'{_e(gettext("Hide counts"))}</a>' if cl.add_facets else
+                f'<a href="{_e(cl.add_facet_link)}" class="viewlink">'
+                f'{_e(gettext("Show counts"))}</a>') + "\n</h3>")
+        out.append("\n")
+        if cl.has_active_filters:
+            out.append(f'<h3>\n<a href="{_e(cl.clear_all_filters_qs)}">&#10006; '
+                       f'{_e(gettext("Clear all filters"))}</a>\n</h3>')
+        out.append("\n</div>")
+    out.append("\n")
+    out.extend(one_filter(cl, spec) for spec in cl.filter_specs)
+    out.append("\n</nav>\n")
+    return "".join(out)
+
+
+def one_filter(cl, spec):
+    """A filter as {% admin_list_filter %} draws it: admin/filter.html written out, a
+    template of WRITTEN_FILTERS written out, or any other filter's own template."""
+    written = WRITTEN_FILTERS.get(spec.template)
+    if written is not None:
+        return written(cl, spec)
+    if spec.template != "admin/filter.html":
+        return get_template(spec.template).render(
+            {"title": spec.title, "choices": list(spec.choices(cl)), "spec": spec})
+    out = [filter_head(spec.title), "<ul>\n"]
+    for choice in spec.choices(cl):
+        selected = ' class="selected"' if choice["selected"] else ""
+        out.append(f'<li{selected}>\n'
+                   f'<a href="{_e(as_uri(choice["query_string"]))}">'
+                   f'{_e(choice["display"])}</a></li>\n')
+    out.append("</ul>\n</details>\n")
+    return "".join(out)
+
+
+def filter_head(title):
+    """The <details> and <summary> that open admin/filter.html."""
+    return (f'\n<details data-filter-title="{_e(title)}" open>\n<summary>\n'
+            + gettext(" By %(filter_title)s ") % {"filter_title": _e(title)}
+            + "\n</summary>\n")
+
+
+def destination_filter(cl, spec):
+    """admin/permits/application/destination_filter.html (permits.admin.DestinationFilter:
+    its first choice carries the form's hidden inputs and the countries' options)."""
+    first = next(iter(spec.choices(cl)))
+    hidden = "".join(f'<input type="hidden" name="{_e(name)}" value="{_e(value)}">'
+                     for name, value in first["hidden"])
+    selected = " selected" if first["selected"] else ""
+    return ("\n" + filter_head(spec.title)
+            + f'<form method="get" class="destination-filter">\n{hidden}\n'
+            f'<select name="{_e(spec.parameter_name)}" aria-label="{_e(spec.title)}">\n'
+            f'<option value=""{selected}>{_e(first["display"])}</option>\n'
+            f'{first["options"]}\n</select>\n'
+            f'<input type="submit" value="{_e(gettext("Filter"))}">\n</form>\n</details>\n')
+
+
+# Filters whose own template is written out here.
+WRITTEN_FILTERS = {"admin/permits/application/destination_filter.html": destination_filter}
