@@ -135,10 +135,13 @@ def test_it_offers_export_and_import_on_the_review_page_of_every_shtc_entry(
             assert f'data-testid="{testid}"' in html, (prefix, testid)
         assert reverse("permits:items_export", args=[draft.pk, "ods"]) in html
         assert reverse("permits:items_import", args=[draft.pk, "xlsx"]) in html
-    with translation.override("en"):
-        html = owner.get(url("review", draft.pk, prefix=prefix)).content.decode()
+    owner.cookies["django_language"] = "en"  # the page's language is the user's choice
+    html = owner.get(url("review", draft.pk, prefix=prefix)).content.decode()
     assert all(word in html for word in ("Export Excel", "Export ODF", "Import Excel",
                                          "Import ODF"))
+    owner.cookies["django_language"] = "zh-hant"
+    html = owner.get(url("review", draft.pk, prefix=prefix)).content.decode()
+    assert all(word in html for word in ("匯出 Excel", "匯出 ODF", "匯入 Excel", "匯入 ODF"))
 
 
 def test_it_offers_no_bulk_buttons_where_the_entry_has_none(client, applicant):
