@@ -12,7 +12,7 @@ MANAGE := $(PY) manage.py
 export DEBUG ?= 1
 PYTEST_ARGS ?=
 
-.PHONY: run test setup build lint messages clean worker
+.PHONY: run test setup axe build lint messages clean worker
 
 $(VENV)/bin/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -24,6 +24,16 @@ $(VENV)/.installed: pyproject.toml | $(VENV)/bin/activate
 	touch $@
 
 setup: $(VENV)/.installed
+
+# axe-core, which the browser tests inject into every page they load to audit it for WCAG 2.1
+# AA (issue 15, tests/browser/axe.py): from npm, at the version tests/browser/package-lock.json
+# pins; installed again only when the lock changes. The tests never fetch it themselves.
+AXE := tests/browser/node_modules/axe-core/axe.min.js
+$(AXE): tests/browser/package-lock.json
+	cd tests/browser && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+axe: $(AXE)
 
 # What the portal needs before it serves: schema, compiled catalogue, static files.
 build: setup
@@ -42,7 +52,7 @@ run: build
 	  $(MANAGE) runserver 127.0.0.1:8000; \
 	fi
 
-test: setup
+test: setup $(AXE)
 	$(VENV)/bin/ruff check .
 	$(MANAGE) compilemessages --ignore=.venv --ignore=staticfiles --ignore=var --verbosity 0
 	$(MANAGE) makemigrations --check --dry-run --verbosity 0
@@ -59,4 +69,4 @@ worker: setup
 	$(VENV)/bin/celery -A portal worker --beat --loglevel=INFO
 
 clean:
-	rm -rf $(VENV) staticfiles
+	rm -rf $(VENV) staticfiles tests/browser/node_modules

@@ -15,6 +15,13 @@ def pytest_configure(config):
     services.STRICT["on"] = config.getoption("--require-services")
 
 
+def pytest_terminal_summary(terminalreporter):
+    # The pages the browser tests had axe-core audit (tests/browser/axe.py), in var/axe-pages.txt.
+    from tests.browser.axe import write_summary
+
+    write_summary(terminalreporter)
+
+
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item, call):
     # With --require-services nothing may be skipped, whatever skipped it.

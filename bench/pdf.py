@@ -4,18 +4,24 @@
 
 Issues (in a throwaway database, "bench_eportal_pdf") an SHTC permit with 1 item and one with
 20 (Chinese goods names, brands, models, specifications, three parties, a filing agent) and
-a mask permit. For the two SHTC permits, in the same run and alternating which goes first:
+a mask permit. For the two SHTC permits, in the same run and rotating which goes first:
   portal  what permits.views.permit_print does: load the version, then
           permits.pdf.render_permit(version): context queries, QR code, template and
-          WeasyPrint with the portal's write_pdf options;
-  bare    weasyprint.HTML(string=the same HTML).write_pdf() with WeasyPrint's defaults.
-Prints p50 and p95 of each and their ratios (goal: at most 1.2), the size of every PDF in KB
-(goal: at most 300 KB for a one-page permit), its pages and what pdffonts says about its
-fonts (goal: one family's subsets, all embedded), also for the case summary
-(pdf/case_summary.html) and the mask permit, which go through the same renderer.
+          WeasyPrint with the portal's options (PDF_OPTIONS: tagged PDF/UA-1 and PDF/A-3b
+          in one file, issue 15);
+  before  the same, with the options before issue 15 (untagged, no XMP, no PDF/A);
+  bare    weasyprint.HTML(string=the same HTML).write_pdf() with WeasyPrint's defaults;
+  bare+   the same with the portal's PDF_OPTIONS (what tagging costs WeasyPrint itself).
+Prints p50 and p95 of each and the portal's ratios to bare and to bare+ (goal: at most 1.2),
+the size of every PDF in KB (goal: at most 300 KB for a one-page permit), its pages, whether
+it is tagged, and what pdffonts says about its fonts (goal: one family's subsets, all
+embedded), also for the case summary (pdf/case_summary.html) and the mask permit, which go
+through the same renderer. The archive copies stored when the permits are issued go to a
+temporary folder.
 """
 
 import argparse
+import contextlib
 import io
 import logging
 import os
@@ -39,6 +45,7 @@ from django.contrib.auth.models import Group  # noqa: E402
 from django.db import connection  # noqa: E402
 from django.test.utils import (  # noqa: E402
     CaptureQueriesContext,
+    override_settings,
     setup_test_environment,
     teardown_test_environment,
 )
@@ -136,13 +143,14 @@ def pdf_fonts(data):
                               capture_output=True, text=True).stdout
     # Columns: name type encoding emb sub uni object ID; the type may be two words.
     rows = [line.split() for line in fonts.splitlines()[2:] if line.strip()]
-    pages = next(line.split()[-1] for line in info.splitlines() if line.startswith("Pages:"))
+    fields = dict(line.split(":", 1) for line in info.splitlines() if ":" in line)
+    pages = f"{fields['Pages'].strip()} page(s), tagged {fields['Tagged'].strip()}"
     return [(row[0], " ".join(row[1:-6]), row[-5], row[-4]) for row in rows], pages
 
 
 def describe(label, data):
     fonts, pages = pdf_fonts(data)
-    print(f"{label:<28} {len(data) / 1024:7.1f} KB  {pages or '?'} page(s)")
+    print(f"{label:<28} {len(data) / 1024:7.1f} KB  {pages or '?'}")
     for name, kind, emb, sub in fonts or ():
         print(f"{'':<30}{name:<34} {kind:<16} emb {emb} sub {sub}")
 
@@ -152,11 +160,26 @@ def percentile(times, fraction):
     return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
 
 
+# What permits.pdf wrote before issue 15: no tags, no XMP, no PDF/A.
+BEFORE_OPTIONS = {"full_fonts": False, "hinting": False}
+
+
+@contextlib.contextmanager
+def options_before_issue_15():
+    options, finisher = pdf.PDF_OPTIONS, pdf._declare_pdf_ua  # noqa: SLF001
+    pdf.PDF_OPTIONS, pdf._declare_pdf_ua = BEFORE_OPTIONS, lambda document, pdf_file: None  # noqa: SLF001
+    try:
+        yield
+    finally:
+        pdf.PDF_OPTIONS, pdf._declare_pdf_ua = options, finisher  # noqa: SLF001
+
+
 def race(version, rounds):
-    """Times render_permit and bare WeasyPrint on the same HTML, alternating which goes
-    first in each round so that neither always runs on a warmer cache. Wall-clock and this
-    process's CPU seconds: on a shared machine the CPU time is the steadier of the two (it
-    leaves out PostgreSQL's few milliseconds, which the wall clock keeps)."""
+    """Times render_permit (with the options of now and of before issue 15) and bare
+    WeasyPrint on the same HTML (with its defaults and with the portal's options), rotating
+    which goes first in each round so that none always runs on a warmer cache. Wall-clock
+    and this process's CPU seconds: on a shared machine the CPU time is the steadier of the
+    two (it leaves out PostgreSQL's few milliseconds, which the wall clock keeps)."""
     from weasyprint import HTML
 
     html = pdf.permit_html(version)
@@ -168,22 +191,32 @@ def race(version, rounds):
             pk=version.pk)
         return pdf.render_permit(fresh)
 
+    def before():
+        with options_before_issue_15():
+            return portal()
+
     def bare():
         return HTML(string=html, base_url=base_url).write_pdf()
 
+    def bare_tagged():
+        return HTML(string=html, base_url=base_url).write_pdf(**pdf.PDF_OPTIONS)
+
+    runs = {"portal": portal, "before": before, "bare": bare, "bare+": bare_tagged}
     for _ in range(2):  # warm up: fonts loaded, templates compiled
-        portal(), bare()
+        for run in runs.values():
+            run()
     with CaptureQueriesContext(connection) as queries:
         portal()
-    wall, cpu = {portal: [], bare: []}, {portal: [], bare: []}
+    wall, cpu = {name: [] for name in runs}, {name: [] for name in runs}
+    names = list(runs)
     for n in range(rounds):
-        for run in (portal, bare) if n % 2 == 0 else (bare, portal):
+        for name in names[n % len(names):] + names[:n % len(names)]:
             started, started_cpu = time.perf_counter(), time.process_time()
-            run()
-            wall[run].append(time.perf_counter() - started)
-            cpu[run].append(time.process_time() - started_cpu)
-    return {"wall": (wall[portal], wall[bare]), "cpu": (cpu[portal], cpu[bare]),
-            "queries": len(queries), "pdfs": (portal(), bare())}
+            runs[name]()
+            wall[name].append(time.perf_counter() - started)
+            cpu[name].append(time.process_time() - started_cpu)
+    return {"wall": wall, "cpu": cpu, "queries": len(queries),
+            "pdfs": {name: run() for name, run in runs.items()}}
 
 
 def main():
@@ -196,6 +229,10 @@ def main():
     logging.getLogger("weasyprint.progress").setLevel(logging.WARNING)
     logging.getLogger("celery").setLevel(logging.WARNING)
     catalogue = chinese_catalogue()
+    # The archive copies written when the permits are issued (permits.pdf.
+    # archive_permit_version) go to a folder of this run's own.
+    archive = tempfile.mkdtemp(prefix="bench_pdf_private_")
+    override_settings(PRIVATE_MEDIA_ROOT=archive).enable()
     # A database of the benchmark's own, so that a test run at the same time is not touched.
     connection.settings_dict.setdefault("TEST", {})["NAME"] = "bench_eportal_pdf"
     old_name = connection.creation.create_test_db(verbosity=0, autoclobber=True,
@@ -220,28 +257,33 @@ def main():
         procedures._registry[DocumentType.SHTC_EXPORT] = summary  # noqa: SLF001
         describe("case summary, 1 item", pdf.render_case_document(cases[1], "summary"))
         describe("mask permit, 1 item", pdf.render_permit(mask_version))
+        archived = Path(archive, pdf.archive_name(cases[1].issued_version))
+        describe("archive copy, 1 item", archived.read_bytes())
 
-        print(f"\n{'permit, clock':<22} {'portal p50/p95 ms':>18} {'bare p50/p95 ms':>17} "
-              f"{'ratio p50':>9} {'p95':>5}")
+        print(f"\n{'permit, clock':<16} p50/p95 ms: {'portal':>13} {'before':>13} "
+              f"{'bare':>13} {'bare+':>13}   portal/bare p50 p95, portal/bare+ p50 p95")
         results = []
         for count, case in cases.items():
             result = race(case.issued_version, args.rounds)
             for clock in ("wall", "cpu"):
-                portal_times, bare_times = result[clock]
-                p50 = statistics.median(portal_times), statistics.median(bare_times)
-                p95 = percentile(portal_times, 0.95), percentile(bare_times, 0.95)
-                print(f"{count:>2} item(s), {clock:<4}      "
-                      f"{p50[0] * 1000:8.1f}/{p95[0] * 1000:7.1f} "
-                      f"{p50[1] * 1000:9.1f}/{p95[1] * 1000:7.1f} "
-                      f"{p50[0] / p50[1]:9.2f} {p95[0] / p95[1]:5.2f}")
+                times = result[clock]
+                p50 = {name: statistics.median(values) for name, values in times.items()}
+                p95 = {name: percentile(values, 0.95) for name, values in times.items()}
+                cells = " ".join(f"{p50[name] * 1000:6.0f}/{p95[name] * 1000:6.0f}"
+                                 for name in times)
+                print(f"{count:>2} item(s), {clock:<4}             {cells}   "
+                      f"{p50['portal'] / p50['bare']:4.2f} {p95['portal'] / p95['bare']:4.2f}, "
+                      f"{p50['portal'] / p50['bare+']:4.2f} {p95['portal'] / p95['bare+']:4.2f}")
             print(f"   ({result['queries']} queries per print, {args.rounds} rounds)")
-            results.append((count, *result["pdfs"]))
+            results.append((count, result["pdfs"]))
         print()
-        for count, portal_pdf, bare_pdf in results:
-            describe(f"permit, {count} item(s)", portal_pdf)
-            describe(f"  bare WeasyPrint, {count}", bare_pdf)
+        for count, pdfs in results:
+            describe(f"permit, {count} item(s)", pdfs["portal"])
+            for name in ("before", "bare", "bare+"):
+                describe(f"  {name}, {count}", pdfs[name])
     finally:
         connection.creation.destroy_test_db(old_name, verbosity=0)
+        shutil.rmtree(archive)
         if catalogue is not None:
             shutil.rmtree(catalogue)
 

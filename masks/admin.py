@@ -31,6 +31,19 @@ class MaskCodeAdmin(PortalDisplayMixin, admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return False  # issued permits cite the codes: retire one by clearing "in use"
 
+    def get_changelist_form(self, request, **kwargs):
+        """Each row's 使用中 checkbox named for its code ("使用中 6307.90.50.31-1 ..."): the list's
+        editable inputs have no label of their own (WCAG 2.1 1.3.1 and 4.1.2, issue 15)."""
+        rows = super().get_changelist_form(request, **kwargs)
+
+        class NamedRow(rows):
+            def __init__(self, *args, **kwargs):
+                super().__init__(*args, **kwargs)
+                field = self.fields["active"]
+                field.widget.attrs["aria-label"] = f"{field.label} {self.instance}"
+
+        return NamedRow
+
 
 class MaskApplicationInline(ReadOnlyInline):
     """The import route (MASK-4) on the one case page (masks.procedures: admin_inlines)."""

@@ -10,11 +10,20 @@ verification code printed beside it open the public verification page (permits.v
 which tells anyone holding the paper whether the permit is valid. A case's other documents
 are not permits and carry no QR code.
 
+Every document is a tagged PDF/UA-1 file that is also PDF/A-3b (PDF_OPTIONS says why one
+file); the bureau's archive copy of each issued permit version is stored by
+archive_permit_version (issue 15). tests/permits/pdf_standards.py checks what a program can
+check of both without veraPDF.
+
 The *_context() functions turn a case or version into plain data and the render_*()
 functions print it; none needs a request.
 """
 
+import base64
+import datetime
+import functools
 from decimal import Decimal
+from pathlib import Path
 from urllib.parse import urlencode
 
 import segno
@@ -47,6 +56,14 @@ def format_money(value):
 def verification_url(permit):
     query = urlencode({"no": permit.permit_no, "code": permit.verification_code})
     return f"{settings.PORTAL_BASE_URL}{reverse('permits:verify')}?{query}"
+
+
+@functools.cache
+def reference_copy_watermark():
+    """The permit's 參考用聯 watermark (templates/pdf/reference_copy.svg: outlines, no
+    text) as a data: URI, read once per process."""
+    svg = Path(settings.BASE_DIR, "templates", "pdf", "reference_copy.svg").read_bytes()
+    return "data:image/svg+xml;base64," + base64.b64encode(svg).decode()
 
 
 def qr_data_uri(url):
@@ -173,6 +190,7 @@ def permit_context(version):
         "verification_base_url": f"{settings.PORTAL_BASE_URL}{reverse('permits:verify')}",
         "verification_code": permit.verification_code,
         "qr_code": qr_data_uri(url),
+        "watermark": reference_copy_watermark(),
     }
 
 
@@ -192,15 +210,67 @@ def document_html(*, template, context, language):
 # upgrade cannot turn it off unnoticed) and without hinting, which a printed or zoomed page
 # does not need. The documents carry no raster image (the QR code is SVG): nothing for
 # optimize_images to do. What keeps the file small is pdf/base.html using one face.
-WRITE_OPTIONS = {"full_fonts": False, "hinting": False}
+#
+# Every document is one file that is both PDF/UA-1 (tagged, for people: the applicant's
+# download, read by a screen reader) and PDF/A-3b (for the bureau's archive: the copy stored
+# when a permit version is issued, archive_permit_version). Issue 15 asked to decide whether
+# one file can be both: it can, and one file is preferred, because the two would otherwise
+# be two renderings of one permit that could differ, and the archive would keep the less
+# accessible one. The requirements do not conflict: PDF/UA-1 asks for tags (StructTreeRoot,
+# MarkInfo Marked, a Figure's Alt), /Lang, a dc:title shown as the window title
+# (DisplayDocTitle), embedded fonts and pdfuaid:part=1 in the XMP; PDF/A-3b for embedded
+# fonts, an OutputIntent (sRGB), a file identifier, XMP matching the document information
+# and a PDF/A extension schema for every XMP property outside its own list (pdfuaid is
+# one). WeasyPrint 70 takes one pdf_variant, so: "pdf/a-3b" (PDF 1.7, the sRGB
+# OutputIntent, the identifier, pdfaid part 3 conformance B) with pdf_tags on (what
+# "pdf/ua-1" would add besides its metadata: the same tagging code, the same PDF 1.7), and
+# _declare_pdf_ua below, which puts pdfuaid:part=1 and its extension schema into the same
+# XMP packet. Size and time stay within issue 10's bounds (bench/pdf.py, bench/README.md).
+PDF_OPTIONS = {"full_fonts": False, "hinting": False,
+               "pdf_variant": "pdf/a-3b", "pdf_tags": True}
+
+# The PDF/UA identification (ISO 14289-1, 5) and the PDF/A extension schema that declares
+# it (ISO 19005-3, 6.6.2.3.2): one rdf:Description added to WeasyPrint's rdf:RDF.
+_PDF_UA_XMP = b"""<rdf:Description rdf:about=""
+ xmlns:pdfuaid="http://www.aiim.org/pdfua/ns/id/"
+ xmlns:pdfaExtension="http://www.aiim.org/pdfa/ns/extension/"
+ xmlns:pdfaSchema="http://www.aiim.org/pdfa/ns/schema#"
+ xmlns:pdfaProperty="http://www.aiim.org/pdfa/ns/property#">
+<pdfuaid:part>1</pdfuaid:part>
+<pdfaExtension:schemas><rdf:Bag><rdf:li rdf:parseType="Resource">
+<pdfaSchema:schema>PDF/UA Universal Accessibility Schema</pdfaSchema:schema>
+<pdfaSchema:namespaceURI>http://www.aiim.org/pdfua/ns/id/</pdfaSchema:namespaceURI>
+<pdfaSchema:prefix>pdfuaid</pdfaSchema:prefix>
+<pdfaSchema:property><rdf:Seq><rdf:li rdf:parseType="Resource">
+<pdfaProperty:name>part</pdfaProperty:name>
+<pdfaProperty:valueType>Integer</pdfaProperty:valueType>
+<pdfaProperty:category>internal</pdfaProperty:category>
+<pdfaProperty:description>The part of ISO 14289 followed</pdfaProperty:description>
+</rdf:li></rdf:Seq></pdfaSchema:property>
+</rdf:li></rdf:Bag></pdfaExtension:schemas>
+</rdf:Description>
+"""
+
+
+def _declare_pdf_ua(document, pdf_file):
+    """WeasyPrint's finisher: pdfuaid:part=1 into the XMP packet the PDF/A variant wrote."""
+    import pydyf
+
+    metadata = next(obj for obj in pdf_file.objects if isinstance(obj, pydyf.Stream)
+                    and obj.extra.get("Type") == "/Metadata")
+    packet = b"".join(part if isinstance(part, bytes) else str(part).encode()
+                      for part in metadata.stream)
+    end = packet.rindex(b"</rdf:RDF>")
+    metadata.stream = [packet[:end] + _PDF_UA_XMP + packet[end:]]
 
 
 def render_document(*, template, context, language):
-    """The one WeasyPrint call: document_html() as PDF bytes."""
+    """The one WeasyPrint call: document_html() as PDF bytes, PDF/UA-1 and PDF/A-3b."""
     from weasyprint import HTML  # heavy: loaded only when a PDF is printed
 
     html = document_html(template=template, context=context, language=language)
-    return HTML(string=html, base_url=str(settings.BASE_DIR)).write_pdf(**WRITE_OPTIONS)
+    return HTML(string=html, base_url=str(settings.BASE_DIR)).write_pdf(
+        finisher=_declare_pdf_ua, **PDF_OPTIONS)
 
 
 def _language_of(user):
@@ -223,6 +293,34 @@ def render_permit(version):
     """The permit version as PDF bytes (the procedure's pdf_templates["permit"]), in the
     holder's language (Traditional Chinese unless they chose English)."""
     return render_document(**_permit_document(version))
+
+
+def archive_name(version):
+    """Where the archive copy of a permit version is kept in the private storage: by permit
+    number, version and the moment it was issued (UTC), so that a database started afresh
+    (a development machine, a demo) never finds another permit's copy under its numbers."""
+    issued = version.issued_at.astimezone(datetime.UTC)
+    return (f"archive/permits/{version.permit.permit_no}/"
+            f"v{version.version}-{issued:%Y%m%dT%H%M%S%fZ}.pdf")
+
+
+def archive_permit_version(version):
+    """Store the bureau's archive copy of an issued permit version (issue 15), once: the
+    same PDF/UA-1 and PDF/A-3b document the holder downloads (PDF_OPTIONS says why one
+    file), printed in the bureau's language whatever the holder's, in the private storage
+    (permits/storage.py: the local folder or the S3 bucket) under archive_name(). Called by
+    the task permits.tasks.archive_permit_version once the approval has committed; a copy
+    already there is kept (a version never changes). Returns the stored name."""
+    from django.core.files.base import ContentFile
+
+    from permits.storage import private_storage
+
+    name = archive_name(version)
+    if not private_storage.exists(name):
+        content = render_document(**{**_permit_document(version),
+                                     "language": settings.LANGUAGE_CODE})
+        private_storage.save(name, ContentFile(content))
+    return name
 
 
 def render_case_document(application, name, *, language=None):

@@ -190,4 +190,15 @@ def permit_issue(*, application, at):
         permit=permit, version=version, application=application, issued_at=at,
         valid_from=valid_from, valid_until=valid_until, partial_shipment=partial)
     signals.permit_version_issued.send(sender=PermitVersion, version=issued)
+    # The bureau's archive copy (PDF/A-3b and PDF/UA-1, permits.pdf.archive_permit_version),
+    # printed by a worker once the approval has committed; a failure there is logged and
+    # leaves the approval as it is.
+    transaction.on_commit(lambda: _archive_enqueue(issued.pk), robust=True)
     return issued
+
+
+def _archive_enqueue(version_id):
+    from permits.tasks import archive_permit_version
+    from portal.tasks import enqueue
+
+    enqueue(archive_permit_version, version_id)

@@ -67,3 +67,41 @@ def check_item_import(import_id):
     from permits import item_imports
 
     return item_imports.import_check(import_id)
+
+
+@shared_task(autoretry_for=(OSError,), retry_backoff=60, retry_backoff_max=60 * 60,
+             max_retries=12)
+def archive_permit_version(version_id):
+    """Store the archive copy of an issued permit version (permits.pdf.archive_permit_version),
+    queued by permits.services.permit_issue once the approval commits; retried while the
+    storage (a bucket) cannot be written."""
+    from permits import pdf
+    from permits.models import PermitVersion
+
+    version = PermitVersion.objects.select_related("permit", "application").get(pk=version_id)
+    return pdf.archive_permit_version(version)
+
+
+# How far back the nightly sweep looks for a version whose archive copy is missing.
+ARCHIVE_SWEEP_DAYS = 3
+
+
+@shared_task
+def archive_missing_permit_versions():
+    """The archive's safety net, run nightly by Celery beat: the copy of every version issued
+    in the last ARCHIVE_SWEEP_DAYS days that is not in the storage (its task lost with a
+    broker down at commit, or failed for good) is stored now. Returns how many."""
+    from django.utils import timezone
+
+    from permits import pdf
+    from permits.models import PermitVersion
+    from permits.storage import private_storage
+
+    since = timezone.now() - timedelta(days=ARCHIVE_SWEEP_DAYS)
+    stored = 0
+    for version in (PermitVersion.objects.filter(issued_at__gte=since)
+                    .select_related("permit", "application").order_by("pk").iterator()):
+        if not private_storage.exists(pdf.archive_name(version)):
+            pdf.archive_permit_version(version)
+            stored += 1
+    return stored

@@ -163,6 +163,9 @@ CELERY_BEAT_SCHEDULE = {
     # Drafts (暫存) nobody touched for DRAFT_MAX_AGE_DAYS are deleted at night.
     "purge-drafts": {"task": "permits.tasks.purge_drafts",
                      "schedule": crontab(hour=3, minute=30)},
+    # The archive copies of issued permits (PDF/A-3b) whose task was lost are stored at night.
+    "archive-missing-permit-versions": {"task": "permits.tasks.archive_missing_permit_versions",
+                                        "schedule": crontab(hour=3, minute=45)},
     # SHTC-5: exhibition permits whose proof of re-import is outstanding, 30 and 7 days
     # before their validity ends and once after (each reminder once: shtc/reimport.py).
     "shtc-reimport-reminders": {"task": "shtc.tasks.send_reimport_reminders",

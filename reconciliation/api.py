@@ -12,14 +12,24 @@ Both want the header `Authorization: Token <token>` of an active CustomsClient. 
 JSON too: {"error": {"code": "...", "message": "..."}}, in English for customs' developers
 (the codes are what their system should test). The message format is in
 reconciliation/services.py.
+
+    GET  /api/customs/openapi.json   the OpenAPI 3.1 description of both (the file
+                                     reconciliation/openapi.json, kept true by
+                                     tests/reconciliation/test_openapi*.py)
+    GET  /api/customs/docs           the same for people, as a page
+
+These two are public: an integrator reads them before the bureau hands over a token, and
+they hold nothing but the format.
 """
 
 import functools
 import json
 from collections import Counter
 from dataclasses import dataclass, field
+from pathlib import Path
 
-from django.http import JsonResponse
+from django.http import HttpResponse, JsonResponse
+from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
@@ -259,3 +269,111 @@ def results(request):
                 .select_related("declaration", "permit_version__permit")[:limit])
     return JsonResponse({"results": [_result_data(row) for row in rows],
                          "next": rows[-1].seq if rows else after})
+
+
+# --- the description ------------------------------------------------------------------------
+
+OPENAPI_PATH = Path(__file__).with_name("openapi.json")
+
+
+@functools.cache
+def _openapi_bytes():
+    return OPENAPI_PATH.read_bytes()  # read once per process
+
+
+def openapi_document():
+    """The OpenAPI document as a dict."""
+    return json.loads(_openapi_bytes())
+
+
+@require_GET
+def openapi(request):
+    """The OpenAPI 3.1 document of the two endpoints above, as the file has it."""
+    return HttpResponse(_openapi_bytes(), content_type="application/json")
+
+
+def _fields(schema, components, *, prefix="", required=(), depth=0):
+    """[(name, required, schema)] of an object schema's properties, the objects within
+    them (items[].quantity) included, for the page. $refs resolved; depth bounded."""
+    rows = []
+    for name, inner in schema.get("properties", {}).items():
+        inner = _resolved(inner, components)
+        rows.append((f"{prefix}{name}", name in required, inner))
+        nested = _resolved(inner.get("items", {}), components) if inner.get(
+            "type") == "array" else inner
+        if depth < 3 and nested.get("properties"):
+            rows += _fields(nested, components,
+                            prefix=f"{prefix}{name}{'[]' if nested is not inner else ''}.",
+                            required=nested.get("required", ()), depth=depth + 1)
+    return rows
+
+
+def _resolved(schema, components):
+    while "$ref" in schema:
+        extra = {k: v for k, v in schema.items() if k != "$ref"}
+        schema = {**components[schema["$ref"].rsplit("/", 1)[1]], **extra}
+    return schema
+
+
+def _constraints(schema, components):
+    """A short line of a field's type and bounds, as the document states them."""
+    parts = []
+    for option in schema.get("oneOf", [schema]):
+        option = _resolved(option, components)
+        kind = option.get("type") or ("one of" if "enum" in option else "")
+        kind = " or ".join(kind) if isinstance(kind, list) else kind
+        words = [kind] if kind else []
+        if "const" in option:
+            words.append(json.dumps(option["const"], ensure_ascii=False))
+        if "enum" in option:
+            words.append(", ".join(json.dumps(v) for v in option["enum"]))
+        for key, label in (("minimum", "≥"), ("maximum", "≤"), ("minLength", "length ≥"),
+                           ("maxLength", "length ≤"), ("minItems", "items ≥"),
+                           ("maxItems", "items ≤")):
+            if key in option:
+                words.append(f"{label} {option[key]}")
+        if "format" in option:
+            words.append(f"format {option['format']}")
+        if "pattern" in option:
+            words.append(f"pattern {option['pattern']}")
+        if "pattern" in option.get("not", {}):
+            words.append(f"not pattern {option['not']['pattern']}")
+        parts.append(", ".join(words))
+    return " | ".join(part for part in parts if part)
+
+
+@require_GET
+def docs(request):
+    """The document for people: each operation, its fields and answers (no script)."""
+    document = openapi_document()
+    components = document["components"]["schemas"]
+    operations = []
+    for path, methods in document["paths"].items():
+        for method, operation in methods.items():
+            body = operation.get("requestBody", {}).get("content", {}).get(
+                "application/json", {})
+            messages = []
+            if body:
+                for option in _resolved(components["Message"], components)["oneOf"]:
+                    schema = _resolved(option, components)
+                    messages.append({
+                        "name": option["$ref"].rsplit("/", 1)[1],
+                        "description": schema.get("description", ""),
+                        "fields": [(name, required, _constraints(inner, components),
+                                    inner.get("description", ""))
+                                   for name, required, inner in _fields(
+                                       schema, components,
+                                       required=schema.get("required", ()))]})
+            operations.append({
+                "method": method.upper(), "path": path, "operation": operation,
+                "parameters": [(p["name"], p.get("required", False),
+                                _constraints(p["schema"], components), p.get("description"))
+                               for p in operation.get("parameters", ())],
+                "messages": messages,
+                "examples": [json.dumps(e["value"], ensure_ascii=False, indent=2)
+                             for e in body.get("examples", {}).values()],
+                "responses": [(status, _resolved(response, document["components"].get(
+                    "responses", {}))["description"])
+                    for status, response in operation["responses"].items()]})
+    return render(request, "reconciliation/api_docs.html",
+                  {"document": document, "operations": operations})

@@ -87,6 +87,9 @@ INT_MAX = 2**31 - 1  # PostgreSQL integer, the PositiveIntegerFields' column
 EARLIEST_DATE = datetime.date(1912, 1, 1)  # ROC year 1, the first the portal can show
 MAX_ITEMS = 1000
 MESSAGE_ID_MAX = InboundMessage._meta.get_field("message_id").max_length
+# The ids the portal gives a message that came without a usable one; customs may not send
+# one of this form, or it would get the answer of the message that bears it.
+OWN_ID_PREFIX = "rejected-"
 # What PostgreSQL cannot store in text or jsonb: U+0000 and lone surrogates (not UTF-8).
 UNSTORABLE_RE = re.compile("[\x00\ud800-\udfff]")
 # Control characters (C0 but tab and line breaks, DEL, C1) and bidirectional overrides,
@@ -299,7 +302,8 @@ def message_id_of(message):
         return ""
     value = value.strip()
     if (not value or len(value) > MESSAGE_ID_MAX or UNSTORABLE_RE.search(value)
-            or CONTROL_RE.search(value) or LINE_BREAKS_RE.search(value)):
+            or CONTROL_RE.search(value) or LINE_BREAKS_RE.search(value)
+            or value.startswith(OWN_ID_PREFIX)):
         return ""
     return value
 
@@ -310,6 +314,9 @@ def parse(message):
         raise MessageError(["the message must be a JSON object"])
     errors = _unstorable(message)
     message_id = _text(message, "message_id", errors, max_length=MESSAGE_ID_MAX)
+    if message_id.startswith(OWN_ID_PREFIX):
+        errors.append(f"message_id: {OWN_ID_PREFIX!r} begins the ids the bureau gives "
+                      f"messages without one; send another")
     kind = message.get("type")
     if kind == "declaration":
         body = message.get("declaration")
@@ -490,7 +497,7 @@ def _receive_one(message, *, source):
         source=source, status=InboundMessage.Status.REJECTED,
         # Without a usable id it is kept all the same, under an id of ours, so that the
         # bureau sees it.
-        message_id=message_id or f"rejected-{uuid.uuid4().hex}")
+        message_id=message_id or f"{OWN_ID_PREFIX}{uuid.uuid4().hex}")
     try:
         with transaction.atomic():
             # Claim the message_id first: the same message_id arriving at the same moment
@@ -513,7 +520,7 @@ def _receive_one(message, *, source):
         record = InboundMessage.objects.create(
             payload={"refused": "the database refused the message as received"},
             source=source, status=InboundMessage.Status.REJECTED,
-            message_id=f"rejected-{uuid.uuid4().hex}",
+            message_id=f"{OWN_ID_PREFIX}{uuid.uuid4().hex}",
             errors=["the message could not be stored as received; the bureau has been told"])
         declaration = None
     return record, declaration

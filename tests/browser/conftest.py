@@ -1,11 +1,13 @@
 """Playwright driving Debian's Chromium (/usr/bin/chromium) against pytest-django's live
-server. No browser is downloaded: Playwright only drives the system one."""
+server. No browser is downloaded: Playwright only drives the system one. Every page a test
+loads is audited by axe-core for WCAG 2.1 AA (tests/browser/axe.py)."""
 
 from pathlib import Path
 
 import pytest
 
 from tests import services
+from tests.browser.axe import Auditor
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-results"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -27,11 +29,22 @@ def browser():
 
 
 @pytest.fixture
-def page(browser, request):
+def axe():
+    """The test's axe-core auditor (a test serving a page of its own on purpose exempts it:
+    axe.skip(path))."""
+    return Auditor()
+
+
+@pytest.fixture
+def page(browser, request, axe):
     context = browser.new_context(locale="zh-TW", viewport={"width": 1280, "height": 900})
     context.set_default_timeout(15000)
-    page = context.new_page()
+    context.on("page", axe.watch)  # pages the test opens besides this one
+    page = axe.watch(context.new_page())
     yield page
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=ARTIFACTS / f"{request.node.name}.png", full_page=True)
-    context.close()
+    try:
+        axe.finish(context.pages)
+    finally:
+        context.close()

@@ -68,11 +68,12 @@ def test_it_loads_the_portal_and_the_admin_without_violations(
     assert complaints == []
 
 
-def test_it_would_see_a_violation(watched, live_server):
+def test_it_would_see_a_violation(watched, live_server, axe):
     """The control: the portal's own policy, on a page with an inline script and style."""
     from portal.headers import content_security_policy
 
     page, complaints = watched
+    axe.skip("/probe/")  # a bare page of the test's own, not the portal's
     policy = content_security_policy()
     page.route(f"{live_server.url}/probe/", lambda route: route.fulfill(
         status=200, content_type="text/html",

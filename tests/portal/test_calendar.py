@@ -19,6 +19,7 @@ from django.utils import timezone, translation
 
 from permits.models import Status
 from portal.forms import RocDateInput
+from tests.browser.axe import Auditor
 from tests.browser.conftest import ARTIFACTS, CHROMIUM_ARGS
 from tests.services import orm, require_chromium, seed_reference_data
 
@@ -135,7 +136,9 @@ def taipei_page(request):
                                                       "content-security-policy": STRICT_CSP})
 
         context.route("**/*", strict)
-        page = context.new_page()
+        axe = Auditor()  # WCAG 2.1 AA on every page, as in tests/browser/conftest.py
+        page = axe.watch(context.new_page())
+        page.axe = axe
         problems = []
         page.on("pageerror", lambda error: problems.append(str(error)))
         page.on("console", lambda message: problems.append(message.text)
@@ -144,8 +147,11 @@ def taipei_page(request):
         yield page
         ARTIFACTS.mkdir(exist_ok=True)
         page.screenshot(path=ARTIFACTS / f"{request.node.name}.png", full_page=True)
-        context.close()
-        browser.close()
+        try:
+            axe.finish(context.pages)
+        finally:
+            context.close()
+            browser.close()
 
 
 def log_in(page, live_server, user):
@@ -176,6 +182,7 @@ def test_it_picks_the_query_dates_by_keyboard(applicant, make_case, live_server,
     assert focused.get_attribute("data-date") == "114/12/02"
     assert focused.get_attribute("aria-selected") == "true"
     assert "民國114年12月" in dialog.locator("h2").inner_text()
+    page.axe.audit(page)  # the calendar open, too
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=ARTIFACTS / "calendar.png")
     # Arrows by day and week, Page Down by month; Enter picks and closes; focus returns.

@@ -153,3 +153,30 @@ def test_it_renders_through_the_frameworks_case_document(case):
     assert pdf.render_case_document(case, "affidavit", language="zh-hant")[:5] == b"%PDF-"
     with pytest.raises(LookupError):
         pdf.render_case_document(case, "permit")
+
+
+# Issue 15: each document is a tagged PDF (PDF/UA-1) and an archival one (PDF/A-3b), titled,
+# in the language it is printed in whatever the reader's, its text in the layout's order.
+TAGGED = {"assurance-buyer": ("Written Assurance of End Uses", "en",
+                              ["WRITTEN ASSURANCE OF END USES", "Exporter", "Goods",
+                               "Signature of the end user"]),
+          "assurance-consignee": ("Written Assurance of End Uses", "en",
+                                  ["WRITTEN ASSURANCE OF END USES", "Consignee version",
+                                   "Harbor Logistics Corp.", "Goods", "Date"]),
+          "red-flag-affidavit": ("紅色警戒清單(異常交易)檢核切結書", "zh-Hant",
+                                 ["紅色警戒清單(異常交易)檢核切結書", "申請人", "紅色警戒清單檢核",
+                                  "負責人"])}
+
+
+@pytest.mark.parametrize("slug", DOCUMENTS)
+def test_each_document_is_tagged_archival_and_in_its_own_language(client, case, tmp_path,
+                                                                  slug):
+    from tests.permits.pdf_standards import check_accessible_and_archival
+    from tests.permits.test_pdf_standards import in_order
+
+    title, lang, order = TAGGED[slug]
+    path = download(client, case, slug, tmp_path)
+    types = check_accessible_and_archival(path, title=f"{title} {case.registration_no}",
+                                          lang=lang)
+    assert types.count("H1") == 1 and types.index("H1") < types.index("H2")
+    assert in_order(pdftotext(path), order)

@@ -492,3 +492,21 @@ def test_only_a_9_2_1_assurance_is_reopened(client, applicant, reviewer):
     with pytest.raises(PermissionDenied):
         workflow.transition(application=assurance, to=Status.DRAFT, actor=applicant,
                             note="開放")
+
+
+def test_the_registration_data_are_a_tagged_archival_pdf_in_english(client, assurance,
+                                                                    tmp_path):
+    # Issue 15: PDF/UA-1 and PDF/A-3b, titled, in English (the form's language) whatever
+    # the applicant reads, its text in the layout's order.
+    from tests.permits.pdf_standards import check_accessible_and_archival
+    from tests.permits.test_pdf_standards import in_order
+
+    path = tmp_path / "registration.pdf"
+    path.write_bytes(client.get(document_url(assurance, "iran-registration")).content)
+    types = check_accessible_and_archival(
+        path, title=f"End-use assurance registration data {assurance.registration_no}",
+        lang="en")
+    assert types.count("H1") == 1 and "Table" in types
+    assert in_order(pdftotext(path), ["WRITTEN ASSURANCE OF END USES", "Goods",
+                                      "Signature of the exporter",
+                                      "Signature of the foreign importer"])

@@ -18,6 +18,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 ENTRY = """
 const field = document.createElement("input");
 field.id = "id_transit_port"; field.type = "text"; field.name = "transit_port";
+field.setAttribute("aria-label", "轉口港代碼");  // labelled (axe-core, tests/browser/axe.py)
 const link = document.createElement("a");
 link.href = "/shtc/ports/?field=id_transit_port&next=" + encodeURIComponent(location.pathname);
 link.setAttribute("data-port-lookup", ""); link.id = "port-lookup-link";
