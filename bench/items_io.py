@@ -283,6 +283,11 @@ def report(title, times, ours, memory=None):
         if memory and name in memory:
             line += f"  peak {memory[name]:4.0f} MB"
         print(line)
+    # The issue's baseline: the fastest plain reader or writer of the run, whichever it is.
+    fastest = min((name for name in times if name != ours), key=cpu.get, default=None)
+    if fastest is not None:
+        print(f"  ours / the fastest bare contestant ({fastest}): "
+              f"cpu {cpu[ours] / cpu[fastest]:.2f}x, wall {wall[ours] / wall[fastest]:.2f}x")
 
 
 # --- The full import and the export of a case (permits.bulk_items; PostgreSQL) --------------
@@ -295,7 +300,9 @@ def report(title, times, ours, memory=None):
 #           bare library writing the same rows already in memory.
 # Goals (issue 13): both within 2x, at most 200 MB.
 
-IMPORT_DB = "bench_items_io"
+# The throwaway database (BENCH_ITEMS_IO_DB: a name of one's own when several runs share
+# the server).
+IMPORT_DB = os.environ.get("BENCH_ITEMS_IO_DB", "bench_items_io")
 
 
 def import_items(count):

@@ -12,7 +12,8 @@ off (bench/settings.py), the user logged in:
   申請         the review page's last button (draft_submit: every item checked again), in a
               transaction rolled back afterwards, so that each round files the same draft;
   case page   the applicant's page of the filed case (permits.views), first and last page;
-  admin page  the reviewers' case page of the filed case;
+  admin page  the reviewers' case page of the filed case (permits.admin_case): first and
+              last page of items;
   PDFs        the end-use assurance of the filed case and the permit of the case issued
               (permits.pdf: WeasyPrint), once each (minutes at 10,000 items).
 Each figure is the median of --rounds requests (the PDFs: one).
@@ -160,11 +161,12 @@ def main():
 
 def pages(client, staff, case, args):
     detail = reverse("permits:application_detail", args=[case.pk])
+    admin = reverse("admin:permits_application_change", args=[case.pk])
     last = (args.items + 99) // 100
     for label, url, who in (("case page, first page", detail, client),
                             ("case page, last page", f"{detail}?page={last}", client),
-                            ("admin case page", reverse("admin:permits_application_change",
-                                                        args=[case.pk]), staff)):
+                            ("admin case page, first page", admin, staff),
+                            ("admin case page, last page", f"{admin}?page={last}", staff)):
         seconds, size, queries, response = timed(who, "get", url, args.rounds)
         line(label, seconds, size, queries, response.status_code)
     if args.no_pdf:

@@ -16,7 +16,9 @@ in Python from the model admin's own declarations (fieldsets, inlines, their fie
 displays, as shown() shows them), the rows read by the queries compiled once per process
 that the inlines' formsets read (permits.admin.inline_rows) and put where prefetch_related
 puts them, so that the procedures' panels (ReadOnlyInline.panel_html: the SHTC review) read
-them without a query of their own. Users who may change the case (a superuser) keep
+them without a query of their own; all of them in one round trip (_read; bench/README.md
+"Stop 21"), the goods items a hundred a page (permits.item_pages, issue 13), with the count
+and totals over all of them. Users who may change the case (a superuser) keep
 Django's change form, which saves; so do a popup and a page this does not know how to draw
 (an inline that is not a ReadOnlyInline, a column it does not draw): Django draws those.
 """
@@ -38,10 +40,12 @@ from django.template.response import TemplateResponse
 from django.templatetags.static import static
 from django.urls import reverse
 from django.utils.html import strip_tags
+from django.utils.module_loading import import_string
 from django.utils.safestring import mark_safe
 from django.utils.text import Truncator, capfirst
-from django.utils.translation import get_language, gettext
+from django.utils.translation import get_language, gettext, pgettext
 
+from permits import item_pages, procedures
 from permits.admin import (
     ReadOnlyInline,
     _escaped,
@@ -50,9 +54,11 @@ from permits.admin import (
     shares_rows,
     table_rows,
 )
-from permits.prepared import in_place
+from permits.models import Item
+from permits.prepared import PreparedInstances, in_place, together
 
 TEMPLATE = "admin/permits/application/case_page.html"
+PAGE_VAR = "page"  # the page of the goods items (as on the applicant's case page)
 
 
 def case_page(model_admin, request, case, extra_context=None):
@@ -63,9 +69,8 @@ def case_page(model_admin, request, case, extra_context=None):
     fieldsets = _fieldsets(model_admin, request, case)
     if sections is None or fieldsets is None:
         return None
-    # Every table's rows first: then the panels read them from the case.
-    for section in sections:
-        section.read()
+    # Every table's rows first, in one round trip: then the panels read them from the case.
+    _read(sections, case, request)
     opts = model_admin.opts
     site = model_admin.admin_site.name
     request.current_app = site
@@ -264,47 +269,136 @@ def _foreign_key(parent, model, fk_name):
     return _get_foreign_key(parent, model, fk_name=fk_name)
 
 
+def _read(sections, case, request):
+    """The rows of every table (Section.calls, Section.take) and the parts of the cases
+    beside the case that the procedure's hooks read (Procedure.related_parts: a change's
+    original items and parties, which SHTC-9 compares), in one round trip
+    (permits.prepared.together); a table whose rows Django's queryset reads, alone."""
+    from permits.views import CASE_PARTS, _related_cases
+
+    related = _related_cases(case, procedures.get(case.document_type))
+    # A procedure comparing the case's items with another case's reads them all: the page
+    # lists its page of them from those.
+    all_items = any("items" in names for _case, names in related)
+    calls, takers = [], []
+    for section in sections:
+        wanted = section.calls(request, all_items=all_items)
+        takers.append((section, len(calls), len(wanted)))
+        calls += wanted
+    rows = [(other, fk) for other, _names in related for fk in _one_rows(other)]
+    for other, names in related:
+        calls += [(CASE_PARTS[name], {"application": other.pk}) for name in names]
+    calls += [(_one_row_query(fk), {"case": other.pk}) for other, fk in rows]
+    results = together(*calls) if calls else []
+    for section, start, count in takers:
+        section.take(results[start:start + count])
+    results = iter(results[sum(count for _section, _start, count in takers):])
+    for other, names in related:
+        for name in names:
+            in_place(other, name, next(results))
+    for other, fk in rows:  # the case's one row of that model, or none
+        row = next(iter(next(results)), None)
+        fk.remote_field.set_cached_value(other, row)
+        if row is not None:
+            fk.set_cached_value(row, other)
+
+
+def _one_rows(case):
+    """The foreign keys of the one-to-one rows of `case`'s procedure's own inlines
+    (Procedure.admin_inlines: SHTC's row) not read with it: a case beside the page's case
+    that its hooks read (a change's original, whose SHTC row SHTC-9 compares)."""
+    keys = []
+    for inline in procedures.get(case.document_type).admin_inlines:
+        inline = import_string(inline) if isinstance(inline, str) else inline
+        fk = _foreign_key(type(case), inline.model, inline.fk_name)
+        if fk.one_to_one and not fk.remote_field.is_cached(case):
+            keys.append(fk)
+    return keys
+
+
+@functools.cache
+def _one_row_query(fk):
+    """The rows of fk's model naming a case (parameter `case`), compiled once."""
+    return PreparedInstances(fk.model, lambda case: fk.model._default_manager.filter(
+        **{fk.name: case}).order_by(), parameters=("case",))
+
+
 class Section:
     """A ReadOnlyInline on the case page: its panel (panel_html) or its table, drawn as
-    admin/edit_inline/read_only_tabular.html draws it (ReadOnlyInlineFormSet's rows)."""
+    admin/edit_inline/read_only_tabular.html draws it (ReadOnlyInlineFormSet's rows). The
+    goods items a page at a time (issue 13: permits.item_pages), as on the applicant's case
+    page, the count and totals over all of them."""
 
     def __init__(self, inline, fk, prefix, request, case):
         self.inline, self.fk, self.prefix, self.case = inline, fk, prefix, case
+        self.request = request
         self.panel = type(inline).panel_html is not ReadOnlyInline.panel_html
         self.rows = None
+        self.item_page = None
         if self.panel:
             self.drawable = True
             return
         self.queryset = inline.get_queryset(request)
+        # The goods items: a page at a time.
+        self.items = inline.model is Item and fk.name == "application"
         self.columns = _columns(inline, tuple(flatten_fieldsets(
             inline.get_fieldsets(request, case))))
         self.drawable = (self.columns is not None and not inline.show_change_link
                          and inline.template == ReadOnlyInline.template
                          and not hasattr(inline.model, "get_absolute_url"))
 
-    def read(self):
-        """The table's rows, as the inline's formset reads them (ReadOnlyFormSet), put in the
-        case where they stand for its relation (permits.admin.shares_rows)."""
+    def calls(self, request, *, all_items=False):
+        """The (query, values) that read the table's rows, for together(): those of the
+        inline's formset (ReadOnlyFormSet; permits.admin.inline_rows), or of a page of the
+        items (item_pages.page_calls) unless `all_items`; none for a panel, a row read with
+        the case and a queryset Django reads (take() reads it)."""
+        self.how = None
         if self.panel:
-            return
+            return []
         fk, case, queryset = self.fk, self.case, self.queryset
         prepared = inline_rows(queryset, fk)
+        if prepared is not None and fk.one_to_one and fk.remote_field.is_cached(case):
+            self.how = "cached"
+            return []
+        if prepared is None:
+            return []
+        self.number = request.GET.get(PAGE_VAR)
+        if self.items and not all_items and not queryset.query.select_related:
+            self.how, self.guess = "page", item_pages.page_guess(self.number)
+            return item_pages.page_calls(case.pk, self.guess)
+        self.how = "all"
+        return [(prepared, {"case": case.pk})]
+
+    def take(self, results):
+        """The table's rows from the results of calls(), as the inline's formset reads them,
+        put in the case where they stand for its relation (permits.admin.shares_rows): all
+        of them, or a page of the items that is all of them."""
+        if self.panel:
+            return
+        fk, case, queryset, how = self.fk, self.case, self.queryset, self.how
         related = fk.remote_field
-        if prepared is not None and fk.one_to_one and related.is_cached(case):
-            # Read with the case (permits.admin.case_page_related): the one row, or none.
+        if how == "cached":  # read with the case (permits.admin.case_page_related)
             row = related.get_cached_value(case)
             rows = [] if row is None else [row]
-        elif prepared is not None:
-            rows = prepared.instances(case=case.pk)
+        elif how == "page":
+            self.item_page = item_pages.page_from(case, results, self.number, self.guess)
+            rows = self.item_page.items
+        elif how == "all":
+            rows = results[0]
+            if self.items:
+                self.item_page = item_pages.listed_page(rows, self.number)
         else:  # a narrowed queryset: Django's query, as BaseInlineFormSet narrows it
             rows = queryset.filter(**{fk.name: case})
             rows = list(rows if rows.ordered else rows.order_by(fk.model._meta.pk.name))
         for row in rows:  # each knows its case
             fk.set_cached_value(row, case)
-        if not fk.one_to_one and shares_rows(case, fk, self.inline, queryset):
+        complete = self.item_page is None or self.item_page.count == len(rows)
+        if complete and not fk.one_to_one and shares_rows(case, fk, self.inline, queryset):
             cache = case.__dict__.get("_prefetched_objects_cache", {})
             if related.cache_name not in cache:
                 in_place(case, related.get_accessor_name(), rows)
+        if self.item_page is not None:
+            rows = self.item_page.items
         self.rows = rows
 
     def html(self, *, last):
@@ -317,6 +411,10 @@ class Section:
         # name; but on a page where the case is not edited, every formset's max_num is 0.
         title = inline.verbose_name_plural
         headers, cells = self.columns
+        pages, start = "", 0
+        if self.item_page is not None and self.item_page.page.has_other_pages():
+            pages = _pages_html(self.item_page, self.request, f"{prefix}-group")
+            start = self.item_page.page.start_index() - 1
         return (
             f'\n<div class="inline-group" id="{prefix}-group">\n'
             f'<div class="tabular inline-related {"last-related" if last else ""}">\n'
@@ -325,12 +423,54 @@ class Section:
             + f'<h2 id="{prefix}-heading" class="inline-heading">\n'
             f"{_escaped(capfirst(title))}\n</h2>\n"
             + ("</summary>" if collapsible else "")
+            + pages
             + f'<table>\n<thead><tr>\n<th class="original"></th>\n{headers()}<th></th>\n'
             "</tr></thead>\n<tbody>\n"
-            + "\n".join(table_rows(prefix, cells, self.rows))
+            + "\n".join(table_rows(prefix, cells, self.rows, start=start))
             + "\n</tbody>\n</table>\n"
             + ("</details>" if collapsible else "")
             + "</fieldset>\n</div>\n</div>")
+
+
+def _pages_html(item_page, request, anchor):
+    """Which items the table lists of how many, their amounts' totals over all of them, and
+    the links to the other pages (as templates/permits/includes/item_pages.html says them
+    on the applicant's page), each link keeping the page's other parameters (the list's
+    filters)."""
+    page = item_page.page
+    query = request.GET.copy()
+
+    def link(number, text, attributes=""):
+        query[PAGE_VAR] = str(number)
+        return (f'<li><a href="?{html.escape(query.urlencode())}#{anchor}"{attributes}>'
+                f"{text}</a></li>")
+
+    parts = ['<div class="item-pages" data-testid="item-pages">\n<p id="items-range">'
+             '<span data-testid="item-range">' + html.escape(
+                 gettext("Items %(first)s–%(last)s of %(total)s") % {
+                     "first": item_page.first, "last": item_page.last,
+                     "total": item_page.count})
+             + '</span> · <span data-testid="item-totals">'
+             + html.escape(f'{gettext("Total amount")}: {item_page.totals_text()}')
+             + '</span></p>\n<nav aria-label="'
+             + html.escape(gettext("Pages of the goods items")) + '"><ul class="item-page-links">']
+    if page.has_previous():
+        parts.append(link(page.previous_page_number(),
+                          html.escape(pgettext("pagination", "Previous")),
+                          ' rel="prev" data-testid="items-previous"'))
+    for number in item_page.links():
+        if number == item_page.ellipsis:
+            parts.append(f'<li><span aria-hidden="true">{html.escape(str(number))}</span></li>')
+        elif number == page.number:
+            parts.append(f'<li><strong aria-current="page">{number}</strong></li>')
+        else:
+            parts.append(link(number, str(number), ' aria-label="' + html.escape(
+                gettext("Page %(n)s") % {"n": number}) + '"'))
+    if page.has_next():
+        parts.append(link(page.next_page_number(), html.escape(pgettext("pagination", "Next")),
+                          ' rel="next" data-testid="items-next"'))
+    parts.append("</ul></nav>\n</div>\n")
+    return "".join(parts)
 
 
 # {(inline class, its columns): _columns()}

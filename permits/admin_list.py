@@ -10,9 +10,13 @@ admin/permits/application/change_list.html prints it. The HTML is the same but f
 (tests/permits/test_admin_list_html.py renders the page both ways, in both languages, for a
 list with and without filters, search, date and pages, and compares them); a list this
 does not draw (an editable list, a popup's rows) is left to Django's templates.
+
+The page's cases are read by the queryset the change list built, compiled once per shape of
+query (page_instances) and made without Model.__init__ (read_instances).
 """
 
-import html
+import copy
+import datetime
 import re
 from urllib.parse import quote_plus
 
@@ -24,31 +28,26 @@ from django.contrib.admin.views.main import (
     PAGE_VAR,
     SEARCH_VAR,
 )
-from django.db.models import Model, signals
-from django.db.models.base import ModelState
+from django.core.exceptions import EmptyResultSet, FullResultSet, ImproperlyConfigured
+from django.db import router
+from django.db.models import Lookup
+from django.db.models.expressions import Col
 from django.db.models.query import ModelIterable
+from django.db.models.sql.where import WhereNode
 from django.template.loader import get_template
 from django.templatetags.static import static
 from django.utils import formats
 from django.utils.encoding import iri_to_uri
+from django.utils.hashable import make_hashable
 from django.utils.safestring import mark_safe
 from django.utils.text import capfirst
 from django.utils.translation import gettext, ngettext
 
+from permits.prepared import PreparedQuery, made, plainly_made
+from portal.escaping import escaped
 from portal.templatetags.roc import roc_years
 
-_SPECIAL = re.compile(r"[&<>\"']").search
-
-
-def escape(value):
-    """The template's autoescape of a printed value (conditional_escape), a plain text
-    with nothing to escape given back as it is (most values: three times faster)."""
-    if type(value) is str:
-        return html.escape(value) if _SPECIAL(value) else value
-    return value.__html__() if hasattr(value, "__html__") else html.escape(str(value))
-
-
-_e = escape
+_e = escaped  # the template's autoescape of a printed value (conditional_escape)
 # What iri_to_uri() leaves as it is: a query string query_string() wrote is all of these.
 _URI_SAFE = re.compile(r"[A-Za-z0-9_.~/#%\[\]=:;$&()+,!?*@'-]*").fullmatch
 
@@ -74,7 +73,7 @@ def read_instances(queryset):
     query itself cost as much again. Through Django's own iteration for a model that
     reacts to being made (its own __init__ or from_db, pre_init or post_init receivers)
     or a queryset that does more than select_related() (annotations, prefetches, values)."""
-    if not _plainly_made(queryset.model) or queryset._iterable_class is not ModelIterable \
+    if not plainly_made(queryset.model) or queryset._iterable_class is not ModelIterable \
             or queryset._prefetch_related_lookups or queryset._known_related_objects \
             or queryset.query.annotation_select:
         return list(queryset)
@@ -87,11 +86,157 @@ def read_instances(queryset):
     return [reader.make(row) for row in rows]
 
 
-def _plainly_made(model):
-    return (model.__init__ is Model.__init__
-            and model.from_db.__func__ is Model.from_db.__func__
-            and not signals.pre_init.has_listeners(model)
-            and not signals.post_init.has_listeners(model))
+def page_instances(queryset, offset, limit):
+    """read_instances(queryset[offset:offset + limit]), the query compiled once per shape
+    (_PageQuery): Django compiled the list's query of three tables again on every request,
+    about a millisecond of CPU, as much as PostgreSQL's answer and the reading of its rows.
+    A query of another shape than _shape() knows is compiled by Django, as before."""
+    query = queryset.query
+    if (queryset._iterable_class is not ModelIterable or queryset._prefetch_related_lookups
+            or queryset._known_related_objects or query.low_mark or query.high_mark
+            or not plainly_made(queryset.model)
+            or queryset.db != router.db_for_read(None)):  # (PreparedQuery's database)
+        return read_instances(queryset[offset:offset + limit])
+    values = []
+    shape = _shape(query, queryset.db, values)
+    prepared = _PAGES.get(shape) if shape is not None else None
+    if prepared is None and shape is not None and shape not in _PAGES:
+        if len(_PAGES) >= _PAGES_MAX:
+            _PAGES.clear()
+        prepared = _PAGES[shape] = _PageQuery.of(queryset, values)
+    if prepared is None:
+        return read_instances(queryset[offset:offset + limit])
+    return prepared.instances(limit=limit, offset=offset,
+                              **{f"p{n}": value for n, value in enumerate(values)})
+
+
+# {shape: its _PageQuery, or None for a shape that cannot be one}; a few shapes per list.
+_PAGES = {}
+_PAGES_MAX = 500
+# The kinds of value a condition may compare with, as PreparedQuery's parameters.
+_KINDS = {str: str, int: int, datetime.datetime: datetime.datetime,
+          datetime.date: datetime.date}
+
+
+def _shape(query, db, values):
+    """What the SQL of `query` depends on but its conditions' values, which go in `values`:
+    the model, the joins, the columns read, the related rows, the order and the WHERE tree
+    with each condition's column, lookup and kind of value. None for a query that holds
+    anything else (annotations, extra SQL, a subquery, a condition on an expression or
+    with a value that is no plain one), whose SQL this cannot tell from its shape."""
+    if (query.combinator or query.extra or query.annotations or query.distinct_fields
+            or query.group_by is not None or query.select or query.values_select
+            or query.select_for_update or query.subquery or query.extra_order_by
+            or not query.default_cols):
+        return None
+    if any(getattr(join, "filtered_relation", None) is not None  # (its condition's values)
+           for join in query.alias_map.values()):
+        return None
+    where = _where_shape(query.where, values)
+    if where is None:
+        return None
+    joins = tuple((alias, join.table_name, getattr(join, "join_type", None),
+                   getattr(join, "parent_alias", None), id(getattr(join, "join_field", None)),
+                   bool(query.alias_refcount[alias]))  # (no refcount: not joined)
+                  for alias, join in query.alias_map.items())
+    names, defer = query.deferred_loading
+    return (db, query.model, joins, where, make_hashable(query.select_related),
+            tuple(sorted(names)), defer, query.order_by, query.default_ordering,
+            query.standard_ordering, query.distinct)
+
+
+def _where_shape(node, values):
+    if isinstance(node, WhereNode):
+        children = []
+        for child in node.children:
+            shape = _where_shape(child, values)
+            if shape is None:
+                return None
+            children.append(shape)
+        return (node.connector, node.negated, tuple(children))
+    if not isinstance(node, Lookup) or type(node.lhs) is not Col or node.bilateral_transforms:
+        return None
+    value = node.rhs
+    kind = _KINDS.get(type(value))
+    if kind is None and node.lookup_name == "any" and type(value) is list:
+        kind = list  # permits.prepared.AnyOf: the list is one parameter
+    if kind is None or not node.rhs_is_direct_value():
+        return None
+    values.append(value)
+    return (type(node), node.lookup_name, node.lhs.alias, id(node.lhs.target), kind)
+
+
+class _PageQuery(PreparedQuery):
+    """A page of a list's queryset as a PreparedQuery: the queryset's conditions' values its
+    parameters (p0, p1, ...: the sentinels put in the conditions' place), the page's bounds
+    LIMIT and OFFSET parameters after the compiled SQL; its rows made into instances as
+    read_instances() makes them (_Reader)."""
+
+    @classmethod
+    def of(cls, queryset, values):
+        """The _PageQuery of `queryset`'s shape (its conditions' `values`, as _shape() read
+        them), or None where it cannot be one."""
+        base = queryset._chain()
+        base.query.clear_limits()
+        kinds = []
+        _where_kinds(base.query.where, kinds)
+        names = [f"p{n}" for n in range(len(values))]
+
+        def build(**sentinels):
+            built = base._chain()
+            built.query.where = _with_values(base.query.where, sentinels, iter(names))
+            return built
+
+        prepared = cls(build, parameters=names, kinds={
+            name: int if kind is list else kind for name, kind in zip(names, kinds,
+                                                                      strict=True)})
+        try:  # compiled now, with the values of the queryset it is made of
+            _alias, compiled, _bound = prepared._statement(
+                {**dict(zip(names, values, strict=True)), "limit": 1, "offset": 0})
+        except (ImproperlyConfigured, EmptyResultSet, FullResultSet):
+            return None  # a shape whose values Django rewrites, or a WHERE it drops
+        except Exception:  # noqa: BLE001 (a shape this cannot compile is Django's to compile)
+            return None
+        return prepared if compiled[4].plain else None
+
+    def _reading(self, compiler, alias):
+        return _Reader(compiler.klass_info, compiler.select, alias)
+
+    def _statement(self, values):
+        values = dict(values)
+        limit, offset = int(values.pop("limit")), int(values.pop("offset"))
+        alias, compiled, bound = super()._statement(values)
+        return (alias, (f"{compiled[0]} LIMIT %s OFFSET %s", *compiled[1:]),
+                [*bound, limit, offset])
+
+    def _result(self, reading, rows):
+        return [reading.make(row) for row in rows]
+
+    def instances(self, **values):
+        return self._result(*self._run(values))
+
+
+def _where_kinds(node, kinds):
+    """The kinds of the conditions' values of WHERE tree `node`, in _shape()'s order."""
+    for child in node.children:
+        if isinstance(child, WhereNode):
+            _where_kinds(child, kinds)
+        else:
+            kinds.append(list if type(child.rhs) is list else _KINDS[type(child.rhs)])
+
+
+def _with_values(node, values, names):
+    """A copy of WHERE tree `node` with its conditions' values the `values` p0, p1, ... in
+    order (the sentinels: a condition's value is already what its field prepares)."""
+    copied = node.create(connector=node.connector, negated=node.negated)
+    for child in node.children:
+        if isinstance(child, WhereNode):
+            copied.children.append(_with_values(child, values, names))
+        else:
+            leaf = copy.copy(child)
+            leaf.rhs = values[next(names)]
+            copied.children.append(leaf)
+    return copied
 
 
 class _Reader:
@@ -109,15 +254,13 @@ class _Reader:
         self.remote_setter = klass_info.get("remote_setter")
         self.related = [_Reader(info, select, db)
                         for info in klass_info.get("related_klass_infos", [])]
-        self.plain = _plainly_made(self.model) and self.pk is not None \
+        self.plain = plainly_made(self.model) and self.pk is not None \
             and not klass_info.get("from_parent") \
             and all(related.plain for related in self.related)
 
     def make(self, row):
-        instance = self.model.__new__(self.model)
-        state = instance._state = ModelState()
-        state.adding, state.db = False, self.db
-        instance.__dict__.update(zip(self.names, [row[i] for i in self.positions], strict=True))
+        instance = made(self.model, self.db, self.names, [row[i] for i in self.positions],
+                        plainly=True)  # (self.plain: checked once)
         for related in self.related:
             related.populate(row, instance)
         return instance

@@ -10,14 +10,22 @@ assurance), through its own fields' clean() and its own clean(); only faster (_C
 - one form per kind of arguments is built and cleaned row after row, instead of one form per
   row (building a form copies its dozen fields: 0.3 ms, 3 s for 10,000 rows);
 - the reference tables the fields look up per value (currencies, countries) are read once;
-- a field's clean() of a text already cleaned in its column is not repeated (_field_clean);
+- a field's clean() of a text already cleaned in its column is not repeated (_field_clean),
+  and a text a field would take as it is (a name, a plain number within the field's
+  digits, an 11-digit tariff code) is taken without it, by a shortcut made from the field's
+  own limits (permits.bulk_fields; tests/permits/test_bulk_fields.py proves it gives what
+  clean() gives): every refusal, and its message, is still clean()'s;
+- the case's items are read in one query, their stored values straight from its rows
+  (case_items); the fingerprint is one function of those values (_fingerprint);
+- Python's cyclic garbage collector makes no full collection while a file is read and
+  checked (_collector_paused);
 - the model validation a ModelForm adds after its fields is not run: the fields and the
   columns' limits are the same (max_length, digits, quantity above 0), and it would cost a
   query per row (the check constraint). tests/permits/test_bulk_items.py proves on a corpus of
   rows, valid and invalid in every column, that this check and the item form agree
   (tests/shtc/test_bulk_items.py: also with 9-2-2's and a balance re-issue's arguments).
-A check costs the same few queries whatever its rows, and about 1 s of CPU for 10,000 rows:
-half what openpyxl's read-only mode takes to read the file (bench/items_io.py).
+A check costs the same few queries whatever its rows, and about 0.5 s of CPU for 10,000
+rows: a fifth of what openpyxl's read-only mode takes to read the file (bench/items_io.py).
 
 What the file's words add to the form's (the manual's 填寫說明, instructions()):
 - 項次 run 1, 2, 3... in order (item 1): a break in the run is named where it is;
@@ -59,6 +67,8 @@ shtc.forms, shtc.iran_filing: over_assurance, permits.changes: over_balance), th
 `cell_problem`, and the keys of MESSAGES.
 """
 
+import contextlib
+import gc
 import hashlib
 import json
 import re
@@ -79,6 +89,7 @@ from openpyxl.utils import get_column_letter
 
 from permits import changes, services, spreadsheets
 from permits import entry as entries
+from permits.bulk_fields import fast_clean
 from permits.fields import (
     AMOUNT_TOO_LARGE,
     TARIFF_DIGITS_RE,
@@ -266,7 +277,10 @@ def columns_for(entry, application):
         elif isinstance(form_field, forms.ChoiceField):
             kind, choices = "choice", tuple(_choice_values(form_field.choices))
         elif name == "unit":
-            used = set(application.items.values_list("unit", flat=True).distinct())
+            # order_by(): the model's ordering would put line_no in the SELECT DISTINCT, and
+            # read back every item rather than each unit once.
+            used = set(application.items.order_by().values_list("unit", flat=True)
+                       .distinct())
             kind, choices = "choice", (*UNIT_CHOICES, *sorted(used - set(UNIT_CHOICES)))
             strict = False  # a suggestion: any code of 1 to 10 letters or digits is taken
         columns.append(Column(key=name, header=str(form_field.label), required=form_field.required,
@@ -356,15 +370,41 @@ def _stored(item):
     return values
 
 
+def case_items(application, *, instances=True):
+    """(items, stored) of draft `application`: its Items in 項次 order (none without
+    `instances`) and {line_no: the item's fields as _stored() gives them}, both from the
+    rows of one query: the stored values come straight from the rows, not from the Items
+    (10,000 items: reading them as Items and then their fields again took a third of a
+    check). The Items are the ORM's own (Item.from_db), with their case set, as the case's
+    `items` manager gives them."""
+    names = [model_field.attname for model_field in Item._meta.concrete_fields]
+    picks = [names.index(name) for name in entries.ITEM_FIELDS]
+    line = names.index(LINE_NO)
+    query = application.items.order_by(LINE_NO).values_list(*names)
+    case_field = Item._meta.get_field("application")
+    items, stored = [], {}
+    for row in query:
+        stored[row[line]] = {
+            name: plain_decimal(value) if isinstance(value, Decimal) else value
+            for name, value in zip(entries.ITEM_FIELDS, [row[pick] for pick in picks],
+                                   strict=True)}
+        if instances:
+            item = Item.from_db(query.db, names, row)
+            case_field.set_cached_value(item, application)
+            items.append(item)
+    return items, stored
+
+
 # json.dumps(value, ensure_ascii=False) builds an encoder per call: one, for every item.
 _json_encode = json.JSONEncoder(ensure_ascii=False).encode
 
 
-def _fingerprint(items, stored=None):
+def _fingerprint(stored):
+    """The fingerprint of items' stored values ({line_no: _stored(item)} in 項次 order): the
+    one definition check(), replace_items() and fingerprint() share."""
     digest = hashlib.sha256()
-    for item in items:
-        values = stored[item.line_no] if stored is not None else _stored(item)
-        digest.update(_json_encode([item.line_no, *values.values()]).encode())
+    for line_no, values in stored.items():
+        digest.update(_json_encode([line_no, *values.values()]).encode())
         digest.update(b"\n")
     return digest.hexdigest()
 
@@ -372,7 +412,7 @@ def _fingerprint(items, stored=None):
 def fingerprint(application):
     """What the case's items are now, as a short text: replace_items imports only onto the
     items a check compared the file with."""
-    return _fingerprint(application.items.order_by("line_no"))
+    return _fingerprint(case_items(application, instances=False)[1])
 
 
 # --- checking rows --------------------------------------------------------------------------
@@ -443,12 +483,15 @@ class _Checker:
     row(line_no, texts) for each row in order, then finish(). Keeps the cleaned rows and
     the errors."""
 
-    def __init__(self, entry, application, items, columns, sheet="", headers=None):
+    def __init__(self, entry, application, items, columns, sheet="", headers=None,
+                 stored=None):
         self.entry = entry
         self.application = application
         self.items = {item.line_no: item for item in items}
-        self.stored = {item.line_no: _stored(item) for item in items}
-        self.fingerprint = _fingerprint(items, self.stored)
+        # `stored`: case_items()'s, else found from `items`.
+        self.stored = stored if stored is not None else {
+            item.line_no: _stored(item) for item in items}
+        self.fingerprint = _fingerprint(self.stored)
         self.count = len(items)
         self.columns = columns
         self.kinds = {column.key: column.kind for column in columns}
@@ -511,7 +554,9 @@ class _Checker:
              # A plain input's value is data.get(name) (forms.Widget): asked of the dict.
              None if type(form_field.widget).value_from_datadict is
              forms.Widget.value_from_datadict else form_field.widget.value_from_datadict,
-             {})  # the field's clean() of each text of its column (_field_clean)
+             {},  # the field's clean() of each text of its column (_field_clean)
+             # The texts it takes as they are, without its clean() (permits.bulk_fields).
+             fast_clean(form_field))
             for name, form_field in form.fields.items()]
         changeable = [name for name, form_field in form.fields.items()
                       if not form_field.disabled]
@@ -583,7 +628,8 @@ class _Checker:
         cleaned = form.cleaned_data = {}
         warnings = []
         no_files = {}
-        for name, form_field, disabled, clean_name, tariff, from_data, memo in form._bulk_fields:
+        for name, form_field, disabled, clean_name, tariff, from_data, memo, fast \
+                in form._bulk_fields:
             if disabled:
                 value = getattr(item, name) if item is not None else form_field.initial
             elif from_data is None:
@@ -592,7 +638,7 @@ class _Checker:
                 value = from_data(texts, no_files, name)  # an item form has no prefix
             known = memo.get(value) if type(value) is str else None
             if known is None:
-                known = self._field_clean(memo, form_field, value)
+                known = self._field_clean(memo, form_field, value, fast)
             if known[2] is not None:
                 form.add_error(name, known[2])
                 continue
@@ -629,13 +675,18 @@ class _Checker:
         return None
 
     @staticmethod
-    def _field_clean(memo, form_field, value):
+    def _field_clean(memo, form_field, value, fast=None):
         """(form_field.clean(value), the warnings it left, None) or (None, (), the
         ValidationError it raised), kept in `memo` (the field's) for the next cell of the
         column with the same text: a field's clean() depends on the text alone, and a file
         repeats its units, currencies, countries, control numbers, often its names too (a
         third of the check's time on a real file). Not the form's clean_<name>(), which may
-        depend on the row (9-2-2's limit)."""
+        depend on the row (9-2-2's limit). `fast`: the field's shortcut for the texts it
+        takes as they are (permits.bulk_fields.fast_clean), tried first."""
+        found = fast(value) if fast is not None else None
+        if found is not None:
+            known = memo[value] = (found[0], found[1], None)
+            return known
         try:
             known = (form_field.clean(value), tuple(getattr(form_field, "warnings", ())), None)
         except ValidationError as error:
@@ -649,8 +700,11 @@ class _Checker:
         # field took the cell, so the text rule (clean_text) takes it too.
         digits = self.tariff_digits.get(value)
         if digits is None:
+            # 11 ASCII digits as they are pass at once (the text rule, to_ascii and strip
+            # leave them unchanged).
             digits = self.tariff_digits[value] = bool(
-                TARIFF_DIGITS_RE.fullmatch(to_ascii(clean_text(value or "")).strip()))
+                (type(value) is str and TARIFF_DIGITS_RE.fullmatch(value))
+                or TARIFF_DIGITS_RE.fullmatch(to_ascii(clean_text(value or "")).strip()))
         if not digits:
             form.add_error(name, ValidationError(MESSAGES["tariff_format"],
                                                  code="tariff_format"))
@@ -812,6 +866,22 @@ def _problems(table, row, line_no=None):
             for position, cell in enumerate(row.cells) if cell.problem]
 
 
+@contextlib.contextmanager
+def _collector_paused():
+    """No full collection of Python's cyclic garbage collector while a file is read and
+    checked: the check keeps every cleaned row (a few hundred thousand objects that live to
+    the end), and each full collection would walk all of them, and the process's own, again
+    as they pile up (up to a sixth of the time of reading and checking 10,000 rows,
+    bench/items_io.py). The young generations are still collected (an exception's frames);
+    the thresholds are put back afterwards."""
+    thresholds = gc.get_threshold()
+    gc.set_threshold(thresholds[0], thresholds[1], 1_000_000_000)
+    try:
+        yield
+    finally:
+        gc.set_threshold(*thresholds)
+
+
 def check(entry, application, table, progress=None):
     """Check `table` (permits.spreadsheets.read_table's) as the goods items of draft
     `application` entered through `entry`: every row by the item form's rules (module
@@ -819,8 +889,13 @@ def check(entry, application, table, progress=None):
     `progress(rows_read)` is called every PROGRESS_EVERY rows and at the end. The rows are
     read as they stream; the case's items, the item form's arguments and the reference
     tables are read once, whatever the number of rows."""
+    with _collector_paused():
+        return _check(entry, application, table, progress)
+
+
+def _check(entry, application, table, progress):
     columns = columns_for(entry, application)
-    items = list(application.items.order_by("line_no"))
+    items, stored = case_items(application)
     result = Check()
     shape = shape_rule(entry, application)
     sheet = table.sheet
@@ -832,10 +907,11 @@ def check(entry, application, table, progress=None):
 
     index = _map_headers(table, columns, shape, _header_aliases(entry), header_error)
     if index is None:
-        result.fingerprint = _fingerprint(items)
+        result.fingerprint = _fingerprint(stored)
         return result
     headers = {key: str(table.headers[position]) for position, key in index.items()}
-    checker = _Checker(entry, application, items, columns, sheet=sheet, headers=headers)
+    checker = _Checker(entry, application, items, columns, sheet=sheet, headers=headers,
+                       stored=stored)
     result.fingerprint = checker.fingerprint
     line_position = next((position for position, key in index.items() if key == LINE_NO),
                          None)
@@ -918,9 +994,9 @@ def replace_items(*, entry, application, actor, rows, expected):
     application = entries._locked_draft(application)
     if not entries.drafts_of(actor).filter(pk=application.pk).exists():
         raise PermissionDenied
-    items = list(application.items.order_by("line_no"))
+    items, stored = case_items(application)
     columns = columns_for(entry, application)
-    checker = _Checker(entry, application, items, columns)
+    checker = _Checker(entry, application, items, columns, stored=stored)
     if checker.fingerprint != expected:
         raise ValidationError(MESSAGES["items_changed"], code="items_changed")
     keys = [column.key for column in columns if column.key != LINE_NO]

@@ -87,19 +87,20 @@ def tariff_check_digit(first10):
     """The 11th digit from the first ten, by the rule that reproduces 78 real codes
     (REFERENCE.md): position 1 doubled mod 10; positions 3, 5, 7, 9 doubled, minus 9 above 9;
     positions 2, 4, 6, 8, 10 as they are; check = (10 - total mod 10) mod 10."""
-    if not re.fullmatch(r"[0-9]{10}", first10 or ""):
+    if not _TEN_DIGITS_RE.fullmatch(first10 or ""):
         raise ValueError(f"expected 10 digits, got {first10!r}")
-    total = 0
-    for position, char in enumerate(first10, start=1):
-        digit = int(char)
-        if position == 1:
-            total += digit * 2 % 10
-        elif position % 2:
-            doubled = digit * 2
-            total += doubled - 9 if doubled > 9 else doubled
-        else:
-            total += digit
+    # By table, per byte of the ASCII digits (a spreadsheet import checks 10,000 codes).
+    d = first10.encode()
+    total = (_FIRST_DOUBLED[d[0]] + _DOUBLED[d[2]] + _DOUBLED[d[4]] + _DOUBLED[d[6]]
+             + _DOUBLED[d[8]] + d[1] + d[3] + d[5] + d[7] + d[9] - 5 * 48)
     return (10 - total % 10) % 10
+
+
+_TEN_DIGITS_RE = re.compile(r"[0-9]{10}")
+# Indexed by the byte of an ASCII digit: position 1 doubled mod 10; 3, 5, 7, 9 doubled,
+# minus 9 above 9.
+_FIRST_DOUBLED = {48 + digit: digit * 2 % 10 for digit in range(10)}
+_DOUBLED = {48 + digit: digit * 2 - 9 if digit * 2 > 9 else digit * 2 for digit in range(10)}
 
 
 def format_tariff_code(code):

@@ -11,12 +11,14 @@ number past the end the last page (Django's Paginator.get_page), never an error.
 
 templates/permits/includes/item_pages.html prints an ItemPage's range, totals and links; the
 rows are written here (review_rows) or by permits.case_html, each value escaped as the
-template escaped it.
+template escaped it. The reviewers' case page (permits.admin_case) reads its page of items,
+their count, totals and origins in the round trip of its other tables (page_calls,
+page_from) and draws them in the admin's own markup.
 """
 
 from decimal import Decimal
 
-from django.core.paginator import Paginator
+from django.core.paginator import EmptyPage, Page, PageNotAnInteger, Paginator
 from django.db.models import Count, Sum
 from django.middleware.csrf import get_token
 from django.urls import reverse
@@ -25,6 +27,8 @@ from django.utils.translation import gettext
 
 from permits.fields import format_tariff_code, plain_decimal
 from permits.listing import LINK_KEY, key_link
+from permits.models import Item
+from permits.prepared import PagedInstances, PreparedQuery
 from portal.escaping import escaped
 
 PER_PAGE = 100
@@ -154,3 +158,89 @@ def review_rows(item_page, *, entry, application, request, item_url="", delete_u
 def _number(value):
     # permits_tags.plain: a stored Decimal as the fields take it (10.0000 → 10).
     return "" if value is None else plain_decimal(value)
+
+
+# --- A page of items read beside the case's other parts (the reviewers' case page) ---------
+# Compiled once per process (permits.prepared) so that they go in the page's one round trip
+# (permits.prepared.together) with its other tables.
+
+# [(currency, origin, total of the amounts, items)] of a case's items: their count, totals
+# per currency and origins in one reading of them.
+ITEM_SUMS = PreparedQuery(
+    lambda application: Item.objects.filter(application=application).order_by()
+    .values("currency", "origin_country").annotate(total=Sum("amount"), count=Count("pk"))
+    .order_by("currency", "origin_country")
+    .values_list("currency", "origin_country", "total", "count"), parameters=("application",))
+# [(origin,)] of a case's items, each once (item_origins()).
+ITEM_ORIGINS = PreparedQuery(
+    lambda application: Item.objects.filter(application=application).order_by()
+    .values_list("origin_country").distinct(), parameters=("application",))
+# A page of a case's items in 項次 order (unique in a case: the index item_line_unique
+# reads them in order), `limit`, `offset` (PagedInstances).
+ITEM_PAGE = PagedInstances(
+    Item, lambda application: Item.objects.filter(application=application).order_by(
+        "line_no"), parameters=("application",))
+# The pages a number is read at once for (more is a page past the end at any case's size).
+MAX_PAGE = 10 ** 6
+_ORIGINS = "_item_origins"  # where the origins read beside the page are kept on the case
+
+
+def page_guess(number):
+    """The page number to read for `number` as typed, before the items are counted: the
+    number itself, or 1 where it is none (Paginator.get_page's first page) or beyond any
+    case (then page_from() reads the last page after the count)."""
+    try:
+        number = int(number)
+    except (TypeError, ValueError, OverflowError):
+        return 1
+    return number if 1 <= number <= MAX_PAGE else 1
+
+
+def page_calls(application_pk, guess, *, per_page=PER_PAGE):
+    """The (query, values) that read page `guess` of a case's items, their count, totals
+    and origins, for together(); page_from() makes the page from their results."""
+    return [(ITEM_SUMS, {"application": application_pk}),
+            (ITEM_PAGE, {"application": application_pk, "limit": per_page,
+                         "offset": (guess - 1) * per_page})]
+
+
+def page_from(application, results, number, guess, *, per_page=PER_PAGE, anchor="items"):
+    """The ItemPage of page `number` (as typed: Paginator.get_page's reading of it) from the
+    results of page_calls(application.pk, guess): `guess` was that page unless the number
+    was not one or past the end, then the page is read again (one query). The items'
+    origins are kept on the case (item_origins())."""
+    sums, items = results
+    application.__dict__[_ORIGINS] = {origin for _currency, origin, _total, _count in sums}
+    totals = {}  # {currency: [its amounts' totals by origin]}
+    for currency, _origin, total, _count in sums:
+        totals.setdefault(currency, []).append(total)
+    paginator = Paginator((), per_page)
+    paginator.count = sum(count for *_rest, count in sums)
+    try:
+        number = paginator.validate_number(number)
+    except PageNotAnInteger:
+        number = 1
+    except EmptyPage:
+        number = paginator.num_pages
+    if number != guess:
+        items = ITEM_PAGE.instances(application=application.pk, limit=per_page,
+                                    offset=(number - 1) * per_page)
+    for item in items:  # each knows its case
+        Item.application.field.set_cached_value(item, application)
+    return ItemPage(Page(items, number, paginator), anchor=anchor, totals=[
+        (currency, sum(known) if (known := [each for each in amounts if each is not None])
+         else None) for currency, amounts in totals.items()])
+
+
+def item_origins(application):
+    """The origins of the case's items (origin_country, "" for none), each once: from its
+    items where they were read (prefetched: the case pages), from what the reviewers' case
+    page read beside its page of them, else one query (not the items themselves: 10,000 a
+    case)."""
+    if "items" in getattr(application, "_prefetched_objects_cache", {}):
+        return {item.origin_country for item in application.items.all()}
+    known = application.__dict__.get(_ORIGINS)
+    if known is None:
+        known = application.__dict__[_ORIGINS] = {
+            origin for (origin,) in ITEM_ORIGINS.rows(application=application.pk)}
+    return set(known)

@@ -28,8 +28,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from django.conf import settings
 from django.db import connection
-from django.db.models import Count, Model, OuterRef, Q, Subquery, Value, signals
-from django.db.models.base import ModelState
+from django.db.models import Count, OuterRef, Q, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.template.defaultfilters import floatformat
 from django.urls import reverse
@@ -39,7 +38,7 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext, gettext_lazy
 
 from permits.models import Application, Item, Permit, PermitVersion, Status
-from permits.prepared import PreparedQuery
+from permits.prepared import PreparedQuery, made
 from portal.escaping import escaped
 from portal.templatetags.roc import roc
 
@@ -299,48 +298,25 @@ def _page_sql(date_field, drafts=False, related=()):
         f'ORDER BY {draft_order}page."{date_field}" DESC, page.id DESC')
 
 
-def _plainly_made(model):
-    """Whether instances of `model` may be made without Model.__init__: nothing of it
-    reacts to being made (its own __init__ or from_db, pre_init or post_init receivers)."""
-    return (model.__init__ is Model.__init__
-            and model.from_db.__func__ is Model.from_db.__func__
-            and not signals.pre_init.has_listeners(model)
-            and not signals.post_init.has_listeners(model))
-
-
-def _made(model, db, names, values):
-    """model.from_db(db, names, values), the fields not in `names` deferred, without
-    Model.__init__, which walks every field of the model to skip the deferred ones: 78
-    instances a page of 我的案件 cost more CPU than the page's query (issue 10, profiled).
-    The same instance: its state, and its fields' values in its __dict__."""
-    if not _plainly_made(model):
-        return model.from_db(db, names, values)
-    instance = model.__new__(model)
-    state = instance._state = ModelState()
-    state.adding, state.db = False, db
-    instance.__dict__.update(zip(names, values, strict=True))
-    return instance
-
-
 def _case(row, related=()):
     """An Application from a list row, with its permit version (or None) in place, so that
     case.permit_version reads no more, and its one-to-one rows `related` (or None)."""
     db = connection.alias
-    case = _made(Application, db, CASE_COLUMNS, row[:len(CASE_COLUMNS)])
+    case = made(Application, db, CASE_COLUMNS, row[:len(CASE_COLUMNS)])
     position = len(CASE_COLUMNS) + len(VERSION_COLUMNS)
     *version_values, permit_no = row[len(CASE_COLUMNS):position]
     version = None
     if version_values[0] is not None:
-        version = _made(PermitVersion, db, _VERSION_FIELDS, version_values)
+        version = made(PermitVersion, db, _VERSION_FIELDS, version_values)
         PermitVersion.permit.field.set_cached_value(
-            version, _made(Permit, db, ("id", "permit_no"), (version.permit_id, permit_no)))
+            version, made(Permit, db, ("id", "permit_no"), (version.permit_id, permit_no)))
     Application.issued_version.related.set_cached_value(case, version)
     for name in related:
         model, names = _related(name)
         values = row[position:position + len(names)]
         position += len(names)
         found = (None if values[names.index(model._meta.pk.attname)] is None
-                 else _made(model, db, names, values))
+                 else made(model, db, names, values))
         getattr(Application, name).related.set_cached_value(case, found)
     return case
 

@@ -10,9 +10,10 @@ compiled once per process and database: `build` is called with a sentinel value 
 parameter, the SQL and its parameters are kept, and each evaluation substitutes the real
 values for the sentinels (it is compiled twice, with two sets of sentinels: what differs is
 a parameter). Only plain values can be parameters (a user's id, a revision, a number typed
-in a form, a day's bounds): a value that Django would rewrite while compiling (a LIKE
-pattern, a list for IN) is not found again among the compiled parameters, and the first use
-says so (ImproperlyConfigured). A parameter is an int unless `kinds` says otherwise (str,
+in a form, a day's bounds, a text that a startswith or contains lookup makes its LIKE
+pattern of, escaped as Django escapes it): a value that Django would rewrite otherwise while
+compiling (a list for IN) is not found again among the compiled parameters, and the first
+use says so (ImproperlyConfigured). A parameter is an int unless `kinds` says otherwise (str,
 datetime.datetime, datetime.date): its sentinels are values of that kind.
 
 A build that needs an instance where the caller has an id (the visibility rule takes a user)
@@ -28,7 +29,8 @@ import threading
 from django.core.exceptions import ImproperlyConfigured
 from django.db import connection, connections, router
 from django.db.backends.utils import CursorDebugWrapper
-from django.db.models import Field, ForeignKey, Lookup, Q
+from django.db.models import Field, ForeignKey, Lookup, Model, Q, signals
+from django.db.models.base import ModelState
 from django.db.models.query import get_related_populators
 
 # Sentinels of each kind, two sets (0 and 1): values inside the range of every integer field
@@ -130,6 +132,10 @@ class PreparedQuery:
             adapt = adapters.get(self.kinds.get(name))
             if adapt and value == adapt(first[name]) and other == adapt(second[name]):
                 return name, adapt
+            if self.kinds.get(name) is str and isinstance(value, str):
+                adapt = _like_pattern(ops, value, other, first[name], second[name])
+                if adapt:
+                    return name, adapt
         return None, None
 
     def _reading(self, compiler, alias):
@@ -181,6 +187,17 @@ class PreparedQuery:
 
     def rows(self, **values):
         return self._run(values)[1]
+
+
+def _like_pattern(ops, value, other, first, second):
+    """The function making a text parameter's LIKE pattern as Django's startswith,
+    endswith and contains lookups (and their case-insensitive forms) make it, when the
+    compiled `value` and `other` are the sentinels `first` and `second` so made (the
+    sentinels hold no character that the pattern escapes), else None."""
+    for prefix, suffix in (("", "%"), ("%", "%"), ("%", "")):
+        if value == f"{prefix}{first}{suffix}" and other == f"{prefix}{second}{suffix}":
+            return lambda text: f"{prefix}{ops.prep_for_like_query(text)}{suffix}"
+    return None
 
 
 def _cursor(connection):
@@ -301,6 +318,31 @@ class PreparedInstances(PreparedQuery):
         return result
 
 
+def plainly_made(model):
+    """Whether instances of `model` may be made without Model.__init__ (made()): nothing of
+    it reacts to being made (its own __init__ or from_db, pre_init or post_init receivers)."""
+    return (model.__init__ is Model.__init__
+            and model.from_db.__func__ is Model.from_db.__func__
+            and not signals.pre_init.has_listeners(model)
+            and not signals.post_init.has_listeners(model))
+
+
+def made(model, db, names, values, *, plainly=None):
+    """model.from_db(db, names, values), the fields not in `names` deferred, without
+    Model.__init__ where `model` allows it (plainly_made(), or `plainly` as the caller
+    found it): __init__ walks every field of the model to skip the deferred ones, and 78
+    instances a page of 我的案件, or the admin list's 51 cases and their permit versions,
+    cost more CPU than the page's query (issue 10, profiled). The same instance: its
+    state, and its fields' values in its __dict__."""
+    if not (plainly_made(model) if plainly is None else plainly):
+        return model.from_db(db, names, values)
+    instance = model.__new__(model)
+    state = instance._state = ModelState()
+    state.adding, state.db = False, db
+    instance.__dict__.update(zip(names, values, strict=True))
+    return instance
+
+
 def together(*calls):
     """Run `calls`, (a PreparedQuery, {parameter: value}) each, in one round trip to the
     database where it can: the results in order, rows or instances as each query's rows()
@@ -354,3 +396,22 @@ def in_place(instance, name, parts):
         back.set_cached_value(part, instance)
     instance.__dict__.setdefault("_prefetched_objects_cache", {})[name] = queryset
     return queryset
+
+
+class PagedInstances(PreparedInstances):
+    """A PreparedInstances read a page at a time: `instances(limit=…, offset=…, **values)`,
+    also in together(). The bounds are parameters appended to the compiled SQL as LIMIT and
+    OFFSET: a sliced queryset cannot be a PreparedQuery, as Django writes a slice's bounds
+    into its SQL. The build's queryset must be ordered (a page of an unordered query is any
+    rows) and not sliced."""
+
+    def _statement(self, values):
+        values = dict(values)
+        try:
+            limit, offset = int(values.pop("limit")), int(values.pop("offset"))
+        except KeyError:
+            raise TypeError(f"PagedInstances takes {self.parameters}, limit and offset") \
+                from None
+        alias, compiled, bound = super()._statement(values)
+        return (alias, (f"{compiled[0]} LIMIT %s OFFSET %s", *compiled[1:]),
+                [*bound, limit, offset])

@@ -82,15 +82,13 @@ def _reexport_documents(application):
     ten countries, unless the goods go back to it (rules.reexport_needs_approval, read here
     for every origin of the case at once). The items as the page reads them: no query where
     it has them (the case page's, the admin's inlines), else one."""
+    from permits.item_pages import item_origins
     from shtc import rules
 
     destination = (application.destination_country or "").upper()
-    if "items" in getattr(application, "_prefetched_objects_cache", {}):
-        origins = {item.origin_country for item in application.items.all()}
-    else:  # each origin once, not the case's items (10,000 a case: issue 13)
-        origins = application.items.order_by().values_list("origin_country",
-                                                           flat=True).distinct()
-    origins = {origin.upper() for origin in origins if origin} - {DOMESTIC_ORIGIN}
+    # Each origin once, not the case's items (10,000 a case: issue 13).
+    origins = {origin.upper() for origin in item_origins(application) if origin} \
+        - {DOMESTIC_ORIGIN}
     if not origins:
         return []
     required = ["import_declaration"]

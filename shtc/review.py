@@ -20,12 +20,13 @@ from django.utils.translation import gettext_lazy
 
 from permits import changes, procedures, workflow
 from permits.fields import country_names
+from permits.item_pages import item_origins
 from permits.models import Kind, PartyRole, Status
 from permits.prepared import PreparedQuery
 from portal.templatetags.roc import roc
 from shtc import rules
 from shtc.models import Port, Regime
-from shtc.procedures import shtc_of
+from shtc.procedures import shtc_of, transit_port_text
 
 # The kinds whose approval issues a new permit with a validity of its own; a change keeps the
 # validity of the version it changes (permits.services.permit_issue).
@@ -104,8 +105,8 @@ def _warnings(application, destination):
     warnings = [(code, OWN_PROCEDURE if code == "own_procedure" else message)
                 for code, message in rules.destination_warnings(destination)] \
         if destination else []
-    # The items as the case page reads them (prefetched there: no query of its own).
-    origins = {item.origin_country for item in application.items.all() if item.origin_country}
+    # The items' origins as the case pages read them (no query of their own).
+    origins = {origin for origin in item_origins(application) if origin}
     for origin in sorted(origins):
         reexport = rules.reexport_warning(origin, destination)
         if reexport:
@@ -167,7 +168,8 @@ def panel(application, *, today=None):
     today = today or timezone.localdate()
     destination = application.destination_country
     names = country_names()  # cached: no query per country shown
-    port = _port(shtc.transit_port) if shtc.transit_port else None
+    # (read with the case where its page's query did: shtc.procedures.PORT_NAME)
+    port = transit_port_text(application, shtc) if shtc.transit_port else None
     regimes = rules.regimes_of(destination, today) if destination else []
     warnings = _warnings(application, destination)
     required = _documents(application)

@@ -21,7 +21,7 @@ from django.utils.html import conditional_escape
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext
 
-from permits import autosave, entry, listing
+from permits import autosave, entry
 from permits.fields import CodeSelect
 from permits.listing import (
     CASE_COLUMNS,
@@ -32,6 +32,7 @@ from permits.listing import (
     key_link,
 )
 from permits.models import Application, DocumentType, Kind, Status, UnsavedInput
+from permits.prepared import made as make_plainly
 from portal.escaping import escaped
 from shtc.models import ShtcApplication
 
@@ -130,7 +131,7 @@ def test_the_dashboard_reads_its_cases_and_drafts_in_one_query(client, drafts_an
 def test_cases_made_plainly_are_from_dbs(make_case, applicant):
     case = make_case(applicant, status=Status.INITIAL_REVIEW)
     values = Application.objects.filter(pk=case.pk).values_list(*CASE_COLUMNS).get()
-    made = listing._made(Application, connection.alias, CASE_COLUMNS, values)
+    made = make_plainly(Application, connection.alias, CASE_COLUMNS, values)
     orm = Application.from_db(connection.alias, CASE_COLUMNS, values)
     assert vars(made).keys() == vars(orm).keys()
     assert {k: v for k, v in vars(made).items() if k != "_state"} == \
@@ -149,7 +150,7 @@ def test_a_model_that_reacts_to_being_made_is_made_by_from_db(make_case, applica
 
     signals.post_init.connect(receiver, sender=Application)
     try:
-        made = listing._made(Application, connection.alias, ("id",), (case.pk,))
+        made = make_plainly(Application, connection.alias, ("id",), (case.pk,))
     finally:
         signals.post_init.disconnect(receiver, sender=Application)
     assert seen == [made]
