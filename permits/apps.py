@@ -20,7 +20,11 @@ class PermitsConfig(AppConfig):
             "permits.view_permitrevocation",
             "permits.view_country", "permits.change_country",
             "permits.view_currency", "permits.change_currency",
+            # The working-day clock's calendar adjustments and targets (issue 14): read;
+            # changed by staff given the models' own permissions (permits.admin_workdays).
+            "permits.view_workdayadjustment", "permits.view_reviewtarget",
         })
+        import permits.admin_workdays  # noqa: F401  (registers their admin pages)
         # 拾肆 簽審文件註銷或展延 (SHTC-11): filed by applicants and agents only.
         menu.register(section=_("Cancellation or extension"),
                       label=_("Cancel or extend a licensing document"),

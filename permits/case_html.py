@@ -21,6 +21,7 @@ from django.utils.html import conditional_escape
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext, pgettext
 
+from permits import workdays
 from permits.templatetags.permits_tags import plain, tariff, with_country_name
 from portal.dates import to_roc
 from portal.templatetags.roc import roc, roc_datetime
@@ -260,6 +261,9 @@ def lists(application, procedure, context):
                                else application.items.all(), names,
                                procedure.item_category_label),
         "history_items": history_items(context["history"]),
+        # 預計於 115/12/11 前完成初審 while a stage with a target is open (issue 14; one
+        # query, for a case under review only).
+        "review_expected": workdays.expected_completion(application, context["history"]),
         "version_items": version_items(context["versions"]),
         "party_blocks": party_blocks(context["parties"]),
         "procedure_link_items": procedure_link_items(context["procedure_links"]),

@@ -271,6 +271,10 @@ class ChangeStartView(RefusedFormMixin, FormView):
             # Recorded meanwhile (a clearance, another change filed): said as the form would.
             form.add_error(form.field_of(error), error)
             return self.form_invalid(form)
+        if getattr(application, "loaded_before", False):
+            messages.info(self.request, entries.loaded_before_message(
+                form.cleaned_data.get(PERMIT_NO) or form.cleaned_data.get(RECEIPT_NO)))
+            return redirect(self.entry.url("edit", application.pk))
         messages.success(self.request, gettext(
             "The original data were loaded into a new %(kind)s: make the changes, then click "
             "“%(next)s”.") % {"kind": kind.label.lower(), "next": self.entry.buttons["next"]})

@@ -21,6 +21,7 @@ checks its gates when it is loaded and again, under the permit's lock, when it i
 
 import datetime
 import re
+import uuid
 
 from crispy_forms.layout import Layout
 from django import forms
@@ -383,10 +384,32 @@ def balance_draft_create(*, entry, actor, permit):
         problem = changes.change_problem(kind=Kind.BALANCE_REISSUE, permit=permit)
         if problem:
             raise problem
+        existing = loaded_draft(entry=entry, actor=actor, kind=Kind.BALANCE_REISSUE,
+                                changes=permit.current)
+        if existing is not None:
+            return existing
         version = permit.current
         return draft_from(entry=entry, actor=actor, source=version.application,
                           kind=Kind.BALANCE_REISSUE, changes=version,
                           items=changes.balance_items(permit))
+
+
+def loaded_draft(*, entry, actor, **filters):
+    """The draft of `entry` that `actor` loaded before from the same reference (`filters`
+    name it) and has not filed yet, or None: a second 帶入參考資料 / 帶入原始資料 of it (a
+    double click, or back and again) opens that draft rather than making another. Asked under
+    the row lock of what is loaded, so that two loads at once make one draft. The draft
+    returned has `loaded_before` set, for the page to say so."""
+    draft = entry.cases(drafts_of(actor)).filter(**filters).order_by("-pk").first()
+    if draft is not None:
+        draft.loaded_before = True
+    return draft
+
+
+def reference_token(source):
+    """The start of the client_token of a 新申請 loaded from the case `source`: how
+    loaded_draft() finds it again (the rest keeps the token unique)."""
+    return f"ref:{source.pk}:"
 
 
 def reference_source(*, entry, user, field, number):
@@ -407,6 +430,12 @@ def reference_source(*, entry, user, field, number):
     if field == REGISTRATION_NO:
         return cases.filter(registration_no=number).first()
     raise ValueError(field)
+
+
+def loaded_before_message(number):
+    """Said when a load opened the draft an earlier load of `number` made (loaded_draft)."""
+    return _("%(number)s was already loaded into a draft not yet filed: that draft was "
+             "opened.") % {"number": number}
 
 
 def reference_not_found(field):
@@ -437,15 +466,24 @@ def reference_draft_create(*, entry, actor, field, number):
     source = reference_source(entry=entry, user=actor, field=field, number=number)
     if source is None:
         raise reference_not_found(field)
-    problem = entry.reference_problem(field, source, actor)
-    if problem:
-        raise problem
-    fields = {}
-    if actor.pk == source.applicant_id:
-        account = services.party_defaults(applicant=actor)
-        fields = {name: account[name] for name in BASIC_FIELDS}
-    return draft_from(entry=entry, actor=actor, source=source, kind=Kind.NEW,
-                      items=entry.reference_items(source), **fields)
+    with transaction.atomic():
+        # One load of a case at a time: the second of two at once finds the first's draft.
+        source = Application.objects.select_for_update().get(pk=source.pk)
+        problem = entry.reference_problem(field, source, actor)
+        if problem:
+            raise problem
+        existing = loaded_draft(entry=entry, actor=actor, kind=Kind.NEW,
+                                client_token__startswith=reference_token(source))
+        if existing is not None:
+            return existing
+        fields = {}
+        if actor.pk == source.applicant_id:
+            account = services.party_defaults(applicant=actor)
+            fields = {name: account[name] for name in BASIC_FIELDS}
+        return draft_from(entry=entry, actor=actor, source=source, kind=Kind.NEW,
+                          items=entry.reference_items(source),
+                          client_token=reference_token(source) + uuid.uuid4().hex[:16],
+                          **fields)
 
 
 def change_draft_create(*, entry, actor, kind, permit=None, amends=None, **fields):
@@ -477,6 +515,10 @@ def change_draft_create(*, entry, actor, kind, permit=None, amends=None, **field
             source = version.application if version else None
         if problem:
             raise problem
+        existing = loaded_draft(entry=entry, actor=actor, kind=kind, changes=version,
+                                amends=amends)
+        if existing is not None:
+            return existing
         return draft_from(entry=entry, actor=actor, source=source, kind=kind, changes=version,
                           amends=amends, **fields)
 
@@ -1076,7 +1118,10 @@ class BasicView(EntryMixin, FormView):
             except ValidationError as error:
                 form.add_error(field, error)
             else:
-                messages.success(self.request, self.entry.reference_message(field, number))
+                if getattr(application, "loaded_before", False):
+                    messages.info(self.request, loaded_before_message(number))
+                else:
+                    messages.success(self.request, self.entry.reference_message(field, number))
                 return redirect(self.entry.url("edit", application.pk))
         return self.render_to_response(self.get_context_data(
             form=self.get_form_class()(**{**self.get_form_kwargs(), "data": None}),

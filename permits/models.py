@@ -8,6 +8,7 @@ the table of allowed moves.
 import secrets
 
 from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone, translation
@@ -656,3 +657,96 @@ class ItemImport(models.Model):
     def done(self):
         """Whether the check is over (the follow page stops following it)."""
         return self.status not in (ItemImportStatus.QUEUED, ItemImportStatus.CHECKING)
+
+
+# --- The working-day clock (issue 14, X3; permits/workdays.py) ---------------------------
+
+WORKDAY_YEARS = (2000, 2099)  # the years an adjustment may fall in
+
+
+class WorkdayKind(models.TextChoices):
+    """What the bureau changed of Taiwan's calendar for one day."""
+
+    WORKDAY = "workday", _("Make-up workday")
+    DAY_OFF = "day_off", _("Day off (e.g. a typhoon)")
+
+
+class WorkdayAdjustment(ChoiceLabels, models.Model):
+    """One day the bureau works or does not, against the national calendar (weekends and the
+    holidays of the `holidays` package's TW calendar, its 補假 and 補班 included): a Saturday
+    made a workday (補班) the package does not know yet, a typhoon day off (停止上班). Kept by
+    staff holding its change permission; reviewers read it (permits.apps)."""
+
+    date = models.DateField(_("date"), unique=True, error_messages={
+        "unique": _("This date already has an adjustment: change that one instead.")})
+    kind = models.CharField(_("kind"), max_length=10, choices=WorkdayKind.choices)
+    note = models.CharField(_("note"), max_length=200, blank=True,
+                            help_text=_("Why, e.g. the announcement of the Directorate-General "
+                                        "of Personnel Administration."))
+
+    class Meta:
+        verbose_name = _("working-day adjustment")
+        verbose_name_plural = _("working-day adjustments")
+        ordering = ["-date"]
+
+    def __str__(self):
+        return f"{self.date.isoformat()} {self.get_kind_display()}"
+
+    def clean(self):
+        from django.core.exceptions import ValidationError
+
+        from permits import workdays
+
+        if self.date is None or self.kind not in WorkdayKind.values:
+            return
+        first, last = WORKDAY_YEARS
+        if not first <= self.date.year <= last:
+            raise ValidationError({"date": ValidationError(
+                _("Choose a date in the years %(first)s to %(last)s."), code="out_of_range",
+                params={"first": first, "last": last})})
+        national = workdays.national_workday(self.date)
+        if self.kind == WorkdayKind.WORKDAY and national:
+            raise ValidationError({"kind": ValidationError(
+                _("This day is already a working day: a make-up workday is a day that would "
+                  "otherwise be off (a weekend or a holiday)."), code="already_workday")})
+        if self.kind == WorkdayKind.DAY_OFF and not national:
+            raise ValidationError({"kind": ValidationError(
+                _("This day is already off (a weekend or a national holiday)."),
+                code="already_off")})
+
+
+class ReviewStage(models.TextChoices):
+    """The stages of a review the clock measures (permits.workdays.STAGE_STATUSES)."""
+
+    INITIAL_REVIEW = "initial_review", pgettext_lazy("review stage", "Initial review")
+    CONSULTATION = "consultation", pgettext_lazy("review stage", "Inter-agency consultation")
+    SECOND_REVIEW = "second_review", pgettext_lazy("review stage", "Second review")
+
+
+class ReviewTarget(ChoiceLabels, models.Model):
+    """How many working days the bureau gives itself for one stage of one procedure (SHTC
+    manual §1.6: 初審 within 7, 協查 within 30). A stage without a row has no target: no due
+    date, never overdue (masks are issued at once)."""
+
+    document_type = models.CharField(_("document type"), max_length=2,
+                                     choices=DocumentType.choices)
+    stage = models.CharField(_("stage"), max_length=20, choices=ReviewStage.choices)
+    working_days = models.PositiveSmallIntegerField(
+        _("working days"), validators=[MinValueValidator(1), MaxValueValidator(365)])
+
+    class Meta:
+        verbose_name = _("review target")
+        verbose_name_plural = _("review targets")
+        ordering = ["document_type", "stage"]
+        constraints = [
+            models.UniqueConstraint(fields=["document_type", "stage"],
+                                    name="review_target_one_per_stage",
+                                    violation_error_message=_(
+                                        "This stage of this procedure already has a target: "
+                                        "change that one instead.")),
+            models.CheckConstraint(condition=Q(working_days__gte=1, working_days__lte=365),
+                                   name="review_target_days_range"),
+        ]
+
+    def __str__(self):
+        return f"{self.get_document_type_display()} · {self.get_stage_display()}"

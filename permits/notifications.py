@@ -40,9 +40,11 @@ def queue_status_mail(application, *, old, note=""):
 
     Mail goes to the company e-mail given on the case (申請公司 E-mail), in the applicant
     account's language, until the case is closed (PERMIT-5): the closing status is the last
-    one mailed.
+    one mailed. Back to 暫存 is mailed only as the bureau's 開放權限 of a registered case
+    (SHTC-6: a 9-2-1 assurance reopened for changes, 登錄中 → 暫存), told as such.
     """
-    if application.status == Status.DRAFT:
+    reopened = application.status == Status.DRAFT and old == Status.REGISTERED
+    if application.status == Status.DRAFT and not reopened:
         return None
     from permits import procedures
 
@@ -62,6 +64,7 @@ def queue_status_mail(application, *, old, note=""):
             # filed to the bureau as "filed, now …".
             "issued_at_once": old == Status.DRAFT and application.status == Status.APPROVED,
             "filed": old == Status.DRAFT,
+            "reopened": reopened,
             "case_url": settings.PORTAL_BASE_URL + reverse("permits:application_detail",
                                                            args=[application.pk]),
         }

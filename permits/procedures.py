@@ -105,6 +105,11 @@ class Procedure:
         to the permit's case instead of the new application."""
         return None
 
+    def on_submitted(self, application):
+        """Called by workflow.transition() when the case is first submitted (its submitted_at
+        set), in the transaction of the move, the case's row locked: SHTC computes its risk
+        flags (shtc/risk.py). Must not refuse: a refusal is check_transition's."""
+
     def cancel_note(self, application):
         """What the case page tells its applicant when only the bureau can cancel the case
         now (workflow.cancelled_by_bureau_only; SHTC-12: call the bureau), or ""."""

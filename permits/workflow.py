@@ -185,6 +185,8 @@ def transition(*, application, to, actor, note="", system=False):
         app.submitted_at = now
         fields.append("submitted_at")
     app.save(update_fields=fields)
+    if "submitted_at" in fields:
+        procedure.on_submitted(app)  # SHTC's risk flags (shtc/risk.py)
     if to == S.REGISTERED and not app.registration_no:
         services.assign_registration_no(app)
     if to == S.INITIAL_REVIEW and not app.receipt_no:

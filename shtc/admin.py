@@ -200,6 +200,20 @@ class ReimportReminderAdmin(ReadOnlyAdmin):
     date_hierarchy = "created_at"
 
 
+def checked_csv(upload, max_bytes):
+    """An uploaded file named .csv, not empty, at most `max_bytes`; else ValidationError."""
+    if not upload.name.lower().endswith(".csv"):
+        raise ValidationError(_("Choose a .csv file."), code="extension")
+    if upload.size > max_bytes:
+        raise ValidationError(_("The file is %(size)s; at most %(limit)s."),
+                              code="too_large",
+                              params={"size": filesizeformat(upload.size),
+                                      "limit": filesizeformat(max_bytes)})
+    if upload.size == 0:
+        raise ValidationError(_("The file is empty."), code="empty")
+    return upload
+
+
 class LocodeFileForm(PortalForm):
     """One CSV file of an official UN/LOCODE release (a part of its code list), as
     shtc.locode reads it."""
@@ -217,17 +231,7 @@ class LocodeFileForm(PortalForm):
                                  initial="utf-8")
 
     def clean_file(self):
-        upload = self.cleaned_data["file"]
-        if not upload.name.lower().endswith(".csv"):
-            raise ValidationError(_("Choose a .csv file."), code="extension")
-        if upload.size > self.MAX_BYTES:
-            raise ValidationError(_("The file is %(size)s; at most %(limit)s."),
-                                  code="too_large",
-                                  params={"size": filesizeformat(upload.size),
-                                          "limit": filesizeformat(self.MAX_BYTES)})
-        if upload.size == 0:
-            raise ValidationError(_("The file is empty."), code="empty")
-        return upload
+        return checked_csv(self.cleaned_data["file"], self.MAX_BYTES)
 
     def clean(self):
         cleaned = super().clean()
@@ -321,3 +325,7 @@ class PortAdmin(KeptAdmin):
             self.message_user(request, ngettext("%(count)d more row skipped.",
                                                 "%(count)d more rows skipped.", more)
                               % {"count": more}, messages.ERROR)
+
+
+# The screening list and its CSV upload (issue 14, point 4).
+from shtc import admin_screening  # noqa: E402, F401

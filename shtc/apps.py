@@ -51,6 +51,11 @@ class ShtcConfig(AppConfig):
         REVIEWER_PERMISSIONS.add("shtc.view_shtcapplication")
         # The exhibition permits' re-import reminders (shtc.admin.ReimportReminderAdmin): seen.
         REVIEWER_PERMISSIONS.add("shtc.view_reimportreminder")
+        # Issue 14, point 4: reviewers keep the screening list and upload it (add, as the
+        # ports'), see the risk flags and record their decision on them.
+        REVIEWER_PERMISSIONS.update({"shtc.view_screeningentry", "shtc.add_screeningentry",
+                                     "shtc.change_screeningentry", "shtc.view_riskflag",
+                                     "shtc.change_riskflag"})
 
         import shtc.changes  # noqa: F401  (9-1-1's 補正, 更正, 單證比對不符修正 for 我的案件)
         import shtc.entry  # noqa: F401  (registers the 9-1-1 entry for 我的案件)

@@ -240,7 +240,6 @@ class AssuranceEntry(entry.CaseEntry):
         # review page those of a re-export (an item's origin among the ten of SHTC-2).
         # Callables: the template calls them on the pages that show them, and only there.
         context.setdefault("warnings_by_country", warnings_by_country)
-        context.setdefault("assurance_routes", assurance_routes)  # SHTC-5, on the basic page
         if application is not None:
             context.setdefault("destination_warnings",
                                lambda: case_warnings(application))

@@ -7,6 +7,7 @@ the 轉口港代碼 look-up (SHTC-15). shtc/rules.py reads them; the bureau keep
 admin, and load_locode / the admin upload load a UN/LOCODE release.
 """
 
+from django.conf import settings
 from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import F, Q
@@ -262,3 +263,94 @@ class ReimportReminder(models.Model):
 
     def __str__(self):
         return f"{self.permit} {self.get_step_display()}"
+
+
+# --- Risk flags and the screening list (issue 14, point 4: shtc/risk.py) ----------------------
+
+SCREENING_NAME_MAX = 300
+SCREENING_ALIASES_MAX = 4000
+SCREENING_SOURCE_MAX = 100
+SCREENING_NOTE_MAX = 1000
+
+
+class ScreeningEntry(models.Model):
+    """An entry of the screening list the bureau keeps as data (REFERENCE.md: the export
+    entity list 戰略性高科技貨品出口實體管理名單, drawn from UN Security Council and partners'
+    sanction lists), uploaded as CSV in the admin (shtc/admin_screening.py). Parties of a
+    submitted case are matched against its names and aliases (shtc/risk.py). An entry a later
+    upload of its source list no longer holds is kept, not in use: a flag names it."""
+
+    name = models.CharField(_("name"), max_length=SCREENING_NAME_MAX)
+    aliases = models.TextField(_("aliases"), blank=True, max_length=SCREENING_ALIASES_MAX,
+                               help_text=_("Other names of the entry, separated by “;”."))
+    country = models.CharField(_("country code"), max_length=2, blank=True)
+    source_list = models.CharField(_("source list"), max_length=SCREENING_SOURCE_MAX)
+    note = models.TextField(_("note"), blank=True, max_length=SCREENING_NOTE_MAX)
+    active = models.BooleanField(_("in use"), default=True)
+    updated_at = models.DateTimeField(_("updated"), default=timezone.now, db_index=True)
+
+    class Meta:
+        verbose_name = _("screening list entry")
+        verbose_name_plural = _("screening list")
+        ordering = ["source_list", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["source_list", "name", "country"],
+                                    name="shtc_screening_entry_unique"),
+        ]
+
+    def __str__(self):
+        return f"{self.name} ({self.source_list})"
+
+    def save(self, *args, **kwargs):
+        self.updated_at = timezone.now()  # the screening copy of each process reloads on it
+        super().save(*args, **kwargs)
+
+    @property
+    def alias_list(self):
+        return [alias.strip() for alias in self.aliases.split(";") if alias.strip()]
+
+
+class RiskFlagKind(models.TextChoices):
+    CONTROLLED_DESTINATION = "controlled_destination", _("Destination Iran or North Korea")
+    WATCHED_DESTINATION = "watched_destination", _("Destination mainland China or the UAE")
+    REEXPORT = "reexport", _("Re-export needing the original country's approval")
+    FIRST_EXPORT = "first_export", _("First export to this end user")
+    SCREENING_MATCH = "screening_match", _("Matches the screening list")
+    TRANSIT_PORT = "transit_port", _("Transit port in a controlled area")
+
+
+class RiskFlag(ChoiceLabels, models.Model):
+    """A risk flag (X6) of an SHTC case, computed once when the case is submitted (申請) by
+    shtc.risk.flag_case in the transaction of the move: it informs the reviewer and never
+    blocks. `params` holds what the flag's words name (RiskFlag.text renders them in the
+    reader's language); a screening match keeps its score and the entry it matched. The
+    reviewer's decision on it is recorded in decided_by / decided_at / decision_note."""
+
+    application = models.ForeignKey("permits.Application", on_delete=models.CASCADE,
+                                    related_name="risk_flags", verbose_name=_("application"))
+    kind = models.CharField(_("risk"), max_length=30, choices=RiskFlagKind.choices)
+    params = models.JSONField(_("details"), default=dict, blank=True)
+    score = models.FloatField(_("match score"), null=True, blank=True)
+    matched_entry = models.ForeignKey(ScreeningEntry, on_delete=models.PROTECT, null=True,
+                                      blank=True, related_name="flags",
+                                      verbose_name=_("screening list entry"))
+    created_at = models.DateTimeField(_("raised"), default=timezone.now)
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True,
+                                   blank=True, related_name="+", verbose_name=_("decided by"))
+    decided_at = models.DateTimeField(_("decided"), null=True, blank=True)
+    decision_note = models.TextField(_("decision"), blank=True)
+
+    class Meta:
+        verbose_name = _("risk flag")
+        verbose_name_plural = _("risk flags")
+        ordering = ["application", "pk"]
+        indexes = [models.Index(fields=["application", "kind"], name="shtc_riskflag_case_kind")]
+
+    def __str__(self):
+        return self.text
+
+    @property
+    def text(self):
+        from shtc import risk
+
+        return risk.flag_text(self)

@@ -368,6 +368,12 @@ class ShtcProcedure(Procedure):
                          "(“%(button)s”).") % {"button": END_USE_BUTTON}
         return None
 
+    def on_submitted(self, application):
+        """申請: the case's risk flags (issue 14, X6), computed and stored; never a refusal."""
+        from shtc import risk
+
+        risk.flag_case(application)
+
     def document_context(self, application, name):
         """The assurance's and affidavit's own data: the end use, 分批, the transit port, and
         which party (buyer or consignee) a version of the assurance names."""

@@ -35,6 +35,7 @@ answer 2xx. Every request runs in a savepoint that is rolled back, so one set of
 serves every cell.
 """
 
+import datetime
 import re
 import time
 from urllib.parse import urlencode, urlsplit
@@ -137,6 +138,10 @@ MATRIX = {
                                 query="declaration_query"),
     "reconciliation:api_messages": post(API),
     "reconciliation:api_results": Row(API),
+    # The API's OpenAPI document and its page: public (an integrator reads them before the
+    # bureau hands over a token; they hold the format, no data).
+    "reconciliation:api_openapi": Row(PUBLIC),
+    "reconciliation:api_docs": Row(PUBLIC),
     # --- masks ----------------------------------------------------------------------------
     "masks:application_basic": Row(FILERS),
     "masks:application_edit": Row(OWN_DRAFT, pk="mask_draft"),
@@ -263,6 +268,8 @@ MATRIX.update({
     "admin:permits_application_workflow": Row(REVIEWERS),
     "admin:reconciliation_declaration_upload": Row(REVIEWERS),
     "admin:shtc_port_upload": Row(REVIEWERS),
+    # The screening list's CSV upload (issue 14 point 4, shtc/admin_screening.py).
+    "admin:shtc_screeningentry_upload": Row(REVIEWERS),
     "admin:auth_user_password_change": Row(NOBODY, id="owner"),
 })
 
@@ -294,9 +301,15 @@ ADMIN_MODELS = {
     "shtc_controlledarea": ("ok ok ok 403 ok", "controlled_area"),
     "shtc_reexportapprovalcountry": ("ok ok ok 403 ok", "reexport_approval_country"),
     "shtc_port": ("ok ok ok 403 ok", "port"),
+    # The screening list (issue 14 point 4): reviewers keep it, nothing is deleted.
+    "shtc_screeningentry": ("ok ok ok 403 ok", "screening_entry"),
     # --- flow112: exhibition re-import reminders, seen only (shtc/admin.py) ---
     "shtc_reimportreminder": ("ok 403 ok 403 ok", "reimport_reminder"),
     # --- end of flow112 ---
+    # The working-day clock's data (issue 14, permits/admin_workdays.py): reviewers read it;
+    # changing it needs the models' own permissions.
+    "permits_workdayadjustment": ("ok 403 ok 403 ok", "workday_adjustment"),
+    "permits_reviewtarget": ("ok 403 ok 403 ok", "review_target"),
     "axes_accessattempt": ("403 403 403 403 403", "access_attempt"),
     "axes_accesslog": ("403 403 403 403 403", "access_log"),
     "axes_accessfailurelog": ("403 403 403 403 403", "access_failure_log"),
@@ -515,6 +528,12 @@ class World:
             permit=self.shtc_permit, step=ReimportReminderStep.DAYS_30,
             valid_until=timezone.localdate())
 
+        # An entry of the screening list (issue 14 point 4), for the admin.
+        from shtc.models import ScreeningEntry
+
+        self.screening_entry = ScreeningEntry.objects.create(
+            name="Korea Ryonbong General Corporation", source_list="UNSC 1718", country="KP")
+
         # Drafts the owner is entering: a mask application through the entry pages, a
         # correction of the mask permit, a case of the test procedure.
         client = Client()
@@ -605,6 +624,12 @@ class World:
         self.controlled_area = ControlledArea.objects.get(country="KP")
         self.reexport_approval_country = ReexportApprovalCountry.objects.get(country="US")
         self.port = Port.objects.get(code="USLAX")
+        from permits.models import ReviewTarget, WorkdayAdjustment
+
+        self.workday_adjustment = WorkdayAdjustment.objects.create(
+            date=datetime.date(2026, 12, 9), kind="day_off", note="颱風")
+        self.review_target = ReviewTarget.objects.get_or_create(
+            document_type="SE", stage="initial_review", defaults={"working_days": 7})[0]
         self.access_attempt = AccessAttempt.objects.create(
             username=owner.identifier, ip_address="192.0.2.1", user_agent="matrix",
             path_info="/accounts/login/", failures_since_start=1, get_data="", post_data="")

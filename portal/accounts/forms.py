@@ -1,14 +1,12 @@
 from django import forms
 from django.contrib.auth import forms as auth_forms
 from django.contrib.auth import password_validation
-from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
 from portal.accounts import identifiers
 from portal.accounts.models import IdentifierType, Role, User
 from portal.accounts.services import DUPLICATE_IDENTIFIER
 from portal.forms import PortalFormMixin, PortalModelForm
-from portal.tasks import enqueue, send_email
 
 
 class SignUpForm(PortalModelForm):
@@ -103,12 +101,16 @@ def _queue_mail(subject_template_name, email_template_name, context, to_email,
                 html_email_template_name=None):
     from django.template import loader
 
+    from permits import notifications
+    from permits.models import OutboundEmail
+
     subject = "".join(loader.render_to_string(subject_template_name, context).splitlines())
     body = loader.render_to_string(email_template_name, context)
-    # Sent by Celery after the request: a slow or absent mail server never blocks the page.
-    # (With the broker down too the mail is logged as not queued; the user may ask again.)
-    transaction.on_commit(lambda: enqueue(send_email, subject=subject, body=body,
-                                          to=[to_email]))
+    # The outbox, as every mail (permits.outbox): sent by Celery after the request, so a slow
+    # or absent mail server never blocks the page; with the broker down the row stays unsent
+    # and beat's resend sends it once Redis is back.
+    email = OutboundEmail.objects.create(to=to_email, subject=subject[:250], body=body)
+    notifications.queue_after_commit([email.pk])
 
 
 class PasswordResetForm(PortalFormMixin, auth_forms.PasswordResetForm):

@@ -1,6 +1,7 @@
 """The bad-input corpus (tests/corpus/forms.yaml) against every form of the portal: each bad
 value gets its expected outcome, and no input whatever answers 500 (issue 9)."""
 
+import datetime
 from decimal import Decimal
 from pathlib import Path
 
@@ -12,6 +13,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
+from permits.models import ReviewTarget, WorkdayAdjustment
 from portal import dates
 
 CORPUS = yaml.safe_load((Path(__file__).with_name("forms.yaml")).read_text(encoding="utf-8"))
@@ -94,7 +96,16 @@ def world(db, make_user):
     ShtcApplication.objects.create(application=shtc_registered)
     shtc_registered = workflow.transition(application=shtc_registered, to="registered",
                                           actor=applicant)
+    # The working-day clock's data in the admin (issue 14): a reviewer who may change it,
+    # an adjustment already made, a target to change.
+    users["calendar_keeper"] = _calendar_keeper(make_user)
+    adjustment = WorkdayAdjustment.objects.create(date=datetime.date(2026, 12, 16),
+                                                  kind="day_off")
     return {"users": users, "{draft}": draft.pk, "{correction}": correction.pk,
+            "{workday_adjustment_date}": dates.to_roc(adjustment.date),
+            "{review_target}": ReviewTarget.objects.get_or_create(
+                document_type="SE", stage="initial_review",
+                defaults={"working_days": 7})[0].pk,
             "{shtc_draft}": shtc_draft.pk,
             # Made only by the cases that name it (fill()): 74 queries the others skip.
             "{shtc_balance}": lambda: _shtc_balance_draft(applicant, make_user).pk,
@@ -109,6 +120,20 @@ def world(db, make_user):
             "{permit_no}": permit.permit_no,
             "{report}": report.pk, "{flow}": flow.pk,
             "{today}": dates.to_roc(timezone.localdate())}
+
+
+def _calendar_keeper(make_user):
+    from django.contrib.auth.models import Group, Permission
+
+    from portal.accounts.models import REVIEWERS_GROUP, IdentifierType
+
+    keeper = make_user("C123456781", identifier_type=IdentifierType.NATIONAL_ID, is_staff=True)
+    keeper.groups.add(Group.objects.get_or_create(name=REVIEWERS_GROUP)[0])
+    keeper.user_permissions.add(*Permission.objects.filter(
+        content_type__app_label="permits",
+        codename__in=["add_workdayadjustment", "change_workdayadjustment",
+                      "change_reviewtarget"]))
+    return keeper
 
 
 def _shtc_balance_draft(applicant, make_user):

@@ -23,6 +23,7 @@ from django.utils import timezone
 from permits import changes, entry, workflow
 from permits.models import Application, Kind, Permit, PermitVersion, Status
 from reconciliation.models import LedgerEntry
+from shtc.entry import APPLICATION
 from tests.permits.test_pdf import pdftotext
 from tests.reconciliation import helpers
 from tests.shtc.review_cases import ITEM
@@ -267,10 +268,12 @@ def test_it_refuses_to_cancel_a_cancelled_permit_again(client, applicant, permit
 def test_it_refuses_a_second_reissue_of_the_same_balance(client, applicant, permit):
     client.force_login(applicant)
     first = reissue_draft(client, permit)
-    # A second draft from another tab, loaded before the first was registered.
-    response = load(client, permit.permit_no)
-    second = Application.objects.exclude(pk=first.pk).get(kind=Kind.BALANCE_REISSUE)
-    assert response.url == url("edit", second.pk)
+    # Loaded again, it opens the first draft (permits.entry.loaded_draft) ...
+    assert load(client, permit.permit_no).url == url("edit", first.pk)
+    # ... so a second draft as one made before that rule, from another tab.
+    second = entry.draft_from(entry=APPLICATION, actor=applicant,
+                              source=permit.current.application, kind=Kind.BALANCE_REISSUE,
+                              changes=permit.current, items=changes.balance_items(permit))
     client.post(url("submit", first.pk))
     first.refresh_from_db()
     assert first.status == Status.REGISTERED

@@ -202,11 +202,21 @@ def test_an_assurance_serves_one_application(client, applicant, reviewer):
     assert load_number(client, assurance.registration_no).status_code == 302
 
 
+def other_draft(applicant, assurance):
+    """A second draft loaded from `assurance`, as if from a number loaded before the first
+    (帶入參考資料 again opens the first: permits.entry.loaded_draft)."""
+    return entry.draft_from(entry=iran_filing.IRAN_APPLICATION, actor=applicant,
+                            source=assurance, kind=Kind.NEW,
+                            items=iran_filing.IRAN_APPLICATION.reference_items(assurance))
+
+
 def test_a_second_draft_of_one_assurance_is_refused_at_apply(client, applicant):
     assurance = iran_assurance(applicant)
     client.force_login(applicant)
     first = enter(client, assurance)
-    second = enter(client, assurance)  # drafts do not count: both may be entered
+    # Drafts do not count: both may be entered (a second load would open the first).
+    second = other_draft(applicant, assurance)
+    assert client.post(url("edit", second.pk), BASIC).status_code == 302
     apply(client, first)
 
     response = client.post(url("submit", second.pk))
@@ -324,10 +334,10 @@ def test_the_gates_are_asked_again_under_the_assurances_lock(applicant):
 def test_two_applications_of_one_assurance_filed_at_once_file_one(applicant):
     seed_shtc()  # Iran's controlled area: a transactional test before may have emptied it
     assurance = iran_assurance(applicant)
-    drafts = [entry.reference_draft_create(entry=iran_filing.IRAN_APPLICATION,
-                                           actor=applicant, field=entry.REGISTRATION_NO,
-                                           number=assurance.registration_no)
-              for _ in range(2)]
+    first = entry.reference_draft_create(entry=iran_filing.IRAN_APPLICATION, actor=applicant,
+                                         field=entry.REGISTRATION_NO,
+                                         number=assurance.registration_no)
+    drafts = [first, other_draft(applicant, assurance)]
     barrier = threading.Barrier(2)
     outcomes = []
 
