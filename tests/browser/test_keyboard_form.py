@@ -8,7 +8,7 @@ right in both languages."""
 import pytest
 
 from portal.accounts.models import User
-from tests.services import orm
+from tests.services import log_in, orm
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -108,3 +108,30 @@ def test_titles_and_lang_in_english(page, live_server):
     summary = page.get_by_test_id("error-summary")
     assert summary.get_by_role("heading").inner_text() == "Please correct the following:"
     assert summary.get_by_role("link").first.inner_text() == "Account: This field is required."
+
+
+def test_a_refused_admin_form_names_its_fields_at_the_top(page, live_server):
+    """The reviewers' admin forms too: Django's errornote is followed by a summary with one
+    link a refused field (static/portal/js/error_summary.js over Django's error lists, whose
+    ids the fields' aria-describedby name); the summary takes the focus, a link the field."""
+    orm(lambda: User.objects.create_superuser(
+        identifier="A123456789", password="keeper-password-1", name="Calendar keeper",
+        email="keeper@example.com"))
+    log_in(page, f"{live_server.url}/admin/login/?next=/admin/", "A123456789",
+           "keeper-password-1")
+    page.context.add_cookies([{"name": "django_language", "value": "en",
+                               "url": live_server.url}])
+    page.goto(live_server.url + "/admin/permits/workdayadjustment/add/")
+    page.locator("#id_note").fill("typed\u00a0and kept")
+    page.locator("input[name=_save]").click()
+    page.wait_for_load_state()
+    summary = page.get_by_test_id("error-summary")
+    assert summary.evaluate("element => element === document.activeElement")
+    links = summary.get_by_role("link")
+    texts = links.all_inner_texts()
+    assert [text.split(":")[0].lower() for text in texts] == ["date", "kind"], texts
+    assert page.locator("#id_note").input_value() == "typed\u00a0and kept"
+    links.nth(1).press("Enter")
+    focused = page.evaluate(FOCUSED)
+    assert focused["id"] == "id_kind"
+    assert "id_kind_error" in page.locator("#id_kind").get_attribute("aria-describedby")

@@ -17,9 +17,9 @@ pytestmark = pytest.mark.django_db
 
 # What admin/base_site.html was: Django's (its admin/base_site.html over its admin/base.html)
 # with the idle notice's styles and footer.
-CHAIN = """{% extends "admin/base_site.html" %}{% load static %}
+CHAIN = """{% extends "admin/base_site.html" %}{% load i18n static %}
 {% block extrastyle %}{{ block.super }}<link rel="stylesheet" href="{% static 'portal/css/idle.css' %}"><link rel="stylesheet" href="{% static 'portal/css/admin_idle.css' %}"><link rel="stylesheet" href="{% static 'portal/css/admin_wcag.css' %}">{% endblock %}
-{% block footer %}{{ block.super }}{% if user.is_authenticated %}{% include "includes/idle_notice.html" %}<script src="{% static 'portal/js/idle.js' %}"></script>{% endif %}{% endblock %}
+{% block footer %}{{ block.super }}{% if user.is_authenticated %}{% include "includes/idle_notice.html" %}<script src="{% static 'portal/js/idle.js' %}"></script>{% endif %}<script src="{% static 'portal/js/error_summary.js' %}" data-title="{% translate "Please correct the following:" %}" data-separator="{% if LANGUAGE_CODE == 'zh-hant' %}：{% else %}: {% endif %}" data-class="errornote error-summary"></script>{% endblock %}
 """  # noqa: E501
 
 

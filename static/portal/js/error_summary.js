@@ -1,4 +1,5 @@
-// A refused form's error summary (WCAG 2.1 3.3.1, issue 15): at the top of the form whose
+// A refused form's error summary (WCAG 2.1 3.3.1, issue 15), on the portal's pages and the
+// admin's (templates/admin/base_site.html): at the top of the form whose
 // fields came back with errors, a list of links, one a field, "label: error"; the summary
 // takes the focus when the page loads, so that a screen reader reads it out (role="alert"),
 // and each link moves the focus into its field. The errors themselves stay under the fields,
@@ -19,7 +20,8 @@
     }
     const copy = label.cloneNode(true);
     copy.querySelectorAll(".asteriskField").forEach((mark) => mark.remove());
-    return copy.textContent.replace(/\s+/g, " ").trim();
+    // The admin's labels end in a colon (its label_suffix); the summary adds its own.
+    return copy.textContent.replace(/\s+/g, " ").trim().replace(/[:：]$/, "");
   }
 
   function fieldOf(feedback) {
@@ -45,7 +47,8 @@
 
   function build(form, entries) {
     const summary = document.createElement("div");
-    summary.className = "alert alert-danger error-summary";
+    // The portal's Bootstrap alert, or what the script tag asks for (the admin's errornote).
+    summary.className = script.dataset.class || "alert alert-danger error-summary";
     summary.setAttribute("role", "alert");
     summary.setAttribute("tabindex", "-1");
     summary.setAttribute("aria-labelledby", "error-summary-title");
@@ -80,7 +83,9 @@
     let first = null;
     document.querySelectorAll("main form").forEach((form) => {
       const entries = [];
-      form.querySelectorAll(".invalid-feedback[id]").forEach((feedback) => {
+      // The portal's fields (crispy, plain_fields) and the admin's (Django's error list,
+      // id "<field id>_error", named by the field's aria-describedby).
+      form.querySelectorAll(".invalid-feedback[id], ul.errorlist[id$='_error']").forEach((feedback) => {
         const field = fieldOf(feedback);
         const text = feedback.textContent.replace(/\s+/g, " ").trim();
         if (field && field.id && text && !entries.some((entry) => entry.field === field)) {
