@@ -10,16 +10,15 @@ file of customs messages (the right `add_inboundmessage`); see apps.py.
 import json
 
 from django.contrib import admin, messages
-from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.shortcuts import redirect
 from django.template.response import TemplateResponse
-from django.urls import path, reverse
+from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from permits.admin import PortalDisplayMixin, ReadOnlyAdmin, ReadOnlyInline
+from permits.admin_upload import UploadAdmin
 from permits.fields import plain_decimal
 from portal.templatetags.roc import roc_datetime
 from reconciliation import api, services
@@ -74,7 +73,7 @@ class InboundMessageInline(ReadOnlyInline):
 
 
 @admin.register(Declaration)
-class DeclarationAdmin(ReadOnlyAdmin):
+class DeclarationAdmin(UploadAdmin, ReadOnlyAdmin):
     list_display = ("number", "direction", "declared_on", "declarant_identifier",
                     "permit_cited", "result", "cancelled")
     list_filter = ("result", "direction", "declared_on",
@@ -153,37 +152,16 @@ class DeclarationAdmin(ReadOnlyAdmin):
 
     # --- upload a file of messages (RECON-1) ----------------------------------------------
 
-    def may_upload(self, request):
-        return request.user.has_perm(UPLOAD_PERMISSION)
+    upload_permission = UPLOAD_PERMISSION
+    upload_form = MessageFileForm
+    upload_template = "admin/reconciliation/declaration/upload.html"
+    upload_title = _("Upload messages from customs")
 
-    def get_urls(self):
-        return [
-            path("upload/", self.admin_site.admin_view(self.upload_view),
-                 name="reconciliation_declaration_upload"),
-            *super().get_urls(),
-        ]
-
-    def changelist_view(self, request, extra_context=None):
-        extra_context = {**(extra_context or {}), "may_upload": self.may_upload(request)}
-        return super().changelist_view(request, extra_context)
-
-    def upload_view(self, request):
+    def upload_done(self, request, form):
         """A .jsonl or .json file of customs messages, fed through services.receive like the
         endpoint and the command; the summary and each rejection come back as messages."""
-        if not self.may_upload(request):
-            raise PermissionDenied
-        if request.method == "POST":
-            form = MessageFileForm(request.POST, request.FILES)
-            if form.is_valid():
-                outcome = api.receive_batch(form.entries, broken=form.broken,
-                                            source="admin")
-                self._report(request, outcome, json_lines=form.json_lines)
-                return redirect("admin:reconciliation_declaration_changelist")
-        else:
-            form = MessageFileForm()
-        return TemplateResponse(request, "admin/reconciliation/declaration/upload.html", {
-            **self.admin_site.each_context(request), "form": form, "opts": self.model._meta,
-            "title": _("Upload messages from customs")})
+        outcome = api.receive_batch(form.entries, broken=form.broken, source="admin")
+        self._report(request, outcome, json_lines=form.json_lines)
 
     def _report(self, request, outcome, *, json_lines):
         level = messages.WARNING if outcome.rejected else messages.SUCCESS

@@ -6,17 +6,15 @@ country is retired by clearing "in use", and a location stays (a permit may name
 
 from django import forms
 from django.contrib import admin, messages
-from django.core.exceptions import PermissionDenied, ValidationError
-from django.shortcuts import redirect
+from django.core.exceptions import ValidationError
 from django.template.defaultfilters import filesizeformat, linebreaksbr
-from django.template.response import TemplateResponse
-from django.urls import path
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from permits.admin import PortalDisplayMixin, ReadOnlyAdmin, ReadOnlyInline
+from permits.admin_upload import UploadAdmin
 from portal.forms import PortalForm
 from shtc import locode, review
 from shtc.models import (
@@ -258,7 +256,7 @@ class LocodeFileForm(PortalForm):
 
 
 @admin.register(Port)
-class PortAdmin(KeptAdmin):
+class PortAdmin(UploadAdmin, KeptAdmin):
     list_display = ("code", "name", "subdivision", "function", "status", "iata", "edition")
     list_filter = ("edition",)
     # A code or its first letters (US, USLA), or the start of a name.
@@ -278,36 +276,16 @@ class PortAdmin(KeptAdmin):
         obj.country = obj.code[:2]
         super().save_model(request, obj, form, change)
 
-    def may_upload(self, request):
-        return request.user.has_perm(UPLOAD_PERMISSION)
+    upload_permission = UPLOAD_PERMISSION
+    upload_form = LocodeFileForm
+    upload_template = "admin/shtc/port/upload.html"
+    upload_title = _("Load a UN/LOCODE release")
 
-    def get_urls(self):
-        return [
-            path("upload/", self.admin_site.admin_view(self.upload_view),
-                 name="shtc_port_upload"),
-            *super().get_urls(),
-        ]
-
-    def changelist_view(self, request, extra_context=None):
-        extra_context = {**(extra_context or {}), "may_upload": self.may_upload(request)}
-        return super().changelist_view(request, extra_context)
-
-    def upload_view(self, request):
+    def upload_done(self, request, form):
         """A CSV file of an official UN/LOCODE release, loaded as `manage.py load_locode`
         loads it; a file that cannot be read is refused on the form, nothing of it loaded."""
-        if not self.may_upload(request):
-            raise PermissionDenied
-        if request.method == "POST":
-            form = LocodeFileForm(request.POST, request.FILES)
-            if form.is_valid():
-                outcome = locode.load(form.rows, edition=form.cleaned_data["edition"])
-                self._report(request, outcome, form.problems, form.cleaned_data["edition"])
-                return redirect("admin:shtc_port_changelist")
-        else:
-            form = LocodeFileForm()
-        return TemplateResponse(request, "admin/shtc/port/upload.html", {
-            **self.admin_site.each_context(request), "form": form, "opts": self.model._meta,
-            "title": _("Load a UN/LOCODE release")})
+        outcome = locode.load(form.rows, edition=form.cleaned_data["edition"])
+        self._report(request, outcome, form.problems, form.cleaned_data["edition"])
 
     def _report(self, request, outcome, problems, edition):
         level = messages.WARNING if problems else messages.SUCCESS

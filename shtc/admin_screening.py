@@ -5,13 +5,11 @@ the form, a line each, nothing of it loaded. Imported by shtc/admin.py."""
 
 from django import forms
 from django.contrib import admin, messages
-from django.core.exceptions import PermissionDenied, ValidationError
-from django.shortcuts import redirect
-from django.template.response import TemplateResponse
-from django.urls import path
+from django.core.exceptions import ValidationError
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from permits.admin_upload import UploadAdmin
 from portal.forms import PortalForm
 from shtc import screening
 from shtc.admin import KeptAdmin, checked_csv
@@ -54,42 +52,21 @@ class ScreeningFileForm(PortalForm):
 
 
 @admin.register(ScreeningEntry)
-class ScreeningEntryAdmin(KeptAdmin):
+class ScreeningEntryAdmin(UploadAdmin, KeptAdmin):
     list_display = ("name", "country", "source_list", "active", "updated_at")
     list_filter = ("active", "source_list")
     search_fields = ("name", "aliases")
     show_full_result_count = False
     readonly_fields = ("updated_at",)
 
-    def may_upload(self, request):
-        return request.user.has_perm(UPLOAD_PERMISSION)
+    upload_permission = UPLOAD_PERMISSION
+    upload_form = ScreeningFileForm
+    upload_template = "admin/shtc/screeningentry/upload.html"
+    upload_title = _("Load the screening list")
 
-    def get_urls(self):
-        return [
-            path("upload/", self.admin_site.admin_view(self.upload_view),
-                 name="shtc_screeningentry_upload"),
-            *super().get_urls(),
-        ]
-
-    def changelist_view(self, request, extra_context=None):
-        extra_context = {**(extra_context or {}), "may_upload": self.may_upload(request)}
-        return super().changelist_view(request, extra_context)
-
-    def upload_view(self, request):
-        if not self.may_upload(request):
-            raise PermissionDenied
-        if request.method == "POST":
-            form = ScreeningFileForm(request.POST, request.FILES)
-            if form.is_valid():
-                outcome = screening.load(form.rows)
-                self.message_user(request, gettext(
-                    "Screening list: %(read)d entries read; %(created)d added, %(updated)d "
-                    "changed, %(unchanged)d already on file, %(retired)d no longer listed.")
-                    % vars(outcome), messages.SUCCESS)
-                return redirect("admin:shtc_screeningentry_changelist")
-            status = 400
-        else:
-            form, status = ScreeningFileForm(), 200
-        return TemplateResponse(request, "admin/shtc/screeningentry/upload.html", {
-            **self.admin_site.each_context(request), "form": form, "opts": self.model._meta,
-            "title": _("Load the screening list")}, status=status)
+    def upload_done(self, request, form):
+        outcome = screening.load(form.rows)
+        self.message_user(request, gettext(
+            "Screening list: %(read)d entries read; %(created)d added, %(updated)d "
+            "changed, %(unchanged)d already on file, %(retired)d no longer listed.")
+            % vars(outcome), messages.SUCCESS)

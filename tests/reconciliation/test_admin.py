@@ -198,7 +198,7 @@ def test_it_loads_an_uploaded_json_array(client, reviewer, permit,
 def test_it_refuses_a_file_it_cannot_read(client, reviewer, name, content, code):
     client.force_login(reviewer)
     response = upload(client, name, content)
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert [e.code for e in response.context["form"].errors.as_data()["file"]] == [code]
     assert not InboundMessage.objects.exists()
 

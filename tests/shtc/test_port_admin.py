@@ -75,7 +75,7 @@ def test_it_lists_the_rows_it_skipped(bureau):
 def test_it_refuses_a_file_it_cannot_read_with_a_message(bureau, upload, field, code):
     before = Port.objects.count()
     response = post(bureau, upload)
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert response.context["form"].has_error(field, code)
     assert Port.objects.count() == before
 
