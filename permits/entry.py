@@ -21,7 +21,6 @@ checks its gates when it is loaded and again, under the permit's lock, when it i
 
 import datetime
 import re
-import uuid
 
 from crispy_forms.layout import Layout
 from django import forms
@@ -406,12 +405,6 @@ def loaded_draft(*, entry, actor, **filters):
     return draft
 
 
-def reference_token(source):
-    """The start of the client_token of a 新申請 loaded from the case `source`: how
-    loaded_draft() finds it again (the rest keeps the token unique)."""
-    return f"ref:{source.pk}:"
-
-
 def reference_source(*, entry, user, field, number):
     """The case that 證書號碼, 原收件編號 or 保證書編號 `number` (typed in `field`) names among
     the cases of the entry's document type `user` may see, or None. Visibility is the one
@@ -472,8 +465,7 @@ def reference_draft_create(*, entry, actor, field, number):
         problem = entry.reference_problem(field, source, actor)
         if problem:
             raise problem
-        existing = loaded_draft(entry=entry, actor=actor, kind=Kind.NEW,
-                                client_token__startswith=reference_token(source))
+        existing = loaded_draft(entry=entry, actor=actor, kind=Kind.NEW, loaded_from=source)
         if existing is not None:
             return existing
         fields = {}
@@ -482,8 +474,7 @@ def reference_draft_create(*, entry, actor, field, number):
             fields = {name: account[name] for name in BASIC_FIELDS}
         return draft_from(entry=entry, actor=actor, source=source, kind=Kind.NEW,
                           items=entry.reference_items(source),
-                          client_token=reference_token(source) + uuid.uuid4().hex[:16],
-                          **fields)
+                          loaded_from=source, **fields)
 
 
 def change_draft_create(*, entry, actor, kind, permit=None, amends=None, **fields):

@@ -173,6 +173,11 @@ class Application(ChoiceLabels, models.Model):
     # A 補正 (SHTC-8) amends a case closed 補正結案, which never had a permit.
     amends = models.ForeignKey("self", on_delete=models.PROTECT, null=True, blank=True,
                                related_name="amendments", verbose_name=_("amends case"))
+    # A 新申請 made by 帶入參考資料 from an earlier case: a second load of the same case opens
+    # this draft rather than making another (permits.entry.loaded_draft).
+    loaded_from = models.ForeignKey("self", on_delete=models.SET_NULL, null=True, blank=True,
+                                    related_name="+", editable=False,
+                                    verbose_name=_("loaded from case"))
 
     # A one-time token from the form that created the case: a double-clicked "申請" sends it
     # twice, and the unique index turns the second request into the first one's case.

@@ -103,7 +103,7 @@ def _same_filer(application, actor):
 
 
 def _create(*, document_type, applicant, actor, kind=Kind.NEW, changes=None, amends=None,
-            items=(), client_token=None, **data):
+            items=(), client_token=None, loaded_from=None, **data):
     """`actor` is the applicant or the agent filing for them; the parties' identifiers come
     from the accounts."""
     agent = actor if actor.is_agent and actor.pk != applicant.pk else None
@@ -114,7 +114,8 @@ def _create(*, document_type, applicant, actor, kind=Kind.NEW, changes=None, ame
     fields.update({k: v for k, v in data.items() if k in CASE_FIELDS})
     application = Application.objects.create(
         document_type=document_type, kind=kind, changes=changes, amends=amends,
-        applicant=applicant, agent=agent, client_token=client_token, **fields)
+        applicant=applicant, agent=agent, client_token=client_token, loaded_from=loaded_from,
+        **fields)
     for line_no, item in enumerate(items, start=1):
         item_add(application=application, line_no=line_no, **item)
     return application
