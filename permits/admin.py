@@ -5,6 +5,7 @@ import functools
 import html
 import operator
 import re
+from typing import NamedTuple
 
 from django import forms
 from django.conf import settings
@@ -42,10 +43,10 @@ from django.utils.html import format_html
 from django.utils.module_loading import import_string
 from django.utils.safestring import SafeData, SafeString, mark_safe
 from django.utils.text import capfirst, smart_split, unescape_string_literal
-from django.utils.translation import gettext
+from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
-from permits import admin_list, numbering, procedures, workflow
+from permits import admin_list, numbering, procedures, workdays, workflow
 from permits.fields import (
     format_tariff_code,
     name_field,
@@ -753,6 +754,38 @@ class CaseChangeList(ChangeList):
         super().get_results(request)
         if not self.multi_page:  # the whole list: the rows the paginator read
             self.result_list = self.paginator.rows
+        self.clocks_and_flags(request)
+
+    def clocks_and_flags(self, request):
+        """The working-day clock (permits.workdays) and the open risk flags (shtc.risk) of
+        the page's cases, for the list's 工作天 and 風險 columns (ApplicationAdmin.working_days,
+        .risks): three queries a page whatever its length (the status history, the rules,
+        the flags), none for an empty page. On PostgreSQL the history and the flags are read
+        by queries compiled once (_page_history, _page_flags: Django compiled each anew,
+        half the columns' cost); the clocks are workdays.clock()'s of those rows."""
+        cases = self.result_list
+        if not cases:
+            return
+        rules = workdays.rules_for(request)
+        ids = [case.pk for case in cases]
+        if arrays_supported():
+            history = {}
+            for case_id, new, created_at in _page_history().rows(ids=ids):
+                history.setdefault(case_id, []).append(_Change(new, created_at))
+            clocks = {case.pk: workdays.clock(
+                status=case.status, document_type=case.document_type,
+                history=history.get(case.pk, ()), rules=rules) for case in cases}
+            flags = {}
+            for flag in _page_flags().instances(ids=ids):
+                flags.setdefault(flag.application_id, []).append(flag)
+        else:
+            from shtc import risk
+
+            clocks = workdays.clocks(cases, rules=rules)
+            flags = risk.flags_of(ids)
+        for case in cases:
+            case.list_clock = clocks.get(case.pk)
+            case.list_flags = flags.get(case.pk, ())
 
     def get_query_string(self, new_params=None, remove=None):
         """Django's, each text quoted once a page (admin_list.query_string): the links of
@@ -760,6 +793,33 @@ class CaseChangeList(ChangeList):
         if not hasattr(self, "quoted"):
             self.quoted = {}
         return admin_list.query_string(self.filter_params, new_params, remove, self.quoted)
+
+
+class _Change(NamedTuple):
+    """A status change as workdays.clock() reads it."""
+
+    new: str
+    created_at: datetime.datetime
+
+
+@functools.cache
+def _page_history():
+    """The status changes of the cases `ids` (an array), oldest first, as workdays.clocks()
+    reads them."""
+    return PreparedQuery(
+        lambda ids: StatusChange.objects.filter(among("application_id", ids)).order_by(
+            "application_id", "created_at", "pk").values_list(
+            "application_id", "new", "created_at"), parameters=("ids",))
+
+
+@functools.cache
+def _page_flags():
+    """The open risk flags (no decision recorded) of the cases `ids` (an array)."""
+    from shtc.models import RiskFlag
+
+    return PreparedInstances(RiskFlag, lambda ids: RiskFlag.objects.filter(
+        among("application_id", ids), decided_at__isnull=True).order_by("application_id", "pk"),
+        parameters=("ids",))
 
 
 def date_drilldown(cl):
@@ -1146,7 +1206,8 @@ BIGINT = (-(2 ** 63), 2 ** 63 - 1)
 @admin.register(Application)
 class ApplicationAdmin(PortalDisplayMixin, admin.ModelAdmin):
     list_display = ("number", "permit_number", "document_type", "kind", "applicant_identifier",
-                    "applicant_name", "destination_country", "status", "submitted_at")
+                    "applicant_name", "destination_country", "status", "submitted_at",
+                    "working_days", "risks")
     list_filter = (("document_type", ChoicesFilter), ("status", ChoicesFilter),
                    ("kind", ChoicesFilter), DestinationFilter, ("submitted_at", DateFilter))
     # What the search looks in; get_search_results() says how (case_matches).
@@ -1248,6 +1309,18 @@ class ApplicationAdmin(PortalDisplayMixin, admin.ModelAdmin):
     @admin.display(description=_("number"), ordering="receipt_no")
     def number(self, obj):
         return obj.number or "-"
+
+    @admin.display(description=pgettext_lazy("case list column", "working days"),
+                   empty_value="")
+    def working_days(self, obj):
+        """The open stage's working days of its target, overdue in red and in words
+        (CaseChangeList.clocks_and_flags read the page's clocks)."""
+        return admin_list.clock_cell(getattr(obj, "list_clock", None))
+
+    @admin.display(description=_("risk"), empty_value="")
+    def risks(self, obj):
+        """A badge per kind of the case's open risk flags."""
+        return admin_list.risk_cell(getattr(obj, "list_flags", ()))
 
     @admin.display(description=_("permit number"))
     def permit_number(self, obj):

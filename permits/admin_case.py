@@ -18,7 +18,11 @@ that the inlines' formsets read (permits.admin.inline_rows) and put where prefet
 puts them, so that the procedures' panels (ReadOnlyInline.panel_html: the SHTC review) read
 them without a query of their own; all of them in one round trip (_read; bench/README.md
 "Stop 21"), the goods items a hundred a page (permits.item_pages, issue 13), with the count
-and totals over all of them. Users who may change the case (a superuser) keep
+and totals over all of them. Below a reviewer's moves, the case's working-day clock
+(issue 14: permits.workdays, from the history rows the page read, its rules in the same round
+trip) and an SHTC case's risk flags (shtc.review.risk_panel_html, read in it too);
+templates/admin/permits/application/change_form.html prints the same through
+permits/templatetags/case_review.py. Users who may change the case (a superuser) keep
 Django's change form, which saves; so do a popup and a page this does not know how to draw
 (an inline that is not a ReadOnlyInline, a column it does not draw): Django draws those.
 """
@@ -45,7 +49,7 @@ from django.utils.safestring import mark_safe
 from django.utils.text import Truncator, capfirst
 from django.utils.translation import get_language, gettext, pgettext
 
-from permits import item_pages, procedures
+from permits import item_pages, procedures, workdays
 from permits.admin import (
     ReadOnlyInline,
     _escaped,
@@ -54,7 +58,7 @@ from permits.admin import (
     shares_rows,
     table_rows,
 )
-from permits.models import Item
+from permits.models import Item, StatusChange
 from permits.prepared import PreparedInstances, in_place, together
 
 TEMPLATE = "admin/permits/application/case_page.html"
@@ -70,7 +74,10 @@ def case_page(model_admin, request, case, extra_context=None):
     if sections is None or fieldsets is None:
         return None
     # Every table's rows first, in one round trip: then the panels read them from the case.
-    _read(sections, case, request)
+    # A reviewer's page reads the case's risk flags in it too (issue 14, point 4).
+    reviewing = model_admin.may_review(request)
+    flags = _read(sections, case, request, flags=reviewing and _flagged(case),
+                  rules=reviewing)
     opts = model_admin.opts
     site = model_admin.admin_site.name
     request.current_app = site
@@ -94,6 +101,7 @@ def case_page(model_admin, request, case, extra_context=None):
         f'<a href="{html.escape(kept(history))}" '
         f'class="historylink">{html.escape(gettext("History"))}</a></li></ul>\n',
         moves.get("moves_html", ""),
+        review_extras_html(case, _history(sections, case), flags, request) if reviewing else "",
         # The change form's own form, which nothing posts (no field, no button): its
         # styles (forms.css) are those of `form .aligned`.
         f'\n<form {action}method="post" id="application_form" novalidate>'
@@ -269,11 +277,14 @@ def _foreign_key(parent, model, fk_name):
     return _get_foreign_key(parent, model, fk_name=fk_name)
 
 
-def _read(sections, case, request):
+def _read(sections, case, request, *, flags=False, rules=False):
     """The rows of every table (Section.calls, Section.take) and the parts of the cases
     beside the case that the procedure's hooks read (Procedure.related_parts: a change's
     original items and parties, which SHTC-9 compares), in one round trip
-    (permits.prepared.together); a table whose rows Django's queryset reads, alone."""
+    (permits.prepared.together); a table whose rows Django's queryset reads, alone. With
+    `flags`, the case's risk flags in the same round trip: returned ([RiskFlag]), else
+    None; with `rules`, the working-day clock's rules, kept for the request (workdays.rules_for)
+    unless it has them."""
     from permits.views import CASE_PARTS, _related_cases
 
     related = _related_cases(case, procedures.get(case.document_type))
@@ -289,7 +300,17 @@ def _read(sections, case, request):
     for other, names in related:
         calls += [(CASE_PARTS[name], {"application": other.pk}) for name in names]
     calls += [(_one_row_query(fk), {"case": other.pk}) for other, fk in rows]
+    rules = rules and getattr(request, "_workday_rules", None) is None
+    if rules:
+        calls.append((workdays.RULES_QUERY, {}))
+    if flags:
+        from shtc.review import RISK_FLAGS_QUERY
+
+        calls.append((RISK_FLAGS_QUERY, {"case": case.pk}))
     results = together(*calls) if calls else []
+    found = results.pop() if flags else None
+    if rules:
+        workdays.rules_from(results.pop(), request)
     for section, start, count in takers:
         section.take(results[start:start + count])
     results = iter(results[sum(count for _section, _start, count in takers):])
@@ -301,6 +322,70 @@ def _read(sections, case, request):
         fk.remote_field.set_cached_value(other, row)
         if row is not None:
             fk.set_cached_value(row, other)
+    return found
+
+
+def _flagged(case):
+    """Whether the case's procedure raises risk flags (SHTC's), which its page shows."""
+    from shtc.review import has_risk_flags
+
+    return has_risk_flags(case)
+
+
+def _history(sections, case):
+    """The case's status history as the page's history table read it (oldest first), or
+    the case's own rows where the user may not see that table."""
+    for section in sections:
+        if section.inline.model is StatusChange and section.rows is not None:
+            return section.rows
+    return case.status_changes.order_by("created_at", "pk")
+
+
+# --- The working-day clock and the risk flags (issue 14, points 2 and 4) -------------------
+
+
+def clock_html(clock):
+    """The 工作天 section: each stage's working days used of its target, the open stage's due
+    date in ROC (permits.workdays.describe), an overdue stage in red and said in words, and
+    that the clock stands still while the applicant has the case (補件). Escaped."""
+    parts = ['<section class="module case-clock-panel" aria-labelledby="case-clock-heading" '
+             'data-testid="case-clock">\n'
+             f'<h2 id="case-clock-heading">{_escaped(gettext("Working-day clock"))}</h2>\n']
+    if clock.stages:
+        parts.append('<ul class="case-clock-stages">')
+        for stage in clock.stages:
+            overdue = stage.overdue
+            parts.append(
+                f'<li class="case-clock-stage{" case-clock-overdue" if overdue else ""}'
+                f'{" case-clock-open" if stage.open else ""}" '
+                f'data-testid="clock-{html.escape(stage.stage)}">'
+                + _escaped(workdays.describe(stage))
+                + (f' <strong class="case-clock-late">{_escaped(gettext("overdue"))}</strong>'
+                   if overdue else "") + "</li>")
+        parts.append("</ul>\n")
+    else:
+        parts.append(f'<p>{_escaped(gettext("Not yet in the bureau’s hands."))}</p>\n')
+    if clock.paused:
+        parts.append('<p class="case-clock-paused" data-testid="clock-paused">' + _escaped(
+            gettext("Paused: the case is with the applicant (補件); working days do not count "
+                    "until it is returned.")) + "</p>\n")
+    parts.append("</section>\n")
+    return "".join(parts)
+
+
+def review_extras_html(case, history, flags, request):
+    """What a reviewer reads below the moves: the case's working-day clock from its history
+    `history` (StatusChange rows, oldest first, as the page read them) and the rules read
+    once a request (workdays.rules_for), and for a case whose procedure raises risk flags,
+    the 風險標示 panel of `flags` (shtc.review.risk_panel_html; None: not such a case)."""
+    clock = workdays.clock(status=case.status, document_type=case.document_type,
+                           history=history, rules=workdays.rules_for(request))
+    drawn = clock_html(clock)
+    if flags is not None:
+        from shtc.review import risk_panel_html
+
+        drawn += risk_panel_html(flags)
+    return drawn
 
 
 def _one_rows(case):

@@ -569,3 +569,79 @@ def destination_filter(cl, spec):
 
 # Filters whose own template is written out here.
 WRITTEN_FILTERS = {"admin/permits/application/destination_filter.html": destination_filter}
+
+
+# --- The working-day clock and the risk flags (issue 14, points 2 and 4) ----------------------
+
+
+def clock_cell(clock):
+    """The 工作天 cell of a case (permits.workdays.CaseClock, or None): the open stage's working
+    days used of its target ("5/7"), an overdue one marked in words as well as in red ("9/7
+    逾期"), its stage and due date in the title (workdays.describe); "paused" while the
+    applicant has the case (補件); "" when no stage with a target is open."""
+    from permits import workdays
+
+    if clock is None:
+        return ""
+    current = clock.current
+    if current is None or current.target is None:
+        if clock.paused and any(stage.target is not None for stage in clock.stages):
+            return mark_safe(  # noqa: S308 (escaped)
+                f'<span class="case-clock case-clock-paused">'
+                f'{_e(gettext("paused (with the applicant)"))}</span>')
+        return ""
+    text = f"{_n(current.days)}/{_n(current.target)}"
+    kind = "case-clock"
+    if current.overdue:
+        kind += " case-clock-overdue"
+        text += f' <strong>{_e(gettext("overdue"))}</strong>'
+    return mark_safe(  # noqa: S308 (escaped)
+        f'<span class="{kind}" title="{_e(workdays.describe(current))}">{text}</span>')
+
+
+def _badge_label(kind, flags, names):
+    """The short words of the badge of the open flags `flags` of one `kind`."""
+    from shtc.models import RiskFlagKind
+
+    def countries():
+        found = []
+        for flag in flags:
+            code = (flag.params or {}).get("country", "")
+            name = names.get(code, code)
+            if name and name not in found:
+                found.append(name)
+        return "、".join(found)
+
+    if kind in (RiskFlagKind.CONTROLLED_DESTINATION, RiskFlagKind.WATCHED_DESTINATION):
+        return countries() or RiskFlagKind(kind).label
+    if kind == RiskFlagKind.SCREENING_MATCH:
+        scores = [flag.score for flag in flags if flag.score is not None]
+        if scores:
+            return gettext("screening list, similarity %(score)s") % {
+                "score": f"{max(scores):.0f}"}
+        return gettext("screening list")
+    if kind == RiskFlagKind.REEXPORT:
+        return gettext("re-export")
+    if kind == RiskFlagKind.FIRST_EXPORT:
+        return gettext("first export")
+    if kind == RiskFlagKind.TRANSIT_PORT:
+        return gettext("transit port")
+    return str(kind)
+
+
+def risk_cell(flags):
+    """The 風險 cell of a case: a short badge per kind of its open flags (those no reviewer
+    has decided on: shtc.models.RiskFlag), first raised first, each flag's sentence in the
+    badge's title; "" for none."""
+    from permits.fields import country_names
+
+    kinds = {}
+    for flag in flags or ():
+        if flag.decided_at is None:
+            kinds.setdefault(flag.kind, []).append(flag)
+    if not kinds:
+        return ""
+    names = country_names()
+    return mark_safe(" ".join(  # noqa: S308 (escaped)
+        f'<span class="risk-badge risk-{_e(kind)}" title="{_e(" ".join(f.text for f in of))}">'
+        f"{_e(_badge_label(kind, of, names))}</span>" for kind, of in kinds.items()))

@@ -39,6 +39,7 @@ from permits.models import (
     WorkdayAdjustment,
     WorkdayKind,
 )
+from permits.prepared import PreparedQuery
 from portal.dates import to_roc
 
 # The statuses in which each stage's clock runs. 退回初審 goes on with 初審.
@@ -137,24 +138,42 @@ class Rules:
 def load_rules(document_types=None):
     """The calendar's adjustments and the targets (of `document_types`, or all), in one
     query."""
+    return rules_from(_rules_rows(document_types))
+
+
+def _rules_rows(document_types=None):
+    """The query of load_rules(): rows (date, kind or stage, document type, working days)."""
     # No ORDER BY in the parts of a UNION (SQLite refuses it): the models' orderings off.
     targets = ReviewTarget.objects.order_by()
     if document_types is not None:
         targets = targets.filter(document_type__in=list(document_types))
     # One UNION ALL of both tables: (date, kind or stage, document type, working days).
-    rows = WorkdayAdjustment.objects.order_by().annotate(
+    return WorkdayAdjustment.objects.order_by().annotate(
         a_doc=Value("", output_field=CharField()),
         a_days=Value(0, output_field=IntegerField()),
     ).values_list("date", "kind", "a_doc", "a_days").union(
         targets.annotate(t_date=Value(None, output_field=DateField())).values_list(
             "t_date", "stage", "document_type", "working_days"), all=True)
+
+
+# All the rules, by a query compiled once per process: a page that reads its parts in one
+# round trip (permits.prepared.together: the reviewers' case page) reads them there, and
+# puts them where rules_for() finds them (rules_from()).
+RULES_QUERY = PreparedQuery(_rules_rows, parameters=())
+
+
+def rules_from(rows, request=None):
+    """Rules of the rows of _rules_rows() (RULES_QUERY's), kept for `request` if given."""
     adjustments, found = [], {}
     for day, code, document_type, days in rows:
         if day is None:
             found[(document_type, code)] = days
         else:
             adjustments.append((day, code))
-    return Rules(calendar=Calendar(adjustments), targets=found)
+    rules = Rules(calendar=Calendar(adjustments), targets=found)
+    if request is not None:
+        request._workday_rules = rules
+    return rules
 
 
 def rules_for(request):

@@ -7,6 +7,8 @@
   documents and history the framework lists (permits.admin): the SHTC data, which required
   documents are missing, the destination's regimes and warnings, the validity with its
   reason, and whether 協查 is called for. Drawn by shtc.admin.ShtcReviewInline.
+* The 風險標示 panel of the case's risk flags (shtc.risk; issue 14), below the reviewer's
+  moves (permits.admin_case), its query read in the page's one round trip.
 
 Plain functions over the database, no request: each reads a fixed number of queries,
 whatever the number of items, parties or documents.
@@ -16,16 +18,18 @@ from dateutil.relativedelta import relativedelta
 from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone, translation
-from django.utils.translation import gettext_lazy
+from django.utils.html import escape
+from django.utils.text import capfirst
+from django.utils.translation import gettext, gettext_lazy
 
 from permits import changes, procedures, workflow
 from permits.fields import country_names
 from permits.item_pages import item_origins
-from permits.models import Kind, PartyRole, Status
-from permits.prepared import PreparedQuery
+from permits.models import DocumentType, Kind, PartyRole, Status
+from permits.prepared import PreparedInstances, PreparedQuery
 from portal.templatetags.roc import roc
 from shtc import rules
-from shtc.models import Port, Regime
+from shtc.models import Port, Regime, RiskFlag
 from shtc.procedures import shtc_of, transit_port_text
 
 # The kinds whose approval issues a new permit with a validity of its own; a change keeps the
@@ -192,3 +196,45 @@ def panel(application, *, today=None):
         "missing": [document["label"] for document in required if not document["uploaded"]],
         "validity": _validity(application, shtc, today),
     }
+
+
+# --- The risk flags on the reviewers' case page (issue 14, point 4) ---------------------------
+
+
+def has_risk_flags(application):
+    """Whether `application`'s procedure computes risk flags at 申請 (SHTC's: shtc.risk), so
+    that its case page shows the 風險標示 panel, even empty."""
+    return application.document_type == DocumentType.SHTC_EXPORT
+
+
+# The flags of one case with their matched entries, as shtc.risk.flags_of reads them, by a
+# query compiled once per process: the reviewers' case page reads it in its one round trip
+# (permits.admin_case._read, permits.prepared.together).
+RISK_FLAGS_QUERY = PreparedInstances(
+    RiskFlag, lambda case: RiskFlag.objects.filter(application=case).select_related(
+        "matched_entry").order_by("pk"), parameters=("case",))
+
+
+def risk_panel_html(flags):
+    """The 風險標示 panel of an SHTC case: its flags (shtc.risk.flags_html: each flag's kind
+    as its class, its sentence, for a screening match the score and the entry and list
+    matched) under the names of their kinds, or that none was raised. Every value escaped."""
+    from shtc import risk
+
+    parts = ['<section class="module risk-panel" aria-labelledby="risk-panel-heading" '
+             'data-testid="risk-panel">\n'
+             f'<h2 id="risk-panel-heading">{escape(capfirst(RiskFlag._meta.verbose_name_plural))}'
+             "</h2>\n"]
+    if flags:
+        kinds = []
+        for flag in flags:
+            label = str(flag.get_kind_display())
+            if label not in kinds:
+                kinds.append(label)
+        parts.append(f'<p class="risk-kinds">{escape("、".join(kinds))}</p>\n'
+                     + risk.flags_html(flags))
+    else:
+        parts.append('<p data-testid="risk-none">' + escape(gettext(
+            "No risk flags were raised when the case was submitted.")) + "</p>")
+    parts.append("\n</section>\n")
+    return "".join(parts)

@@ -27,7 +27,8 @@ pytestmark = pytest.mark.django_db
 # The list's template before it was written out: Django's admin/change_list.html and its
 # inclusion tags, the rows and the date drill-down from permits.admin.
 TEMPLATES_DRAWN = """{% extends "admin/change_list.html" %}
-{% load admin_list %}
+{% load admin_list static %}
+{% block extrastyle %}{{ block.super }}<link rel="stylesheet" href="{% static "permits/css/case_list.css" %}">{% endblock %}
 {% block date_hierarchy %}{% if drilldown %}{% include "admin/date_hierarchy.html" with show=drilldown.show back=drilldown.back choices=drilldown.choices %}{% endif %}{% endblock %}
 {% block result_list %}{% if case_results %}
   {% if action_form and actions_on_top and cl.show_admin_actions %}{% admin_actions %}{% endif %}
