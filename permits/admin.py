@@ -1143,8 +1143,8 @@ def moves_html(request, case, moves, move_url, suggested, token=None):
             f'<input type="hidden" name="csrfmiddlewaretoken" '
             f'value="{token or get_token(request)}">\n'
             '<div class="form-row">\n<label for="id_move_note">'
-            f'{escape(gettext("Note to the applicant (required for the moves marked *)"))}'
-            '</label>\n<textarea name="note" id="id_move_note" rows="3" cols="80"></textarea>\n'
+            + escape(gettext("Note to the applicant (required for the moves marked *)"))
+            + '</label>\n<textarea name="note" id="id_move_note" rows="3" cols="80"></textarea>\n'
             "</div>\n")
         if suggested:
             parts.append('<p class="help" data-testid="suggested-move">' + escape(gettext(
@@ -1160,7 +1160,8 @@ def moves_html(request, case, moves, move_url, suggested, token=None):
                 + f'>{escape(str(label))}{" *" if note_required else ""}</button>\n')
         parts.append("</div>\n</form>\n")
     else:
-        parts.append(f'<p>{escape(gettext("This case is closed: no further moves."))}</p>\n')
+        parts.append("<p>" + escape(gettext("This case is closed: no further moves."))
+                     + "</p>\n")
     parts.append("</section>")
     return mark_safe("".join(parts))  # noqa: S308 (every value escaped)
 

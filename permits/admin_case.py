@@ -350,7 +350,8 @@ def clock_html(clock):
     that the clock stands still while the applicant has the case (補件). Escaped."""
     parts = ['<section class="module case-clock-panel" aria-labelledby="case-clock-heading" '
              'data-testid="case-clock">\n'
-             f'<h2 id="case-clock-heading">{_escaped(gettext("Working-day clock"))}</h2>\n']
+             '<h2 id="case-clock-heading">' + _escaped(gettext("Working-day clock"))
+             + "</h2>\n"]
     if clock.stages:
         parts.append('<ul class="case-clock-stages">')
         for stage in clock.stages:
@@ -360,11 +361,11 @@ def clock_html(clock):
                 f'{" case-clock-open" if stage.open else ""}" '
                 f'data-testid="clock-{html.escape(stage.stage)}">'
                 + _escaped(workdays.describe(stage))
-                + (f' <strong class="case-clock-late">{_escaped(gettext("overdue"))}</strong>'
-                   if overdue else "") + "</li>")
+                + (' <strong class="case-clock-late">' + _escaped(gettext("overdue"))
+                   + "</strong>" if overdue else "") + "</li>")
         parts.append("</ul>\n")
     else:
-        parts.append(f'<p>{_escaped(gettext("Not yet in the bureau’s hands."))}</p>\n')
+        parts.append("<p>" + _escaped(gettext("Not yet in the bureau’s hands.")) + "</p>\n")
     if clock.paused:
         parts.append('<p class="case-clock-paused" data-testid="clock-paused">' + _escaped(
             gettext("Paused: the case is with the applicant (補件); working days do not count "

@@ -587,14 +587,14 @@ def clock_cell(clock):
     if current is None or current.target is None:
         if clock.paused and any(stage.target is not None for stage in clock.stages):
             return mark_safe(  # noqa: S308 (escaped)
-                f'<span class="case-clock case-clock-paused">'
-                f'{_e(gettext("paused (with the applicant)"))}</span>')
+                '<span class="case-clock case-clock-paused">'
+                + _e(gettext("paused (with the applicant)")) + "</span>")
         return ""
     text = f"{_n(current.days)}/{_n(current.target)}"
     kind = "case-clock"
     if current.overdue:
         kind += " case-clock-overdue"
-        text += f' <strong>{_e(gettext("overdue"))}</strong>'
+        text += " <strong>" + _e(gettext("overdue")) + "</strong>"
     return mark_safe(  # noqa: S308 (escaped)
         f'<span class="{kind}" title="{_e(workdays.describe(current))}">{text}</span>')
 

@@ -194,7 +194,7 @@ def history_items(history):
 
 def version_items(versions):
     """The <li>s of 許可證版次, newest first, the first marked in force."""
-    badge = f' <span class="badge text-bg-success">{gettext("in force")}</span>'
+    badge = ' <span class="badge text-bg-success">' + gettext("in force") + "</span>"
     return _safe(f"<li>{_text(version.permit.permit_no)} v{_text(version.version)} · "
                  f"{_text(roc(version.issued_at))}{badge if n == 0 else ''}</li>"
                  for n, version in enumerate(versions))

@@ -84,7 +84,7 @@ def review_panel_html(application):
     regimes = "、".join(escape(regime) for regime in panel["regimes"]) \
         or escape(gettext("none"))
     if panel["all_regimes"]:
-        regimes += f" ({escape(gettext('all four'))})"
+        regimes += " (" + escape(gettext("all four")) + ")"
     partial = panel["partial_shipment"]
     parts += [
         _row(gettext("End-use assurance"), escape(str(panel["assurance_route"])),
@@ -150,8 +150,8 @@ def _validity_html(validity):
     value = f"<p>{escape(text)}</p>"
     if state != "kept":
         value += f"<p>{escape(str(validity['reason']))}</p>"
-    value += (f'<p class="help">'
-              f'{escape(gettext("An expired permit is never extended (SHTC-14)."))}</p>')
+    value += ('<p class="help">'
+              + escape(gettext("An expired permit is never extended (SHTC-14).")) + "</p>")
     months = validity.get("months") or ""
     return value, (f' data-testid="shtc-validity" data-state="{escape(state)}" '
                    f'data-months="{escape(str(months))}"')
