@@ -7,6 +7,7 @@ import pytest
 from django.test import Client
 
 from permits.models import Application, Status
+from shtc.models import Port
 from tests import services
 from tests.shtc.assurance import BASIC, register, url
 from tests.shtc.test_reference_load import load
@@ -53,6 +54,10 @@ def test_another_users_load_of_the_same_case_is_its_own_draft(client, agent, app
 
 @pytest.mark.django_db(transaction=True)
 def test_two_loads_at_once_make_one_draft(applicant):
+    # A transactional test before may have emptied the reference tables and the ports.
+    services.seed_shtc()
+    Port.objects.get_or_create(code=BASIC["transit_port"], defaults={
+        "country": "US", "name": "Los Angeles", "edition": "test"})
     clients = [Client(), Client()]
     for client in clients:
         client.force_login(applicant)
