@@ -9,7 +9,8 @@ class PermitsConfig(AppConfig):
 
     def ready(self):
         from portal import menu
-        from portal.accounts.reviewers import REVIEWER_PERMISSIONS
+        from portal.accounts.reviewers import (
+            REVIEWER_PERMISSIONS, SENIOR_REVIEWER_PERMISSIONS, SUPERVISOR_PERMISSIONS)
 
         # What a reviewer needs in the admin, and nothing more: see every part of a case,
         # move cases (through transition()), keep the reference tables.
@@ -23,6 +24,14 @@ class PermitsConfig(AppConfig):
             # The working-day clock's calendar adjustments and targets (issue 14): read;
             # changed by staff given the models' own permissions (permits.admin_workdays).
             "permits.view_workdayadjustment", "permits.view_reviewtarget",
+        })
+        # Issue 14: approval where a procedure wants four eyes; handing cases out and keeping
+        # the calendar's adjustments and the targets.
+        SENIOR_REVIEWER_PERMISSIONS.add("permits.approve_application")
+        SUPERVISOR_PERMISSIONS.update({
+            "permits.assign_application",
+            "permits.add_workdayadjustment", "permits.change_workdayadjustment",
+            "permits.delete_workdayadjustment", "permits.change_reviewtarget",
         })
         import permits.admin_workdays  # noqa: F401  (registers their admin pages)
         # 拾肆 簽審文件註銷或展延 (SHTC-11): filed by applicants and agents only.

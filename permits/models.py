@@ -179,6 +179,15 @@ class Application(ChoiceLabels, models.Model):
                                     related_name="+", editable=False,
                                     verbose_name=_("loaded from case"))
 
+    # The bureau's workbench (issue 14): the reviewer the case is assigned to (None: 待分派),
+    # and the working-day date by which its open review stage is due (None when the case is
+    # not in the bureau's hands or its stage has no target). transition() keeps stage_due,
+    # so the 逾期 queue is an indexed comparison, not a clock run over every case.
+    assignee = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True,
+                                 blank=True, related_name="assigned_applications",
+                                 editable=False, verbose_name=_("assigned reviewer"))
+    stage_due = models.DateField(_("stage due by"), null=True, blank=True, editable=False)
+
     # A one-time token from the form that created the case: a double-clicked "申請" sends it
     # twice, and the unique index turns the second request into the first one's case.
     client_token = models.CharField(max_length=40, unique=True, null=True, blank=True,
@@ -194,7 +203,13 @@ class Application(ChoiceLabels, models.Model):
         verbose_name = _("application")
         verbose_name_plural = _("applications")
         ordering = ["-created_at", "-pk"]
-        permissions = [("review_application", _("Can move applications through review"))]
+        permissions = [
+            ("review_application", _("Can move applications through review")),
+            # Four eyes (issue 14): the senior reviewers group; not the reviewers group.
+            ("approve_application", _("Can approve applications")),
+            # Handing cases to colleagues (issue 14): the supervisors group.
+            ("assign_application", _("Can assign applications to reviewers")),
+        ]
         indexes = [
             models.Index(fields=["document_type", "status"]),
             # The periodic purge of unfinished drafts (permits.tasks.purge_drafts).
@@ -244,6 +259,40 @@ class Application(ChoiceLabels, models.Model):
             return self.issued_version
         except PermitVersion.DoesNotExist:
             return None
+
+
+class ReviewEventKind(models.TextChoices):
+    NOTE = "note", _("Internal note")
+    ASSIGNED = "assigned", _("Assignment")
+
+
+class ReviewEvent(ChoiceLabels, models.Model):
+    """The bureau's own history of a case (issue 14), never shown to the applicant: internal
+    notes, and who assigned the case to whom. A move's note, which the applicant receives,
+    is a StatusChange."""
+
+    application = models.ForeignKey(Application, on_delete=models.CASCADE,
+                                    related_name="review_events",
+                                    verbose_name=_("application"))
+    kind = models.CharField(_("kind"), max_length=10, choices=ReviewEventKind.choices)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                              related_name="+", verbose_name=_("by"))
+    # For an assignment: the reviewer given the case (None: put back to 待分派).
+    assignee = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True,
+                                 blank=True, related_name="+",
+                                 verbose_name=_("assigned reviewer"))
+    text = models.TextField(_("note"), blank=True)
+    created_at = models.DateTimeField(_("time"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("internal history entry")
+        verbose_name_plural = _("internal history")
+        ordering = ["application", "created_at", "pk"]
+        indexes = [models.Index(fields=["application", "created_at"],
+                                name="review_event_case_time")]
+
+    def __str__(self):
+        return f"{self.application} {self.get_kind_display()} {self.created_at:%Y-%m-%d %H:%M}"
 
 
 class StatusChange(ChoiceLabels, models.Model):

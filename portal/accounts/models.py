@@ -8,6 +8,11 @@ from django.utils.translation import gettext_lazy as _
 from portal.accounts.identifiers import normalize
 
 REVIEWERS_GROUP = "reviewers"
+# Issue 14: reviewers who may also approve (four eyes), and supervisors who hand out cases
+# and keep the working-day calendar. Their members are in the reviewers group as well; each
+# of these groups holds only what it adds (portal.accounts.reviewers.GROUP_PERMISSIONS).
+SENIOR_REVIEWERS_GROUP = "senior reviewers"
+SUPERVISORS_GROUP = "supervisors"
 
 
 class IdentifierType(models.TextChoices):
