@@ -680,13 +680,20 @@ def store(stored_file, upload, *, content_type, actor):
     stored_file.size = size
     stored_file.sha256 = sha256.hexdigest()
     stored_file.uploaded_by = actor
-    stored_file.file.save("upload", upload, save=False)  # the name comes from upload_to
+    return save_with_file(stored_file, upload)
+
+
+def save_with_file(instance, upload):
+    """Store `upload` in `instance.file` (under the name its upload_to gives) and save the
+    row; if the row cannot be saved, the stored file is deleted again and the error raised:
+    a stored file without its row would never be found again. Returns `instance`."""
+    instance.file.save("upload", upload, save=False)  # the name comes from upload_to
     try:
-        stored_file.save()
+        instance.save()
     except BaseException:
-        stored_file.file.storage.delete(stored_file.file.name)
+        instance.file.storage.delete(instance.file.name)
         raise
-    return stored_file
+    return instance
 
 
 def download_response(stored_file):

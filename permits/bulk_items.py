@@ -71,15 +71,17 @@ import contextlib
 import gc
 import hashlib
 import json
+import operator
 import re
 import unicodedata
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
+from types import MappingProxyType
 
 from django import forms
 from django.conf import settings
 from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import models, transaction
 from django.forms.utils import ErrorDict
 from django.template.defaultfilters import filesizeformat
 from django.utils import translation
@@ -378,16 +380,21 @@ def case_items(application, *, instances=True):
     check). The Items are the ORM's own (Item.from_db), with their case set, as the case's
     `items` manager gives them."""
     names = [model_field.attname for model_field in Item._meta.concrete_fields]
-    picks = [names.index(name) for name in entries.ITEM_FIELDS]
+    pick = operator.itemgetter(*[names.index(name) for name in entries.ITEM_FIELDS])
+    # The columns that may hold a Decimal (the others are left as they are, as _stored()
+    # leaves them).
+    numbers = [position for position, name in enumerate(entries.ITEM_FIELDS)
+               if isinstance(Item._meta.get_field(name), models.DecimalField)]
     line = names.index(LINE_NO)
     query = application.items.order_by(LINE_NO).values_list(*names)
     case_field = Item._meta.get_field("application")
     items, stored = [], {}
     for row in query:
-        stored[row[line]] = {
-            name: plain_decimal(value) if isinstance(value, Decimal) else value
-            for name, value in zip(entries.ITEM_FIELDS, [row[pick] for pick in picks],
-                                   strict=True)}
+        values = list(pick(row))
+        for position in numbers:
+            if values[position] is not None:
+                values[position] = plain_decimal(values[position])
+        stored[row[line]] = dict(zip(entries.ITEM_FIELDS, values, strict=True))
         if instances:
             item = Item.from_db(query.db, names, row)
             case_field.set_cached_value(item, application)
@@ -402,11 +409,11 @@ _json_encode = json.JSONEncoder(ensure_ascii=False).encode
 def _fingerprint(stored):
     """The fingerprint of items' stored values ({line_no: _stored(item)} in 項次 order): the
     one definition check(), replace_items() and fingerprint() share."""
-    digest = hashlib.sha256()
-    for line_no, values in stored.items():
-        digest.update(_json_encode([line_no, *values.values()]).encode())
-        digest.update(b"\n")
-    return digest.hexdigest()
+    # One line of JSON an item, each ended by a line feed, hashed at once.
+    encode = _json_encode
+    return hashlib.sha256("".join([
+        encode([line_no, *values.values()]) + "\n" for line_no, values in stored.items()
+    ]).encode()).hexdigest()
 
 
 def fingerprint(application):
@@ -444,6 +451,8 @@ def _kwargs_by_line(entry, application, items):
 
 
 _UNSET = object()
+# The files of an item form's data (it has none; no widget of it writes to them).
+_NO_FILES = MappingProxyType({})
 
 
 def _shape_message(shape, code, **params):
@@ -507,6 +516,9 @@ class _Checker:
                            if self.may_add and not self.shape else None)
         self.forms = {}
         self.codes = {}
+        # A new item's values before the form's (_values).
+        self.blank = {**dict.fromkeys(entries.ITEM_FIELDS, ""), "quantity": None,
+                      "unit_price": None, "amount": None, "source_line_no": None}
         self.tariff_digits = {}  # a tariff code's text -> whether it is 11 digits
         self.errors = []
         self.warnings = []
@@ -558,6 +570,13 @@ class _Checker:
              # The texts it takes as they are, without its clean() (permits.bulk_fields).
              fast_clean(form_field))
             for name, form_field in form.fields.items()]
+        # First, whether the field is "simple": enabled, read from data.get(name), no
+        # clean_<name>(), no tariff code rule (_clean's first case).
+        form._bulk_fields = [
+            (not disabled and from_data is None and clean_name is None and not tariff,
+             name, form_field, disabled, clean_name, tariff, from_data, memo, fast)
+            for name, form_field, disabled, clean_name, tariff, from_data, memo, fast
+            in form._bulk_fields]
         changeable = [name for name, form_field in form.fields.items()
                       if not form_field.disabled]
         form._bulk_changeable = changeable
@@ -606,11 +625,12 @@ class _Checker:
             values = self._values(form, item, cleaned, number, line_no)
         self._check_fixed(form, item, texts, values, number, line_no)
         if values is not None and len(self.errors) == errors_before:
-            self.rows.append({LINE_NO: line_no, **values})
+            self.rows.append(values)
 
     def _check_line_no(self, number, text, line_no):
         expected = self.previous + 1
-        value = to_ascii(text).strip()
+        # ASCII digits as they are need no to_ascii() nor strip().
+        value = text if text.isdigit() and text.isascii() else to_ascii(text).strip()
         parsed = int(value) if value.isascii() and value.isdigit() and len(value) < 10 else None
         self.previous = parsed if parsed is not None else expected
         if parsed == expected:
@@ -624,12 +644,26 @@ class _Checker:
         building a BoundField per field); the cleaned data, or None after naming each bad
         cell."""
         form.data = texts
-        form._errors = ErrorDict()
+        if form._errors is None or form._errors:
+            form._errors = ErrorDict()  # else the last row's, left empty
         cleaned = form.cleaned_data = {}
         warnings = []
-        no_files = {}
-        for name, form_field, disabled, clean_name, tariff, from_data, memo, fast \
+        no_files = _NO_FILES
+        field_clean = self._field_clean
+        for simple, name, form_field, disabled, clean_name, tariff, from_data, memo, fast \
                 in form._bulk_fields:
+            if simple:
+                # Most fields: the text of its cell, cleaned by the field alone (the general
+                # case below, without what does not apply).
+                value = texts.get(name)
+                known = memo.get(value) if type(value) is str else None
+                if known is None:
+                    known = field_clean(memo, form_field, value, fast)
+                if known[2] is None:
+                    cleaned[name] = known[0]
+                else:
+                    form.add_error(name, known[2])
+                continue
             if disabled:
                 value = getattr(item, name) if item is not None else form_field.initial
             elif from_data is None:
@@ -638,7 +672,7 @@ class _Checker:
                 value = from_data(texts, no_files, name)  # an item form has no prefix
             known = memo.get(value) if type(value) is str else None
             if known is None:
-                known = self._field_clean(memo, form_field, value, fast)
+                known = field_clean(memo, form_field, value, fast)
             if known[2] is not None:
                 form.add_error(name, known[2])
                 continue
@@ -712,12 +746,11 @@ class _Checker:
     def _values(self, form, item, cleaned, number, line_no):
         """The item the row makes, as draft_item_save would store it: the stored item (or an
         empty one) with the form's cleaned fields, the amount computed when left empty; as
-        the cleaned rows hold them (_stored)."""
+        the cleaned rows hold them (_stored), its 項次 (`line_no`) first."""
         if item is not None:
-            values = dict(self.stored[item.line_no])
+            values = {LINE_NO: line_no, **self.stored[item.line_no]}
         else:
-            values = dict.fromkeys(entries.ITEM_FIELDS, "")
-            values.update(quantity=None, unit_price=None, amount=None, source_line_no=None)
+            values = {LINE_NO: line_no, **self.blank}
         fields = form.fields
         for name, value in cleaned.items():
             if name in fields:

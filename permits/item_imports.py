@@ -82,12 +82,7 @@ def import_start(*, application, actor, upload, fmt):
     item_import = ItemImport(application=application, actor=actor, format=fmt,
                              original_name=attachments.clean_name(upload.name),
                              language=translation.get_language() or "")
-    item_import.file.save("upload", upload, save=False)  # the name comes from upload_to
-    try:
-        item_import.save()
-    except BaseException:
-        item_import.file.storage.delete(item_import.file.name)
-        raise
+    attachments.save_with_file(item_import, upload)
     transaction.on_commit(lambda: check_soon(item_import.pk))
     return item_import
 
