@@ -70,7 +70,7 @@ from masks.models import (
 from permits import changes, workflow
 from permits import services as permit_services
 from permits.attachments import check_upload, store
-from permits.listing import visible_permits_sql
+from permits.listing import filed_permits_sql, held_permits_sql
 from permits.models import (
     Application,
     DocumentType,
@@ -80,6 +80,7 @@ from permits.models import (
     Status,
 )
 from permits.prepared import PreparedQuery, among, arrays_supported
+from permits.prepared import _cursor as prepared_cursor
 from permits.storage import files_delete_on_commit
 from portal.accounts.models import User
 from reconciliation import ledger
@@ -476,9 +477,6 @@ def stock_sources(*, user, limit=None):
     return [_source_row(row) for row in rows[:limit]], len(rows) > limit
 
 
-# _newest_sources: the first batch of candidate sources, and how much each next one grows.
-SOURCES_BATCH = 2
-SOURCES_BATCH_GROWTH = 4
 # Past this many visible mask permits, the declarations are read newest first from the whole
 # index and kept if their permit is visible (a hash of the permits), rather than read permit
 # by permit and sorted: the bench's applicant sees 1,189 mask permits with 1,853
@@ -488,77 +486,73 @@ DENSE_PERMITS = 256
 
 def _newest_sources(user, wanted):
     """The rows of _sources(visible_permits(user)) ordered by -at, -source_no, the first
-    `wanted` of them, on PostgreSQL (for users who do not see every case).
+    `wanted` of them, on PostgreSQL (for users who do not see every case), in one query.
 
     _sources() computes the stock of every source the user may see and then sorts them:
-    180 ms for the bench's applicant with 2,072 sources. Here the sources are read newest
-    first in batches (the first twice `wanted`, then four times more each time), each batch
-    one query: the candidates in the list's order from the indexes (mask_import_newest for
-    a user seeing many permits, the declarations of each visible permit for the others),
-    cut at the batch, then the ledger's sum and the StockReport of those only. Sources
-    without stock are dropped and the next batch starts after the last candidate, until
-    `wanted` rows are found or no candidate is left. The permits visible are
-    permits.listing.visible_permits_sql() (the holder, and the agent's cases).
-    tests/masks/test_newest_sources.py compares the rows with _sources()'s."""
-    rows, after, batch = [], None, wanted * SOURCES_BATCH
-    while True:
-        keyset = [] if after is None else list(after)
-        declarations = [Direction.IMPORT, DENSE_PERMITS, *keyset, batch]
-        params = [user.pk, DocumentType.MASK_IMPORT, user.pk, DocumentType.MASK_IMPORT,
-                  *declarations, *declarations, *keyset, batch, batch]
-        with connection.cursor() as cursor:
-            cursor.execute(_newest_sources_sql(after is not None), params)
-            candidates = cursor.fetchall()
-        for row in candidates:
-            _menu, _number, _permit, _permit_no, cleared, allocated, declared, _id, _at = row
-            if cleared > allocated or allocated > declared:  # _sources()' has_stock
-                rows.append(row)
-                if len(rows) == wanted:
-                    return rows
-        if len(candidates) < batch:
-            return rows
-        after = (candidates[-1][8], candidates[-1][1])
-        batch *= SOURCES_BATCH_GROWTH
+    180 ms for the bench's applicant with 2,072 sources. Here the candidates come newest
+    first from indexes and PostgreSQL stops once `wanted` of them have stock: each branch
+    of candidates is read in the list's order (menu 2: the import declarations from
+    mask_import_newest, kept if their permit is visible, for a user seeing many permits,
+    else those of each visible permit, sorted; menu 3: the holder's own permits from
+    permit_holder_newest, kept if written off, and those filed as agent, sorted), the
+    branches merged (Merge Append), and each candidate in turn gets the ledger's sum and its
+    StockReport (LATERAL) and is kept if it has stock or flows not declared, until the
+    LIMIT. The permits visible are permits.listing.visible_permits_sql() (the holder, and the
+    agent's cases). tests/masks/test_newest_sources.py compares the rows with _sources()'s."""
+    mask, me = DocumentType.MASK_IMPORT, user.pk
+    params = [me, mask, me, mask, Direction.IMPORT, DENSE_PERMITS, Direction.IMPORT,
+              DENSE_PERMITS, me, mask, me, wanted]
+    # A server-side prepared statement (where the database's OPTIONS allow them): the text
+    # is parsed once per connection, about a fifth of the query's time at 100,000 cases.
+    # PostgreSQL still plans it for each user's values: a plan for the statement's generic
+    # values would take its LIMIT for a tenth of every candidate and cost far more than any
+    # custom one, so it is never chosen (pg_prepared_statements: custom plans only).
+    with prepared_cursor(connection) as cursor:
+        cursor.execute(_newest_sources_sql(), params)
+        return cursor.fetchall()
 
 
 @functools.cache
-def _newest_sources_sql(after):
-    """The SQL of one batch of _newest_sources (`after`: with a keyset, the candidates
-    before (at, number) of the previous batch's last). Written out once from the models'
-    tables and columns; every value is a parameter."""
+def _newest_sources_sql():
+    """The SQL of _newest_sources, written out once from the models' tables and columns;
+    every value is a parameter."""
     declaration, permit, write_off, item, entry, report = (
         model._meta.db_table for model in
         (Declaration, Permit, WriteOff, DeclarationItem, LedgerEntry, StockReport))
-    keyset = "AND (d.received_at, d.number) < (%s, %s)" if after else ""
-    permit_keyset = "AND (p.created_at, p.permit_no) < (%s, %s)" if after else ""
     dense = "(SELECT count(*) FROM visible)"
-    # Each branch is cut at the batch in the list's order; only those few rows get the
-    # ledger's sum and their StockReport (LATERAL: per row, after the cut).
-    # Only the models' table names go into the text; every value is a parameter.
+    written_off = f"(SELECT true FROM {write_off} w WHERE w.permit_id = p.id LIMIT 1)"  # noqa: S608
+    newest_d = "ORDER BY d.received_at DESC, d.number DESC"
+    newest_p = "ORDER BY p.created_at DESC, p.permit_no DESC"
+    # Only the models' table names go into the text; every value is a parameter. No branch
+    # has a LIMIT: each is read lazily in the list's order (an index, or a sort of few rows)
+    # and the outer LIMIT stops them; the filter on stock is applied as the rows come.
     return (
-        f"WITH visible AS MATERIALIZED ({visible_permits_sql()}), candidates AS ("  # noqa: S608
+        f"WITH filed AS MATERIALIZED ({filed_permits_sql()}), "  # noqa: S608
+        f"visible AS MATERIALIZED ({held_permits_sql()} UNION ALL SELECT permit_id FROM filed)"
+        f" SELECT c.menu, c.source_no, c.permit_id, p.permit_no, cl.total, "
+        f"COALESCE(sr.allocated, 0), COALESCE(sr.declared, 0), sr.id, c.at FROM ("
         f"(SELECT '2' AS menu, d.number AS source_no, d.permit_id, d.id AS declaration_id, "
         f"d.received_at AS at FROM {declaration} d "
         f"WHERE d.direction = %s AND {dense} > %s "
-        f"AND (d.permit_id IN (SELECT id FROM visible)) IS TRUE {keyset} "
-        f"ORDER BY d.received_at DESC, d.number DESC LIMIT %s) "
+        f"AND (d.permit_id IN (SELECT id FROM visible)) IS TRUE {newest_d}) "
         f"UNION ALL "
         f"(SELECT '2', d.number, d.permit_id, d.id, d.received_at "
         f"FROM (SELECT DISTINCT id FROM visible) v JOIN {declaration} d ON d.permit_id = v.id "
-        f"WHERE d.direction = %s AND {dense} <= %s {keyset} "
-        f"ORDER BY d.received_at DESC, d.number DESC LIMIT %s) "
+        f"WHERE d.direction = %s AND {dense} <= %s {newest_d}) "
         f"UNION ALL "
-        # Menu 3 from the write-offs (a few thousand, in their permit index), each kept if
-        # its permit is visible: cheaper than probing every visible permit for one.
+        # Menu 3: the holder's permits newest first (permit_holder_newest), each probed for a
+        # write-off as it comes ...
+        f"(SELECT '3', p.permit_no, p.id, NULL, p.created_at FROM {permit} p "
+        f"WHERE p.holder_id = %s AND p.document_type = %s AND {written_off} {newest_p}) "
+        f"UNION ALL "
+        # ... and those filed as agent but held by another (the holder's are above): the
+        # write-offs (a few thousand, in their permit index) kept if their permit is one.
         f"(SELECT '3', p.permit_no, p.id, NULL, p.created_at FROM (SELECT DISTINCT "
-        f"w.permit_id FROM {write_off} w WHERE (w.permit_id IN (SELECT id FROM visible)) IS TRUE"
-        f") x CROSS JOIN LATERAL (SELECT p.id, p.permit_no, p.created_at FROM {permit} p "
-        f"WHERE p.id = x.permit_id OFFSET 0) p WHERE true {permit_keyset} "
-        f"ORDER BY p.created_at DESC, p.permit_no DESC LIMIT %s) "
-        f"ORDER BY at DESC, source_no DESC LIMIT %s) "
-        f"SELECT c.menu, c.source_no, c.permit_id, p.permit_no, cl.total, "
-        f"COALESCE(sr.allocated, 0), COALESCE(sr.declared, 0), sr.id, c.at "
-        f"FROM candidates c JOIN {permit} p ON p.id = c.permit_id "
+        f"w.permit_id FROM {write_off} w WHERE (w.permit_id IN (SELECT permit_id FROM filed)) "
+        f"IS TRUE) x CROSS JOIN LATERAL (SELECT p.id, p.permit_no, p.created_at FROM "
+        f"{permit} p WHERE p.id = x.permit_id AND p.holder_id <> %s OFFSET 0) p "
+        f"WHERE EXISTS (SELECT FROM filed) {newest_p})"
+        f") c JOIN {permit} p ON p.id = c.permit_id "
         # What was cleared: menu 2 released under the declaration's items, menu 3 written off
         # the permit without a declaration (_sources()' cleared_now).
         f"CROSS JOIN LATERAL (SELECT COALESCE(SUM(t.quantity), 0) AS total FROM ("
@@ -571,7 +565,10 @@ def _newest_sources_sql(after):
         f"UNION ALL SELECT s.id, s.allocated, s.declared FROM {report} s "
         f"WHERE c.declaration_id IS NULL AND s.permit_id = c.permit_id "
         f"AND s.declaration_id IS NULL) sr ON true "
-        f"ORDER BY c.at DESC, c.source_no DESC")
+        # _sources()' has_stock: something cleared not yet in flows, or flows not declared.
+        f"WHERE cl.total > COALESCE(sr.allocated, 0) "
+        f"OR COALESCE(sr.allocated, 0) > COALESCE(sr.declared, 0) "
+        f"ORDER BY c.at DESC, c.source_no DESC LIMIT %s")
 
 
 def returnable_sources(*, user, limit=None):

@@ -47,6 +47,7 @@ from permits.models import Application, DocumentType, PermitVersion
 from permits.prepared import PreparedInstances, in_place
 from permits.services import plain
 from portal import dates
+from portal.escaping import escaped
 from portal.forms import RefusedFormMixin, field_label
 from portal.templatetags.roc import roc
 
@@ -212,24 +213,24 @@ def _source_rows(sources, declaration_form, permit_form, token):
     the 50 rows of 14 values each were most of the page's time (issue 10, profiled; as
     permits.listing.case_rows). tests/masks/test_start_page.py reads them back."""
     quantity = listing.decimal_texts(4)
-    menus = {"2": ("text-bg-primary", escape(declaration_form.add_prefix("declaration_no"))),
-             "3": ("text-bg-secondary", escape(permit_form.add_prefix("permit_no")))}
-    token, open_ = escape(token), escape(_("Open"))
+    menus = {"2": ("text-bg-primary", escaped(declaration_form.add_prefix("declaration_no"))),
+             "3": ("text-bg-secondary", escaped(permit_form.add_prefix("permit_no")))}
+    token, open_ = escaped(token), escaped(_("Open"))
     rows = []
     for source in sources:
         menu = source["menu"]
         badge, field = menus[menu]
-        number = escape(source["number"])
+        number = escaped(source["number"])
         rows.append(
             f'<tr data-testid="source-{number}">'
-            f'<td><span class="badge {badge} me-1">{escape(menu)}</span>{number}</td>'
-            f'<td>{escape(source["permit_no"])}</td>'
+            f'<td><span class="badge {badge} me-1">{escaped(menu)}</span>{number}</td>'
+            f'<td>{escaped(source["permit_no"])}</td>'
             f'<td class="text-end">{quantity(source["cleared"])}</td>'
             f'<td class="text-end">{quantity(source["stock"])}</td>'
             f'<td class="text-end">{quantity(source["pending"])}</td>'
             f'<td class="text-end"><form method="post">'
             f'<input type="hidden" name="csrfmiddlewaretoken" value="{token}">'
-            f'<input type="hidden" name="menu" value="{escape(menu)}">'
+            f'<input type="hidden" name="menu" value="{escaped(menu)}">'
             f'<input type="hidden" name="{field}" value="{number}">'
             f'<button type="submit" class="btn btn-outline-primary btn-sm" '
             f'data-testid="open-{number}">{open_}<span class="visually-hidden"> {number}'

@@ -524,13 +524,25 @@ def visible_permits_sql():
     "applicant = me" is read as "holder = me" (one index range), and only the agent's
     branch goes through the versions. tests/permits/test_visible_permits.py compares both on
     cases filed by applicants and by agents, changes included."""
+    return f"{held_permits_sql()} UNION ALL {filed_permits_sql()}"
+
+
+def held_permits_sql():
+    """visible_permits_sql()'s first branch: the ids of the permits of one document type
+    that a user holds, with the parameters (user id, document type)."""
+    permit = Permit._meta.db_table
+    return (f"SELECT {permit}.id FROM {permit} "  # noqa: S608 (table names of the models)
+            f"WHERE {permit}.holder_id = %s AND {permit}.document_type = %s")
+
+
+def filed_permits_sql():
+    """visible_permits_sql()'s second branch: the ids of the permits of one document type
+    with a version from a case that a user filed as agent (a permit as often as it has such
+    versions), with the parameters (user id, document type)."""
     permit, version, application = (model._meta.db_table for model in
                                     (Permit, PermitVersion, Application))
     return (
-        f"SELECT {permit}.id FROM {permit} "  # noqa: S608 (table names of the models)
-        f"WHERE {permit}.holder_id = %s AND {permit}.document_type = %s "
-        f"UNION ALL "
-        f"SELECT {version}.permit_id FROM {application} "
+        f"SELECT {version}.permit_id FROM {application} "  # noqa: S608 (table names)
         f"JOIN {version} ON {version}.application_id = {application}.id "
         f"JOIN {permit} ON {permit}.id = {version}.permit_id "
         f"WHERE {application}.agent_id = %s AND {permit}.document_type = %s")

@@ -16,17 +16,17 @@ it is a reference page that shows the code picked. Every step is a link, so the 
 
 import re
 import string
-from html import escape
 from urllib.parse import quote_plus
 
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
-from django.db.models import Q
+from django.core.paginator import Page, Paginator
+from django.db.models import Func, IntegerField, Q, Subquery
 from django.shortcuts import render
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.utils.safestring import mark_safe
 
 from permits.fields import country_names, reference_cached
+from portal.escaping import escaped
 from shtc.models import Port
 
 PER_PAGE = 200
@@ -66,8 +66,76 @@ def rows_html(rows):
     """The <tr> of each PortRow, its values escaped (as Django's escape does: html.escape
     of the text, quotes too)."""
     return mark_safe("".join(  # noqa: S308 (every value escaped)
-        ROW_HTML.format(**{key: escape(str(value)) for key, value in row.items()})
+        ROW_HTML.format(**{key: escaped(str(value)) for key, value in row.items()})
         for row in rows))
+
+
+def _page_rows(rows, head):
+    """(PortRows, their <tr> as rows_html() writes them) of (code, name, subdivision) `rows`,
+    each code's pick_url `head` with the code quoted. A code of letters and digits (every
+    UN/LOCODE) is its own quoting and escape; `head` is escaped once for all: the quoting
+    leaves nothing that HTML escapes (issue 10: escaping 200 links and quoting their codes
+    was most of the table's time)."""
+    head_html = escaped(head)
+    objects, html = [], []
+    for code, name, subdivision in rows:
+        plain = code.isascii() and code.isalnum()
+        quoted = code if plain else quote_plus(code)
+        objects.append(PortRow(code=code, name=name, subdivision=subdivision,
+                               pick_url=head + quoted))
+        html.append(ROW_HTML.format(pick_url=head_html + quoted,
+                                    code=code if plain else escaped(code),
+                                    name=escaped(name), subdivision=escaped(subdivision)))
+    return objects, mark_safe("".join(html))  # noqa: S308 (every value escaped)
+
+
+# The letters' and a letter's countries' buttons (templates/shtc/port_lookup.html prints
+# them), written here as the rows are: 26 letters and the countries of five values each cost
+# the template engine about a third of the page's own time (issue 10, Stop 22).
+BUTTON_HTML = ('    <li class="list-inline-item mb-1"><a class="btn btn-sm {style}" '
+               'href="{url}"{current}>{text}</a></li>\n')
+
+
+def buttons_html(buttons, *, text, outline):
+    """The <li> of each button of `buttons` (dicts: url, current, the `text` key it shows
+    and, for a country, its name beside it), the one current in btn-primary, the others in
+    `outline`; every value escaped."""
+    html = []
+    for each in buttons:
+        label = escaped(each[text])
+        if each.get("name"):
+            label += f' <span class="small">{escaped(each["name"])}</span>'
+        html.append(BUTTON_HTML.format(
+            style="btn-primary" if each["current"] else outline, url=escaped(each["url"]),
+            current=' aria-current="true"' if each["current"] else "", text=label))
+    return mark_safe("".join(html))  # noqa: S308 (every value escaped)
+
+
+# Past this page number a page is found by the Paginator (the count first, then the page):
+# an OFFSET is bounded before it reaches the database.
+COUNTED_PAGES = 10_000
+
+
+def counted_page(rows, number):
+    """Paginator(rows, PER_PAGE).get_page(number) of `rows` (a values_list queryset in its
+    order), the page's rows and their count read in one query (the count a scalar subquery
+    beside each row): one round trip and one compiled query less than the Paginator's count
+    and then its page (issue 10, Stop 22). A number that is not a page (text, 0, past the
+    end) gives what get_page gives (the first page, or the last), through the Paginator."""
+    paginator = Paginator(rows, PER_PAGE)
+    try:
+        wanted = int(number)
+    except (TypeError, ValueError):
+        wanted = 1
+    if not 1 <= wanted <= COUNTED_PAGES:
+        return paginator.get_page(number)
+    count = rows.order_by().values(n=Func(template="COUNT(*)", output_field=IntegerField()))
+    bottom = (wanted - 1) * PER_PAGE
+    found = list(rows.annotate(count=Subquery(count))[bottom:bottom + PER_PAGE])
+    if not found:
+        return paginator.get_page(number)
+    paginator.count = found[0][-1]  # what the Paginator would have counted
+    return Page([row[:-1] for row in found], wanted, paginator)
 
 
 def pick_url(target, code):
@@ -97,13 +165,16 @@ def port_lookup(request):
     def link(**params):
         return "?" + urlencode({**carried, **{k: v for k, v in params.items() if v}})
 
-    letters = [{"letter": each, "url": link(letter=each), "current": each == letter}
+    # link(letter=...) and link(country=...) of every button: what they carry encoded once.
+    ahead = link() + ("&" if carried else "")
+    letters = [{"letter": each, "url": f"{ahead}letter={each}", "current": each == letter}
                for each in string.ascii_uppercase]
     countries = []
     if letter:
         codes = _countries_of(letter)
         names = country_names()  # in the request's language, kept per process
-        countries = [{"code": code, "name": names.get(code, ""), "url": link(country=code),
+        countries = [{"code": code, "name": names.get(code, ""),
+                      "url": f"{ahead}country={quote_plus(code)}",
                       "current": code == country} for code in codes]
 
     page = None
@@ -114,21 +185,20 @@ def port_lookup(request):
             prefix = query.upper() if query.upper().startswith(country) else country + query
             ports = ports.filter(Q(code__startswith=prefix.upper()[:5])
                                  | Q(name__icontains=query) | Q(name_ascii__icontains=query))
-        page = Paginator(ports.values_list("code", "name", "subdivision"),
-                         PER_PAGE).get_page(request.GET.get("page"))
+        page = counted_page(ports.values_list("code", "name", "subdivision"),
+                            request.GET.get("page"))
         # Every row's link is the same but for the code (last): built once, the code added.
         head = (pick_url(target, "") if target
                 else link(country=country, q=query, page=page.number) + "&picked=")
-        page.object_list = [
-            PortRow(code=code, name=name, subdivision=subdivision,
-                    pick_url=head + quote_plus(code))
-            for code, name, subdivision in page.object_list]
-        page.rows_html = rows_html(page.object_list)
+        page.object_list, page.rows_html = _page_rows(page.object_list, head)
 
     picked = request.GET.get("picked", "").strip().upper()
     picked = Port.objects.filter(code=picked).first() if PORT_RE.fullmatch(picked) else None
     return render(request, "shtc/port_lookup.html", {
         "letters": letters, "letter": letter, "countries": countries, "country": country,
+        "letters_html": buttons_html(letters, text="letter", outline="btn-outline-primary"),
+        "countries_html": buttons_html(countries, text="code",
+                                       outline="btn-outline-secondary"),
         "country_name": next((c["name"] for c in countries if c["code"] == country), ""),
         "page": page, "query": query, "field": field, "next_url": target, "picked": picked,
         "page_query": link(country=country, q=query)[1:],
