@@ -21,7 +21,12 @@ What the large scale holds (the figures bench/pages.py names its pages after):
       status history, mask routes, trading parties and attachment rows; every SHTC export
       case with its ShtcApplication (route, 分批, 轉口港代碼 of the Port table, end use once
       filed, the end user's website for some, the validity decided for the approved ones)
-      and the documents SHTC-2 requires of it (all once filed, some in 登錄中);
+      and the documents SHTC-2 requires of it (all once filed, some in 登錄中); the open
+      cases (in review or 補件) mostly assigned to the reviewers (the last one who moved the
+      case; a third of those only submitted wait in 待分派), each assignment in the internal
+      history, and the due date of each reviewed case's stage (stage_due, as
+      permits.assignment computes it: some are overdue), so that the reviewers' queues
+      我的案件 and 逾期 (bench/pages.py) find cases;
   40,004 permits with 46,004 versions (6,000 corrections and re-issues), a few revoked;
   70,003 customs declarations with 1 to 4 items each, their matching results, the ledger's
       releases (reversed for cancelled declarations) and the write-offs without a
@@ -33,6 +38,7 @@ same rows at both and only the data around it grows.
 
 import argparse
 import bisect
+import collections
 import datetime
 import hashlib
 import itertools
@@ -217,6 +223,9 @@ class Case:
     # SHTC export cases (ShtcApplication): with an end-use assurance or the reason there is
     # none (SHTC-5); a new case with one is registered (登錄中, 登錄編號 EEU…) before it is filed.
     assurance_route: str = "assurance"
+    # The reviewer who has the case (Application.assignee; None: 待分派), and since when.
+    assignee: "Person" = None
+    assigned: datetime.datetime = None
 
     @property
     def destination(self):
@@ -367,6 +376,7 @@ class Planner:
                 self._timeline(case, self._created(case))
         self._changes()
         self._items()
+        self._assign()
         cases.sort(key=lambda case: (case.created, case.seed))
         for number, case in enumerate(cases, start=1):
             case.id = number
@@ -445,6 +455,28 @@ class Planner:
             at += gap
             actor = case.filer if who == "f" else rng.choice(self.reviewers)
             case.steps.append((old, new, actor, at))
+
+    def _assign(self):
+        """The reviewers' queues (issue 14): a case in the bureau's hands or with the applicant
+        for 補件 (permits.assignment.OPEN) that a reviewer has moved stays with the last one
+        who did; of those only submitted, a third wait in 待分派 and the others were taken
+        by a reviewer (drawn from the case's seed, not from the generator: the rest of the
+        data stays as it was). Taken halfway between submission and the reviewer's first
+        move (or now)."""
+        from permits.assignment import OPEN as ASSIGNABLE
+
+        for case in self.cases:
+            if case.status not in ASSIGNABLE:
+                continue
+            moved = [(actor, at) for _old, _new, actor, at in case.steps if actor.staff]
+            if moved:
+                case.assignee = moved[-1][0]
+            elif case.seed % 3:
+                case.assignee = self.reviewers[case.seed // 3 % len(self.reviewers)]
+            else:
+                continue
+            submitted = case.submitted
+            case.assigned = submitted + ((moved[0][1] if moved else self.now) - submitted) / 2
 
     def _changes(self):
         """Corrections and re-issues: each changes the newest version of a permit of the
@@ -568,6 +600,25 @@ class Planner:
 # --- Writing: COPY into the tables, ids given here -------------------------------------------
 
 
+Step = collections.namedtuple("Step", "new created_at")  # what workdays.clock() reads
+
+
+def stage_dues(cases):
+    """{case id: Application.stage_due} of `cases`, as permits.assignment computes it (its
+    stage_due(), from the cases' planned history and the rules the migrations seeded, read
+    in one query): the due date of the stage each case in the bureau's hands is in."""
+    from permits import assignment, workdays
+
+    rules = workdays.load_rules()
+    dues = {}
+    for case in cases:
+        if case.status in workdays.STAGE_OF:
+            dues[case.id] = assignment.stage_due(
+                status=case.status, document_type=case.doc, rules=rules,
+                history=[Step(new, at) for _old, new, _actor, at in case.steps])
+    return dues
+
+
 def copy(model, columns, rows):
     """COPY `rows` (tuples in the order of `columns`, field names or attnames) into the
     table of `model`; every other column takes its field's default (evaluated once) or
@@ -645,11 +696,12 @@ class Writer:
 
     def applications(self):
         from masks.models import MaskApplication
-        from permits.models import Application, Item, Party, StatusChange
+        from permits.models import Application, Item, Party, ReviewEvent, StatusChange
 
         plan = self.plan
         kinds = {"MK": ["correction", "correction", "mismatch_correction", "cleared_correction"],
                  "SE": ["correction", "correction", "mismatch_correction", "balance_reissue"]}
+        due = stage_dues(plan.cases)
 
         def applications():
             for case in plan.cases:
@@ -665,7 +717,8 @@ class Writer:
                        case.destination,
                        case.changes_version.id if case.changes_version else None,
                        "更正貨品數量" if case.change else "", case.token, case.created,
-                       case.submitted, case.updated)
+                       case.submitted, case.updated,
+                       case.assignee.id if case.assignee else None, due.get(case.id))
 
         self.put(Application, [
             "id", "document_type", "kind", "status", "receipt_no", "registration_no",
@@ -674,7 +727,7 @@ class Writer:
             "company_email", "agent_identifier", "agent_name", "agent_contact_person",
             "agent_phone", "agent_email", "destination_country", "changes_id",
             "change_description", "client_token", "created_at", "submitted_at",
-            "updated_at"], applications())
+            "updated_at", "assignee_id", "stage_due"], applications())
 
         def items():
             number = 0
@@ -702,6 +755,11 @@ class Writer:
 
         self.put(StatusChange, ["id", "application_id", "old", "new", "actor_id", "note",
                                 "created_at"], changes())
+        # Each assignment in the bureau's own history, by the reviewer who took the case.
+        self.put(ReviewEvent, ["id", "application_id", "kind", "actor_id", "assignee_id",
+                               "created_at"],
+                 ((n, case.id, "assigned", case.assignee.id, case.assignee.id, case.assigned)
+                  for n, case in enumerate((c for c in plan.cases if c.assignee), start=1)))
         self.put(MaskApplication, ["id", "application_id", "route"],
                  ((n, case.id, case.route) for n, case in enumerate(
                      (c for c in plan.cases if c.doc == "MK"), start=1)))

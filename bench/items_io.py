@@ -180,16 +180,19 @@ def openpyxl_write(rows, columns=COLUMNS):
     return out.getvalue()
 
 
-def odfpy_write(rows):
+def odfpy_write(rows, columns=COLUMNS):
     from odf.opendocument import OpenDocumentSpreadsheet
     from odf.table import Table, TableCell, TableRow
     from odf.text import P
 
     document = OpenDocumentSpreadsheet()
     table = Table(name=TITLE)
-    for values in [[column.header for column in COLUMNS], *rows]:
+    for values in [[column.header for column in columns], *rows]:
         row = TableRow()
         for value in values:
+            if value is None:  # (bench/admin_export.py's rows have empty cells)
+                row.addElement(TableCell())
+                continue
             if isinstance(value, (int, Decimal)):
                 cell = TableCell(valuetype="float", value=str(value))
             else:

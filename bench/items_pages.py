@@ -42,9 +42,10 @@ from django.test import Client  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 from django.urls import reverse  # noqa: E402
 
-from permits import pdf, workflow  # noqa: E402
+from permits import pdf  # noqa: E402
 from permits.models import Application, Item, Status  # noqa: E402
 from portal.accounts.models import REVIEWERS_GROUP, IdentifierType, Role, User  # noqa: E402
+from tests.approvals import approve  # noqa: E402
 from tests.shtc import assurance  # noqa: E402
 
 APPLICANT = "22099131"
@@ -176,7 +177,7 @@ def pages(client, staff, case, args):
     line("assurance PDF", time.perf_counter() - start, len(data))
     case = assurance.file(case, case.applicant)  # 9-1-2: the documents, then filed
     reviewer = User.objects.get(identifier=REVIEWER)
-    case = workflow.transition(application=case, to=Status.APPROVED, actor=reviewer)
+    case = approve(case, reviewer)
     start = time.perf_counter()
     data = pdf.render_permit(case.issued_version)
     line("permit PDF", time.perf_counter() - start, len(data))

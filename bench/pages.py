@@ -77,6 +77,19 @@ def pages(targets):
          change_link),
         ("admin case page", data.REVIEWER,
          reverse("admin:permits_application_change", args=[targets["se"]]), "PSE"),
+        # The reviewer's queues (issue 14: permits/admin_queues.py), each with the three
+        # counts beside the filter; 我的案件 and 逾期 need cases assigned and due dates
+        # (bench/README.md "Stop 22 (queues)").
+        ("admin queue 我的案件", data.REVIEWER, admin_list + "?queue=mine",
+         all_of(change_link, 'href="[?]queue=overdue"')),
+        ("admin queue 逾期", data.REVIEWER, admin_list + "?queue=overdue",
+         all_of(change_link, 'href="[?]queue=unassigned"')),
+        # 統計 (issue 14): its figures are cached per (window, day) for 5 minutes
+        # (permits.admin_stats), so this is the page as served between two computations;
+        # the computation itself is timed in bench/README.md's "Stop 22 (statistics)".
+        ("admin statistics, 52 weeks (cached)", data.REVIEWER,
+         reverse("admin:permits_application_statistics") + "?weeks=52",
+         all_of('role="img"', 'id="weekly-table"')),
         *shtc_pages(targets),
     ]
 

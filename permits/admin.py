@@ -11,7 +11,7 @@ from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
-from django.contrib.admin.options import IS_POPUP_VAR, TO_FIELD_VAR
+from django.contrib.admin.options import IS_POPUP_VAR, TO_FIELD_VAR, IncorrectLookupParameters
 from django.contrib.admin.templatetags.admin_list import result_headers
 from django.contrib.admin.templatetags.admin_urls import add_preserved_filters
 from django.contrib.admin.utils import (
@@ -36,17 +36,26 @@ from django.shortcuts import get_object_or_404, redirect
 from django.template.defaultfilters import linebreaksbr
 from django.template.response import TemplateResponse
 from django.urls import NoReverseMatch, get_script_prefix, path, reverse
-from django.utils import formats, timezone
+from django.utils import formats, timezone, translation
+from django.utils.choices import CallableChoiceIterator
 from django.utils.functional import Promise, SimpleLazyObject, cached_property
 from django.utils.hashable import make_hashable
 from django.utils.html import format_html
 from django.utils.module_loading import import_string
 from django.utils.safestring import SafeData, SafeString, mark_safe
 from django.utils.text import capfirst, smart_split, unescape_string_literal
-from django.utils.translation import gettext, pgettext_lazy
+from django.utils.translation import get_language, gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
-from permits import admin_list, numbering, procedures, workdays, workflow
+from permits import (
+    admin_frame,
+    admin_list,
+    admin_queues,
+    numbering,
+    procedures,
+    workdays,
+    workflow,
+)
 from permits.fields import (
     format_tariff_code,
     name_field,
@@ -384,6 +393,10 @@ def table_rows(prefix, cells, rows, start=0):
     `prefix`, its columns `cells` (_readonly_cell()), as Django's tabular inline draws a
     read-only row (the reviewers' case page draws them too: permits.admin_case, numbering
     a page of rows from `start`)."""
+    # A choice column's cells in the page's language, its labels drawn once a process.
+    language = get_language()
+    cells = [(name, cell.in_language(language) if hasattr(cell, "in_language") else cell)
+             for name, cell in cells]
     return [mark_safe(  # noqa: S308 (every value escaped by the cells)
         f'<tr class="form-row has_original" id="{prefix}-{index}">'
         f'<td class="original"><p>{html.escape(str(row))}</p></td>'
@@ -429,6 +442,8 @@ def _field_cell(model_admin, field, empty):
     # What display_for_field() gives, without its work on each cell: a choice's label from
     # a mapping made once (it made a dict of the choices each time), a plain text as it is.
     labels = dict(make_hashable(field.flatchoices)) if field.choices else None
+    if labels is not None and related is None:
+        return _choice_cell(field, labels, empty)
     plain = type(field) in (models.CharField, models.TextField) and labels is None
     # A whole number as number_format() prints it where no thousands are grouped: str().
     whole = (labels is None and not settings.USE_THOUSAND_SEPARATOR
@@ -443,11 +458,6 @@ def _field_cell(model_admin, field, empty):
             url = change_url(related, value.pk, site)
             shown = str(value) if url is None else \
                 mark_safe(f'<a href="{html.escape(url)}">{html.escape(str(value))}</a>')  # noqa: S308
-        elif labels is not None:
-            try:
-                shown = labels.get(make_hashable(value), empty)
-            except TypeError:
-                shown = display_for_field(value, field, empty)
         elif plain:
             shown = empty if value is None or value == "" else value
         elif whole and type(value) is int:
@@ -456,6 +466,41 @@ def _field_cell(model_admin, field, empty):
             shown = display_for_field(value, field, empty)
         return _linebreaksbr(shown)
 
+    return cell
+
+
+def _choice_cell(field, labels, empty):
+    """The cell of a choice column (`labels`: {value: label}): its value's label, or `empty`.
+    Its in_language(language) gives the cell with each label's HTML drawn once a process
+    for that language (table_rows() asks it once a table): a lazy label cast to text,
+    its translation looked up, for each cell was most of a case page's cells' cost."""
+    drawn = {}
+
+    def in_language(language):
+        shown = drawn.get(language)
+        if shown is None:
+            with translation.override(language):
+                shown = {value: _linebreaksbr(label) for value, label in labels.items()}
+                none = _linebreaksbr(empty)
+            drawn[language] = shown = (shown, none, _escaped(empty))
+
+        def cell(row, shown=shown):
+            labels_html, none, failed = shown
+            try:
+                value = getattr(row, field.name)
+            except (AttributeError, ValueError, ObjectDoesNotExist):
+                return failed
+            try:
+                return labels_html.get(make_hashable(value), none)
+            except TypeError:
+                return _linebreaksbr(display_for_field(value, field, empty))
+
+        return cell
+
+    def cell(row):
+        return in_language(get_language())(row)
+
+    cell.in_language = in_language
     return cell
 
 
@@ -743,7 +788,17 @@ class PageAheadPaginator(Paginator):
 
 class CaseChangeList(ChangeList):
     def get_queryset(self, request, exclude_parameters=None):
-        queryset = super().get_queryset(request, exclude_parameters)
+        # A forged filter the list cannot read is refused as Django refuses an unknown one
+        # (the list redirects to ?e=1, the export goes back with a message): a NUL, which
+        # PostgreSQL refuses in a parameter, and a drill-down year past datetime's, whose
+        # OverflowError Django's ChangeList does not catch (both were 500s).
+        if any("\x00" in part for name, values in self.filter_params.items()
+               for part in (name, *values)):
+            raise IncorrectLookupParameters("a NUL in the query string")
+        try:
+            queryset = super().get_queryset(request, exclude_parameters)
+        except OverflowError as error:
+            raise IncorrectLookupParameters(error) from error
         # Only the columns the list shows (list_fields): a case has thirty, each converted
         # on each row. A display that read another would cost a query a row, which
         # tests/permits/test_admin_list.py would see.
@@ -988,8 +1043,8 @@ def _cell_html(field, value_of, empty):
 
         return cell
     nowrap = isinstance(field, models.DateField | models.TimeField)
-    if field.flatchoices:  # the labels, once a page
-        labels = {value: _escaped(label) for value, label in field.flatchoices}
+    if field.flatchoices:  # the labels, once a process and language
+        labels = _labels_html(field, get_language())
         shown_empty = _escaped(empty)
         return lambda case: (labels.get(value_of(case), shown_empty), nowrap)
     if isinstance(field, models.CharField | models.TextField):
@@ -1001,6 +1056,23 @@ def _cell_html(field, value_of, empty):
 
         return text
     return lambda case: (_escaped(display_for_field(value_of(case), field, empty)), nowrap)
+
+
+# {(field, language): {value: its label's HTML}} of the list's choice columns.
+_LABELS = {}
+
+
+def _labels_html(field, language):
+    """{value: the HTML of its label} of the choice field `field` in `language` (the one in
+    force), drawn once a process: each label, lazy, was cast to text (its translation looked
+    up) on every page. Choices given by a callable, which may change, are drawn each time."""
+    key = (field, language)
+    labels = _LABELS.get(key)
+    if labels is None:
+        labels = {value: _escaped(label) for value, label in field.flatchoices}
+        if not isinstance(field.choices, CallableChoiceIterator):
+            _LABELS[key] = labels
+    return labels
 
 
 def _datetime_cell(name, shown_empty):
@@ -1121,13 +1193,14 @@ class MoveForm(TextRuleMixin, forms.Form):  # the note reaches the applicant: te
     note = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3}))
 
 
-def moves_html(request, case, moves, move_url, suggested, token=None):
+def moves_html(request, case, moves, move_url, suggested, token=None, withheld=()):
     """The reviewer's section at the top of the case page (issue 9, point 17: the moves
     first, where a reviewer starts; a link at the page's end leads back up to them): the
     status and one form, so one note, with a button for each move, the procedure's advice
     preselected (it has the focus). Written here for both case pages (Django's change form,
     admin/permits/application/change_form.html, and permits.admin_case's). `token`: the
-    page's CSRF token, if it has one already (each new one is a mask made anew)."""
+    page's CSRF token, if it has one already (each new one is a mask made anew).
+    `withheld`: why a move is not offered to this reviewer (four eyes), a line each."""
     escape = html.escape
     parts = [
         '<section class="module aligned review-moves" id="review-moves" '
@@ -1158,7 +1231,10 @@ def moves_html(request, case, moves, move_url, suggested, token=None):
                 f'class="button{" default" if chosen else ""}" data-move="{escape(to)}"'
                 + (' data-suggested="yes" autofocus' if chosen else "")
                 + f'>{escape(str(label))}{" *" if note_required else ""}</button>\n')
-        parts.append("</div>\n</form>\n")
+        parts.append("</div>\n")
+        parts.extend('<p class="help review-moves-withheld" data-testid="withheld-move">'
+                     f"{escape(str(reason))}</p>\n" for reason in withheld)
+        parts.append("</form>\n")
     else:
         parts.append("<p>" + escape(gettext("This case is closed: no further moves."))
                      + "</p>\n")
@@ -1208,8 +1284,10 @@ BIGINT = (-(2 ** 63), 2 ** 63 - 1)
 class ApplicationAdmin(PortalDisplayMixin, admin.ModelAdmin):
     list_display = ("number", "permit_number", "document_type", "kind", "applicant_identifier",
                     "applicant_name", "destination_country", "status", "submitted_at",
-                    "working_days", "risks")
-    list_filter = (("document_type", ChoicesFilter), ("status", ChoicesFilter),
+                    "working_days", "risks", "assigned_to")
+    # The reviewers' queues first (待分派, 我的案件, 逾期: permits.admin_queues).
+    list_filter = (admin_queues.QueueFilter, ("document_type", ChoicesFilter),
+                   ("status", ChoicesFilter),
                    ("kind", ChoicesFilter), DestinationFilter, ("submitted_at", DateFilter))
     # What the search looks in; get_search_results() says how (case_matches).
     search_fields = ("receipt_no", "registration_no", "issued_version__permit__permit_no",
@@ -1218,11 +1296,11 @@ class ApplicationAdmin(PortalDisplayMixin, admin.ModelAdmin):
                          "agent's identifier (whole or its beginning), or part of the "
                          "applicant's name.")
     # One query for the page of cases, whatever its length, of the columns it shows.
-    list_select_related = ("issued_version__permit",)
+    list_select_related = ("issued_version__permit", "assignee")
     list_fields = ("receipt_no", "registration_no", "document_type", "kind",
                    "applicant_identifier", "applicant_name", "destination_country", "status",
                    "submitted_at", "issued_version__version", "issued_version__application",
-                   "issued_version__permit__permit_no")
+                   "issued_version__permit__permit_no", "assignee__name")
     # Django's 100 rows cost twice what a reviewer reads of them before narrowing the list.
     list_per_page = 50
     # Drawn by date_drilldown(): Django's reads every case for its choices.
@@ -1299,6 +1377,12 @@ class ApplicationAdmin(PortalDisplayMixin, admin.ModelAdmin):
             media = response.context_data.get("media")
             if isinstance(media, forms.Media):
                 response.context_data["media"] = admin_list.rendered_media(media)
+            if response.context_data["lean"]["results"] is not None:
+                # The frame drawn once per process and kind of page (permits.admin_frame).
+                context = response.context_data
+                return admin_frame.framed_content(request, response, flags=(
+                    bool(cl.formset), bool(context.get("action_form")),
+                    context.get("actions_on_top"), context.get("actions_on_bottom")))
         return response
 
     def has_add_permission(self, request):
@@ -1323,17 +1407,41 @@ class ApplicationAdmin(PortalDisplayMixin, admin.ModelAdmin):
         """A badge per kind of the case's open risk flags."""
         return admin_list.risk_cell(getattr(obj, "list_flags", ()))
 
+    @admin.display(description=Application._meta.get_field("assignee").verbose_name,
+                   empty_value="")
+    def assigned_to(self, obj):
+        """承辦人: who has the case (read with the page's cases)."""
+        return admin_queues.assignee_cell(obj)
+
     @admin.display(description=_("permit number"))
     def permit_number(self, obj):
         version = obj.permit_version
         return f"{version.permit.permit_no} v{version.version}" if version else "-"
 
     def get_urls(self):
+        from permits import admin_export, admin_stats, review_notes
+
         return [
             path("<int:pk>/move/", self.admin_site.admin_view(self.move_view),
                  name="permits_application_move"),
+            # 內部註記 (issue 14 point 5, permits/review_notes.py).
+            path("<int:pk>/note/", self.admin_site.admin_view(
+                functools.partial(review_notes.note_view, model_admin=self)),
+                name="permits_application_note"),
             path("workflow/", self.admin_site.admin_view(self.workflow_view),
                  name="permits_application_workflow"),
+            # 指派給我, 指派給…, 取消指派 (issue 14, permits/admin_queues.py).
+            path("<int:pk>/assign/", self.admin_site.admin_view(
+                functools.partial(admin_queues.assign_view, self)),
+                name="permits_application_assign"),
+            # 匯出 Excel / 匯出 ODF of the list as filtered (permits/admin_export.py).
+            *(path(f"export/{fmt}/", self.admin_site.admin_view(
+                functools.partial(admin_export.export_view, model_admin=self)), {"fmt": fmt},
+                name=f"permits_application_export_{fmt}") for fmt in ("xlsx", "ods")),
+            # 統計 (issue 14 point 7, permits/admin_stats.py).
+            path("statistics/", self.admin_site.admin_view(
+                functools.partial(admin_stats.statistics_view, self)),
+                name="permits_application_statistics"),
             *super().get_urls(),
         ]
 
@@ -1387,22 +1495,37 @@ class ApplicationAdmin(PortalDisplayMixin, admin.ModelAdmin):
         request._case_read = (unquote(object_id), case)
         return super().change_view(request, object_id, form_url, extra_context)
 
-    def review_context(self, request, case, token=None):
+    def review_context(self, request, case, token=None, history=None):
         """What the case page shows a reviewer above the case: the moves the table allows
         the bureau now ([(status, label, whether a note is required)]), where they post,
         the procedure's advice among them, and that section's HTML; {} for a user who does
-        not review."""
+        not review. 准件結案 is not offered where four eyes would refuse it to this reviewer
+        (workflow.four_eyes_problem, from `history`, the case's StatusChange rows if the
+        page read them), and a line says why."""
         if not self.may_review(request):
             return {}
+        table = workflow.TRANSITIONS[case.status]
+        withheld = []
+        if table.get(workflow.Status.APPROVED) == workflow.BUREAU:
+            problem = workflow.four_eyes_problem(case, workflow.Status.APPROVED,
+                                                 request.user, history)
+            if problem:
+                withheld.append(problem)
         moves = [(to, workflow.move_label(case.status, to),
                   workflow.note_required(to, workflow.BUREAU))
-                 for to in workflow.allowed_moves(case, workflow.BUREAU)]
+                 for to in workflow.allowed_moves(case, workflow.BUREAU)
+                 if not (withheld and to == workflow.Status.APPROVED)]
         move_url = reverse("admin:permits_application_move", args=[case.pk])
         # The procedure's advice, preselected among the moves (SHTC-13: 協查中).
         suggested = procedures.get(case.document_type).suggested_move(case)
         suggested = suggested if suggested in {to for to, _label, _note in moves} else None
         return {"moves": moves, "move_url": move_url, "suggested_move": suggested,
-                "moves_html": moves_html(request, case, moves, move_url, suggested, token)}
+                "withheld_moves": withheld,
+                "moves_html": moves_html(request, case, moves, move_url, suggested, token,
+                                         withheld=withheld),
+                # Who has the case, and 指派給我 etc. (issue 14: permits.admin_queues).
+                "assignment_html": mark_safe(  # noqa: S308 (every value escaped)
+                    admin_queues.assignment_html(request, case, token))}
 
     def render_change_form(self, request, context, add=False, change=False, form_url="",
                            obj=None):

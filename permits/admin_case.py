@@ -40,7 +40,6 @@ from django.contrib.admin.utils import (
 )
 from django.forms.models import _get_foreign_key
 from django.middleware.csrf import get_token
-from django.template.response import TemplateResponse
 from django.templatetags.static import static
 from django.urls import reverse
 from django.utils.html import strip_tags
@@ -49,7 +48,7 @@ from django.utils.safestring import mark_safe
 from django.utils.text import Truncator, capfirst
 from django.utils.translation import get_language, gettext, pgettext
 
-from permits import item_pages, procedures, workdays
+from permits import admin_frame, admin_queues, item_pages, procedures, review_notes, workdays
 from permits.admin import (
     ReadOnlyInline,
     _escaped,
@@ -77,13 +76,15 @@ def case_page(model_admin, request, case, extra_context=None):
     # A reviewer's page reads the case's risk flags in it too (issue 14, point 4).
     reviewing = model_admin.may_review(request)
     flags = _read(sections, case, request, flags=reviewing and _flagged(case),
-                  rules=reviewing)
+                  rules=reviewing, people=reviewing, events=reviewing)
     opts = model_admin.opts
     site = model_admin.admin_site.name
     request.current_app = site
     token = get_token(request)
     preserved = model_admin.get_preserved_filters(request)
-    moves = model_admin.review_context(request, case, token)
+    # The history as the page's table read it: four eyes asks who took the case through 初審.
+    changes = _history(sections, case) if reviewing else None
+    moves = model_admin.review_context(request, case, token, history=changes)
 
     def kept(path):
         """`path` with the list's filters, which the change form's links keep."""
@@ -101,7 +102,8 @@ def case_page(model_admin, request, case, extra_context=None):
         f'<a href="{html.escape(kept(history))}" '
         f'class="historylink">{html.escape(gettext("History"))}</a></li></ul>\n',
         moves.get("moves_html", ""),
-        review_extras_html(case, _history(sections, case), flags, request) if reviewing else "",
+        moves.get("assignment_html", ""),  # who has the case (permits.admin_queues)
+        review_extras_html(case, changes, flags, request) if reviewing else "",
         # The change form's own form, which nothing posts (no field, no button): its
         # styles (forms.css) are those of `form .aligned`.
         f'\n<form {action}method="post" id="application_form" novalidate>'
@@ -142,7 +144,8 @@ def case_page(model_admin, request, case, extra_context=None):
         "content": mark_safe("".join(parts)),  # noqa: S308 (every value escaped)
         **(extra_context or {}),
     }
-    return TemplateResponse(request, TEMPLATE, context)
+    # The frame drawn once per process and kind of page, the request's values put in it.
+    return admin_frame.framed(request, TEMPLATE, context)
 
 
 # --- The case's data ---------------------------------------------------------------------
@@ -277,14 +280,16 @@ def _foreign_key(parent, model, fk_name):
     return _get_foreign_key(parent, model, fk_name=fk_name)
 
 
-def _read(sections, case, request, *, flags=False, rules=False):
+def _read(sections, case, request, *, flags=False, rules=False, people=False, events=False):
     """The rows of every table (Section.calls, Section.take) and the parts of the cases
     beside the case that the procedure's hooks read (Procedure.related_parts: a change's
     original items and parties, which SHTC-9 compares), in one round trip
     (permits.prepared.together); a table whose rows Django's queryset reads, alone. With
     `flags`, the case's risk flags in the same round trip: returned ([RiskFlag]), else
     None; with `rules`, the working-day clock's rules, kept for the request (workdays.rules_for)
-    unless it has them."""
+    unless it has them; with `people`, the reviewers and the case's assignee, kept for it
+    too (admin_queues.assignment_html); with `events`, the case's internal history
+    (permits.review_notes), put in place as case.review_events."""
     from permits.views import CASE_PARTS, _related_cases
 
     related = _related_cases(case, procedures.get(case.document_type))
@@ -301,16 +306,30 @@ def _read(sections, case, request, *, flags=False, rules=False):
         calls += [(CASE_PARTS[name], {"application": other.pk}) for name in names]
     calls += [(_one_row_query(fk), {"case": other.pk}) for other, fk in rows]
     rules = rules and getattr(request, "_workday_rules", None) is None
-    if rules:
-        calls.append((workdays.RULES_QUERY, {}))
+    if rules:  # those the process keeps if current (no query), else read here
+        kept, token = workdays.kept_rules()
+        if kept is not None:
+            request._workday_rules, rules = kept, False
+        else:
+            calls.append((workdays.RULES_QUERY, {}))
     if flags:
         from shtc.review import RISK_FLAGS_QUERY
 
         calls.append((RISK_FLAGS_QUERY, {"case": case.pk}))
+    # A reviewer's page: the reviewers and the case's assignee (admin_queues.assignment_html).
+    people = people and getattr(request, "_case_people", None) is None
+    if people:
+        calls.append((admin_queues.PEOPLE_QUERY, {"assignee": case.assignee_id or 0}))
+    if events:  # the 內部註記 panel's (issue 14, point 5)
+        calls.append((review_notes.REVIEW_EVENTS_QUERY, {"case": case.pk}))
     results = together(*calls) if calls else []
+    if events:
+        in_place(case, "review_events", results.pop())
+    if people:
+        admin_queues.people_from(results.pop(), request)
     found = results.pop() if flags else None
     if rules:
-        workdays.rules_from(results.pop(), request)
+        workdays.keep_rules(workdays.rules_from(results.pop(), request), token)
     for section, start, count in takers:
         section.take(results[start:start + count])
     results = iter(results[sum(count for _section, _start, count in takers):])
@@ -378,15 +397,17 @@ def review_extras_html(case, history, flags, request):
     """What a reviewer reads below the moves: the case's working-day clock from its history
     `history` (StatusChange rows, oldest first, as the page read them) and the rules read
     once a request (workdays.rules_for), and for a case whose procedure raises risk flags,
-    the 風險標示 panel of `flags` (shtc.review.risk_panel_html; None: not such a case)."""
+    the 風險標示 panel of `flags` (shtc.review.risk_panel_html, with the forms that record a
+    decision on a flag; None: not such a case); then the 內部註記 panel, the case's internal
+    history (permits.review_notes: as _read put it in place, else one query)."""
     clock = workdays.clock(status=case.status, document_type=case.document_type,
                            history=history, rules=workdays.rules_for(request))
     drawn = clock_html(clock)
     if flags is not None:
         from shtc.review import risk_panel_html
 
-        drawn += risk_panel_html(flags)
-    return drawn
+        drawn += risk_panel_html(flags, request=request)
+    return drawn + review_notes.notes_html(case, review_notes.events_of(case), request)
 
 
 def _one_rows(case):
@@ -439,8 +460,9 @@ class Section:
         items (item_pages.page_calls) unless `all_items`; none for a panel, a row read with
         the case and a queryset Django reads (take() reads it)."""
         self.how = None
-        if self.panel:
-            return []
+        if self.panel:  # what it reads beyond the case's parts, if anything
+            calls = getattr(self.inline, "panel_calls", None)
+            return calls(self.case) if calls else []
         fk, case, queryset = self.fk, self.case, self.queryset
         prepared = inline_rows(queryset, fk)
         if prepared is not None and fk.one_to_one and fk.remote_field.is_cached(case):
@@ -460,6 +482,9 @@ class Section:
         put in the case where they stand for its relation (permits.admin.shares_rows): all
         of them, or a page of the items that is all of them."""
         if self.panel:
+            take = getattr(self.inline, "panel_take", None)
+            if take:
+                take(self.case, results)
             return
         fk, case, queryset, how = self.fk, self.case, self.queryset, self.how
         related = fk.remote_field

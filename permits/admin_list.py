@@ -39,7 +39,7 @@ from django.templatetags.static import static
 from django.utils import formats
 from django.utils.encoding import iri_to_uri
 from django.utils.hashable import make_hashable
-from django.utils.safestring import mark_safe
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.text import capfirst
 from django.utils.translation import gettext, ngettext
 
@@ -59,7 +59,11 @@ def as_uri(text):
 
 
 def _n(number):
-    """A number as a template prints it (localized), escaped."""
+    """A number as a template prints it (localized), escaped: a whole number where no
+    thousands are grouped as number_format() prints it, str() (its format settings looked up
+    for each of the page's ninety numbers otherwise)."""
+    if type(number) is int and not settings.USE_THOUSAND_SEPARATOR:
+        return SafeString(number)
     return _e(formats.localize(number))
 
 

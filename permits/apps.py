@@ -10,7 +10,10 @@ class PermitsConfig(AppConfig):
     def ready(self):
         from portal import menu
         from portal.accounts.reviewers import (
-            REVIEWER_PERMISSIONS, SENIOR_REVIEWER_PERMISSIONS, SUPERVISOR_PERMISSIONS)
+            REVIEWER_PERMISSIONS,
+            SENIOR_REVIEWER_PERMISSIONS,
+            SUPERVISOR_PERMISSIONS,
+        )
 
         # What a reviewer needs in the admin, and nothing more: see every part of a case,
         # move cases (through transition()), keep the reference tables.
@@ -34,6 +37,7 @@ class PermitsConfig(AppConfig):
             "permits.delete_workdayadjustment", "permits.change_reviewtarget",
         })
         import permits.admin_workdays  # noqa: F401  (registers their admin pages)
+        import permits.assignment  # noqa: F401  (keeps stage_due when the rules change)
         # 拾肆 簽審文件註銷或展延 (SHTC-11): filed by applicants and agents only.
         menu.register(section=_("Cancellation or extension"),
                       label=_("Cancel or extend a licensing document"),

@@ -55,6 +55,13 @@ class Status(models.TextChoices):
     CANCELLED = "cancelled", _("Cancelled")
 
 
+# The statuses of the cases in the reviewers' queues (permits.assignment.OPEN: in review, or
+# with the applicant for 補件), in one order: the queues' queries name them as the partial
+# index does, so that PostgreSQL finds it.
+QUEUE_STATUSES = sorted([Status.INITIAL_REVIEW, Status.CONSULTATION, Status.SECOND_REVIEW,
+                         Status.SUPPLEMENT, Status.RETURNED])
+
+
 class ReferenceCode(models.Model):
     """A code table the bureau keeps in the admin (REFERENCE.md: data, not constants)."""
 
@@ -236,6 +243,11 @@ class Application(ChoiceLabels, models.Model):
                          name="application_applicant_drafts"),
             models.Index(fields=["agent", "-updated_at"], condition=Q(status="draft"),
                          name="application_agent_drafts"),
+            # The reviewers' queues (issue 14: permits.admin_queues): the cases the bureau
+            # has open, small beside the closed ones; their three counts are one index-only
+            # scan of this, and each queue's cases are read from it.
+            models.Index(fields=["status", "assignee", "stage_due"],
+                         condition=Q(status__in=QUEUE_STATUSES), name="application_queues"),
         ]
         constraints = [
             # A change names what it changes: a permit version, or for 補正 the closed case.

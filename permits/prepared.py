@@ -306,10 +306,12 @@ class PreparedInstances(PreparedQuery):
 
     def _result(self, reading, rows):
         start, end, names, related, annotations = reading
-        db = router.db_for_read(self.model)
+        model = self.model
+        db = router.db_for_read(model)
+        plainly = plainly_made(model)  # (made(): from_db() without Model.__init__)
         result = []
         for row in rows:
-            instance = self.model.from_db(db, names, row[start:end])
+            instance = made(model, db, names, row[start:end], plainly=plainly)
             for populator in related:
                 populator.populate(row, instance)
             for name, position in annotations:

@@ -32,6 +32,10 @@ class Procedure:
     validity_months: int = 6
     # Issued at once by the portal's own checks, without a reviewer (masks, MASK-3).
     auto_issue: bool = False
+    # Four eyes (issue 14, point 3): 准件結案 is made in 複審中 by a reviewer holding
+    # permits.approve_application who did not take the case through 初審
+    # (permits.workflow.four_eyes_problem).
+    four_eyes: bool = False
     # The declarations that may cite its permits (reconciliation.models.Direction value):
     # "import" or "export"; None accepts either.
     direction: str | None = None

@@ -1,8 +1,10 @@
 """Spreadsheets in and out: the item tables a user exports, fills in and imports back (SHTC-17).
 
 Plain functions over plain data, no models and no domain rules (permits/bulk_items.py has
-those): `write_xlsx` and `write_ods` write a table of columns and rows with its instructions,
-`read_table` reads one sheet of an uploaded .xlsx or .ods back as text cells.
+those): `write_xlsx` and `write_ods` write a table of columns and rows, with its instructions
+for a table to fill in (the items) or without (a report: the reviewers' case list,
+permits/admin_export.py), `read_table` reads one sheet of an uploaded .xlsx or .ods back as
+text cells.
 
 Reading is built for untrusted files of 10,000 rows within a fixed memory budget:
 - the upload is judged by its content, not its name, and bounded before anything parses it:
@@ -204,10 +206,15 @@ def _list_plan(columns):
     return plans, lists
 
 
-def write_xlsx(columns, rows, *, title, instructions):
+def write_xlsx(columns, rows, *, title, instructions=(), fill_rows=VALIDATED_ROWS,
+               cells_as_text=True):
     """The table as .xlsx bytes: sheet `title` with the header row (required headers red and
-    bold), frozen, code columns formatted as text, drop-downs on choice columns; a second
-    sheet 填寫說明 with `instructions`, one a row."""
+    bold), frozen, code columns formatted as text, drop-downs on choice columns down to row
+    `fill_rows` + 1 (the rows a user may fill in); a second sheet 填寫說明 with
+    `instructions`, one a row, if there are any (a report has none, and no choice column).
+    `cells_as_text`: each text cell carries the text format too, so that a code the user
+    edits stays a code (a table to fill in); without, a report's text cells are text by
+    their type alone, in half the time (openpyxl styles a cell at a cost per cell)."""
     columns = list(columns)
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet(_sheet_name(title))
@@ -232,7 +239,7 @@ def write_xlsx(columns, rows, *, title, instructions):
             validation = DataValidation(type="list", formula1=formula, allow_blank=True,
                                         showErrorMessage=True,
                                         errorStyle="stop" if column.strict else "warning")
-            validation.add(f"{letter}2:{letter}{VALIDATED_ROWS + 1}")
+            validation.add(f"{letter}2:{letter}{max(fill_rows, 1) + 1}")
             sheet.data_validations.append(validation)
     sheet.freeze_panes = "A2"
 
@@ -262,16 +269,21 @@ def write_xlsx(columns, rows, *, title, instructions):
             elif numbers[index] and _is_number(value):
                 out.append(value)
             else:
-                cell = texts[index]
-                cell.value = _text(value)
-                cell.data_type = "s"  # never a formula, whatever it starts with
-                out.append(cell)
+                text = _text(value)
+                if cells_as_text or text.startswith("="):
+                    cell = texts[index]
+                    cell.value = text
+                    cell.data_type = "s"  # never a formula, whatever it starts with
+                    out.append(cell)
+                else:
+                    out.append(text)  # a str: a text cell (openpyxl reads no number in it)
         sheet.append(out)
 
-    notes = workbook.create_sheet(INSTRUCTIONS_SHEET)
-    notes.column_dimensions["A"].width = 100
-    for line in instructions:
-        notes.append([_text(line)])
+    if instructions:
+        notes = workbook.create_sheet(INSTRUCTIONS_SHEET)
+        notes.column_dimensions["A"].width = 100
+        for line in instructions:
+            notes.append([_text(line)])
 
     if lists:
         hidden = workbook.create_sheet(LISTS_SHEET)
@@ -345,8 +357,9 @@ def _ods_list_condition(plan, columns_count):
     return f"of:cell-content-is-in-list([${LISTS_SHEET}.${letter}$1:.${letter}${plan[2]}])"
 
 
-def write_ods(columns, rows, *, title, instructions):
-    """The same table as write_xlsx, as OpenDocument .ods bytes."""
+def write_ods(columns, rows, *, title, instructions=(), fill_rows=VALIDATED_ROWS):
+    """The same table as write_xlsx, as OpenDocument .ods bytes: the rows up to `fill_rows`
+    below the data are empty cells of the columns' formats and drop-downs."""
     columns = list(columns)
     name = _sheet_name(title)
     plans, lists = _list_plan(columns)
@@ -434,16 +447,17 @@ def write_ods(columns, rows, *, title, instructions):
                 append(_odf_string_cell(_text(value), attributes[index]))
         append("</table:table-row>")
         written += 1
-    if written < VALIDATED_ROWS:
-        append(f'<table:table-row table:number-rows-repeated="{VALIDATED_ROWS - written}">'
+    if written < fill_rows:
+        append(f'<table:table-row table:number-rows-repeated="{fill_rows - written}">'
                f"{empty_cells}</table:table-row>")
     append("</table:table>")
 
-    append(f"<table:table table:name={_attribute(INSTRUCTIONS_SHEET)}>"
-           '<table:table-column table:style-name="co_wide"/>')
-    for line in instructions:
-        append("<table:table-row>" + _odf_string_cell(_text(line)) + "</table:table-row>")
-    append("</table:table>")
+    if instructions:
+        append(f"<table:table table:name={_attribute(INSTRUCTIONS_SHEET)}>"
+               '<table:table-column table:style-name="co_wide"/>')
+        for line in instructions:
+            append("<table:table-row>" + _odf_string_cell(_text(line)) + "</table:table-row>")
+        append("</table:table>")
     if lists:
         append(f'<table:table table:name="{LISTS_SHEET}" table:style-name="ta_hidden">')
         for position in range(max(len(values) for values in lists)):

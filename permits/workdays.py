@@ -19,15 +19,35 @@ One function computes the clock of one case from rows already read (clock()); cl
 does it for a page of cases in two queries whatever their number: the status history of all
 of them, and the rules (calendar adjustments and targets, load_rules(): one query, read once
 per request through rules_for()).
+
+The rules change seldom (the bureau's admin pages, permits.admin_workdays), and building
+their calendar cost a page about as much as reading them: rules_for() keeps them per
+process (kept_rules()), under a version token in Django's cache (Redis in production), which
+a save or delete of either model replaces once its transaction commits (_rules_changed). So
+each request reads one cache key, no SQL, and a change shows in every process at its next
+request. The kept rules are not used inside a transaction (its own changes, or a rollback of
+them, would be kept), nor while the cache cannot be reached (then the rules are read from the
+database, as before); the token expires after VERSION_TTL seconds, so that a change whose
+token could not be replaced (the cache down at that moment, a bulk update that sends no
+signal) shows within that time.
 """
 
+import bisect
 import datetime
 import functools
+import itertools
+import logging
+import time
+import uuid
 from dataclasses import dataclass
 
 import holidays
+from django.core.cache import cache
+from django.db import connection, transaction
 from django.db.models import CharField, DateField, IntegerField, Value
+from django.db.models.signals import post_delete, post_save
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from permits import workflow
@@ -41,6 +61,8 @@ from permits.models import (
 )
 from permits.prepared import PreparedQuery
 from portal.dates import to_roc
+
+logger = logging.getLogger(__name__)
 
 # The statuses in which each stage's clock runs. 退回初審 goes on with 初審.
 STAGE_STATUSES = {
@@ -81,6 +103,13 @@ def _weekdays_through(day):
     return 5 * weeks + min(rest, 5)
 
 
+def _weekday_numbered(number):
+    """The Monday to Friday that is the `number`-th from 0001-01-01 (_weekdays_through's
+    inverse on Mondays to Fridays)."""
+    weeks, rest = divmod(number - 1, 5)
+    return datetime.date.fromordinal(7 * weeks + rest + 1)
+
+
 class Calendar:
     """The national calendar with the bureau's adjustments [(date, kind)] applied."""
 
@@ -89,16 +118,26 @@ class Calendar:
         self._years = {}
 
     def _exceptions(self, year):
-        """[(date, +1 | -1)] of `year`: a weekend day worked, a weekday off."""
+        """([date], [sum of the signs up to each]) of `year`'s departures from Monday to
+        Friday, in order: +1 a weekend day worked, -1 a weekday off. (A calendar is kept
+        per process with its rules, kept_rules(): each year's made once.)"""
         found = self._years.get(year)
         if found is None:
             days = dict(_national_exceptions(year))
             days.update((day, works) for day, works in self._adjusted.items()
                         if day.year == year)
-            found = self._years[year] = [(day, 1 if works else -1)
-                                         for day, works in days.items()
-                                         if works != _weekday(day)]
+            ordered = sorted((day, 1 if works else -1) for day, works in days.items()
+                             if works != _weekday(day))
+            found = self._years[year] = ([day for day, _sign in ordered],
+                                         list(itertools.accumulate(
+                                             sign for _day, sign in ordered)))
         return found
+
+    def _departures_through(self, day):
+        """The sum of the departures of `day`'s year up to and including `day`."""
+        days, sums = self._exceptions(day.year)
+        position = bisect.bisect_right(days, day)
+        return sums[position - 1] if position else 0
 
     def is_workday(self, day):
         works = self._adjusted.get(day)
@@ -109,13 +148,31 @@ class Calendar:
         if through <= after:
             return 0
         total = _weekdays_through(through) - _weekdays_through(after)
-        for year in range(after.year, through.year + 1):
-            total += sum(sign for day, sign in self._exceptions(year) if after < day <= through)
+        total += self._departures_through(through) - self._departures_through(after)
+        for year in range(after.year, through.year):  # the whole years' ends between
+            sums = self._exceptions(year)[1]
+            total += sums[-1] if sums else 0
         return total
 
     def add(self, start, days):
-        """The `days`-th working day after `start` (`start` itself for 0)."""
+        """The `days`-th working day after `start` (`start` itself for 0): the first day
+        after `start` through which count() gives `days`. Found from the Monday to Friday
+        as many after (count() tells how many of those the calendar takes away), then
+        onwards by the days still missing; where a weekend day worked came before, day by
+        day."""
         day = start
+        while days > 0:
+            end = _weekday_numbered(_weekdays_through(day) + days)
+            found = self.count(day, end)
+            if found < days:
+                day, days = end, days - found
+            elif found == days and self.is_workday(end):
+                return end
+            else:
+                return self._add_day_by_day(day, days)
+        return day
+
+    def _add_day_by_day(self, day, days):
         while days > 0:
             day += datetime.timedelta(days=1)
             if self.is_workday(day):
@@ -177,11 +234,91 @@ def rules_from(rows, request=None):
 
 
 def rules_for(request):
-    """The rules read once for the whole of `request` (every clock a page shows)."""
+    """The rules read once for the whole of `request` (every clock a page shows): those the
+    process keeps if they are current (kept_rules), else read (and kept)."""
     rules = getattr(request, "_workday_rules", None)
     if rules is None:
-        rules = request._workday_rules = load_rules()
+        rules, token = kept_rules()
+        if rules is None:
+            rules = keep_rules(rules_from(RULES_QUERY.rows()), token)
+        request._workday_rules = rules
     return rules
+
+
+# --- The rules kept per process --------------------------------------------------------------
+
+VERSION_KEY = "permits:workdays:rules-version"
+VERSION_TTL = 300  # seconds: how long a change may go unseen if its token was not replaced
+CACHE_RETRY = 30  # seconds without asking the cache after it failed
+_kept = None  # (token, Rules)
+_cache_failed_at = None
+
+
+def _token():
+    """The current version token of the rules in Django's cache (made if there is none), or
+    None where kept rules must not be used: inside a transaction, or the cache unreachable
+    (logged; not asked again for CACHE_RETRY seconds, so that a dead Redis costs a page its
+    timeout once, not every time)."""
+    global _cache_failed_at
+    if connection.in_atomic_block:
+        return None
+    if _cache_failed_at is not None and time.monotonic() - _cache_failed_at < CACHE_RETRY:
+        return None
+    try:
+        token = cache.get(VERSION_KEY)
+        if token is None:
+            token = uuid.uuid4().hex
+            if not cache.add(VERSION_KEY, token, VERSION_TTL):
+                token = cache.get(VERSION_KEY)  # another process's, made meanwhile
+    except Exception:  # noqa: BLE001 (any failure of the cache: read the rules instead)
+        logger.warning("workday rules: the cache cannot be read; rules read from the database",
+                       exc_info=True)
+        _cache_failed_at = time.monotonic()
+        return None
+    _cache_failed_at = None
+    return token
+
+
+def kept_rules():
+    """(the rules this process keeps if they are current, else None; the current token, or
+    None where none may be kept): one read of the cache, no SQL."""
+    token = _token()
+    kept = _kept
+    if token is not None and kept is not None and kept[0] == token:
+        return kept[1], token
+    return None, token
+
+
+def keep_rules(rules, token):
+    """Keep `rules`, read after `token` was (kept_rules), for the requests that find the same
+    token; returns them. Read after the token: a change committed in between is in them, and
+    its new token makes the next request read them again."""
+    global _kept
+    if token is not None:
+        _kept = (token, rules)
+    return rules
+
+
+def _replace_token():
+    try:
+        cache.set(VERSION_KEY, uuid.uuid4().hex, VERSION_TTL)
+    except Exception:  # noqa: BLE001 (the saved change must stand: VERSION_TTL bounds the rest)
+        logger.warning("workday rules: the cache cannot be written; other processes see the "
+                       "change within %s s", VERSION_TTL, exc_info=True)
+
+
+def _rules_changed(sender, using=None, **kwargs):
+    """A calendar adjustment or a target saved or deleted: every process's kept rules are
+    old once the transaction commits (not before: a process reading meanwhile would keep
+    the old rows under the new token)."""
+    transaction.on_commit(_replace_token, using=using)
+
+
+for _model in (WorkdayAdjustment, ReviewTarget):
+    post_save.connect(_rules_changed, sender=_model,
+                      dispatch_uid=f"workday_rules_{_model.__name__}_saved")
+    post_delete.connect(_rules_changed, sender=_model,
+                        dispatch_uid=f"workday_rules_{_model.__name__}_deleted")
 
 
 @dataclass(frozen=True)
@@ -235,7 +372,8 @@ class CaseClock:
 def clock(*, status, document_type, history, rules, today=None):
     """The clock of one case in `status` from its status history `history` (StatusChange
     rows, or anything with `new` and `created_at`, oldest first), read by nobody here."""
-    today = today or timezone.localdate()
+    zone = timezone.get_current_timezone()  # (looked up once, not for each date)
+    today = today or timezone.now().astimezone(zone).date()
     calendar = rules.calendar
     spans = {}  # stage -> [(first day, last day)], in order
     history = list(history)
@@ -245,8 +383,8 @@ def clock(*, status, document_type, history, rules, today=None):
             continue
         left = history[index + 1].created_at if index + 1 < len(history) else None
         spans.setdefault(stage, []).append(
-            (timezone.localdate(change.created_at),
-             timezone.localdate(left) if left is not None else today))
+            (change.created_at.astimezone(zone).date(),
+             left.astimezone(zone).date() if left is not None else today))
     open_stage = STAGE_OF.get(status)
     stages, total = [], 0
     for stage, intervals in spans.items():
@@ -274,11 +412,23 @@ def describe(stage):
     115/12/09"). Overdue is StageClock.overdue (the page shows it in red)."""
     values = {"stage": stage.label, "days": stage.days, "target": stage.target,
               "due": to_roc(stage.due)}
+    # gettext(), not the lazy _(): the text is made at once (the list: a row each).
     if stage.target is None:
-        return _("%(stage)s: %(days)s working days") % values
+        return gettext("%(stage)s: %(days)s working days") % values
     if stage.open:
-        return _("%(stage)s: %(days)s of %(target)s working days, due %(due)s") % values
-    return _("%(stage)s: %(days)s of %(target)s working days") % values
+        return gettext("%(stage)s: %(days)s of %(target)s working days, due %(due)s") % values
+    return gettext("%(stage)s: %(days)s of %(target)s working days") % values
+
+
+def histories(ids, model=StatusChange):
+    """{case id: [status change]} of the cases `ids`, oldest first, as clock() reads them, in
+    one query; `model`: StatusChange, or a migration's historical one."""
+    found = {}
+    for change in model.objects.filter(application_id__in=list(ids)).only(
+            "application_id", "new", "created_at").order_by("application_id", "created_at",
+                                                            "pk"):
+        found.setdefault(change.application_id, []).append(change)
+    return found
 
 
 def clocks(applications, *, rules=None, today=None):
@@ -286,12 +436,7 @@ def clocks(applications, *, rules=None, today=None):
     the rules in one more unless given."""
     applications = list(applications)
     rules = rules or load_rules()
-    history = {}
-    for change in StatusChange.objects.filter(
-            application_id__in=[a.pk for a in applications]).only(
-            "application_id", "new", "created_at").order_by("application_id", "created_at",
-                                                            "pk"):
-        history.setdefault(change.application_id, []).append(change)
+    history = histories([a.pk for a in applications])
     return {a.pk: clock(status=a.status, document_type=a.document_type,
                         history=history.get(a.pk, ()), rules=rules, today=today)
             for a in applications}

@@ -10,6 +10,7 @@ may make the move. transition() is the only code that assigns Application.status
     登錄中 ── 取消申請 (applicant, SHTC-12; not for Iran/North Korea, SHTC-6) → 已取消
     登錄中 ── 開放權限 (bureau, with a note; an Iran/North Korea assurance only, SHTC-6) → 暫存
     初審中 / 退回初審 ── bureau → 協查中, 複審中, 補件, 補正結案, 退件結案, 准件結案, 已取消
+                        (准件結案 not where the procedure wants four eyes: see FIRST_REVIEW)
     協查中 ── bureau → 複審中, 退回初審, 補件, 退件結案, 已取消
     複審中 ── bureau → 准件結案, 退件結案, 退回初審, 補正結案, 協查中, 補件, 已取消
     補件 ── applicant resubmits (FAQ 3.3) → 初審中; bureau → 退件結案, 已取消
@@ -127,14 +128,60 @@ class TransitionNotAllowed(Exception):
         self.code = code
 
 
+# Four eyes (issue 14, point 3): where a procedure asks for it (Procedure.four_eyes), the
+# bureau's 准件結案 is made in 複審中, never straight from 初審, by a reviewer holding this
+# permission (the senior reviewers group, not the reviewers group) who did not take the case
+# through 初審: who made a move out of one of these statuses (StatusChange.old).
+FIRST_REVIEW = (S.INITIAL_REVIEW, S.RETURNED)
+APPROVE_PERMISSION = "permits.approve_application"
+
+
+def four_eyes_first(application, to):
+    """Whether four eyes keeps the bureau's move `to` out of the case's present status: its
+    procedure wants four eyes and the case is in 初審 (approval waits for 複審中)."""
+    from permits import procedures
+
+    return (to == S.APPROVED and application.status in FIRST_REVIEW
+            and procedures.get(application.document_type).four_eyes)
+
+
+def four_eyes_problem(application, to, actor, history=None):
+    """Why four eyes refuses `actor`'s (a reviewer's) move of `application` to `to`, or
+    None: always None but for 准件結案 of a case whose procedure wants four eyes. `history`:
+    the case's StatusChange rows where the caller has read them (the admin's case page: no
+    query); otherwise one query."""
+    from permits import procedures
+
+    if to != S.APPROVED or not procedures.get(application.document_type).four_eyes:
+        return None
+    words = {"approved": S.APPROVED.label, "second": S.SECOND_REVIEW.label}
+    if application.status in FIRST_REVIEW:
+        return _("“%(approved)s” needs a second reviewer: it is decided in "
+                 "“%(second)s”.") % words
+    if actor is None or not actor.has_perm(APPROVE_PERMISSION):
+        return _("“%(approved)s” needs a second reviewer with the permission to "
+                 "approve.") % words
+    if history is None:
+        took = application.status_changes.filter(old__in=FIRST_REVIEW, actor=actor).exists()
+    else:
+        took = any(change.old in FIRST_REVIEW and change.actor_id == actor.pk
+                   for change in history)
+    if took:
+        return _("“%(approved)s” needs a second reviewer: you took this case through the "
+                 "initial review.") % words
+    return None
+
+
 def allowed_moves(application, actor_kind):
     """The statuses `actor_kind` may move the case to now (buttons in the admin), as far as
-    the table and the case's procedure (Procedure.offers_move) say."""
+    the table, four eyes (four_eyes_first) and the case's procedure (Procedure.offers_move)
+    say. Who the reviewer is (four_eyes_problem) the admin asks apart."""
     from permits import procedures
 
     procedure = procedures.get(application.document_type)
     return [to for to, who in TRANSITIONS[application.status].items()
-            if who == actor_kind and procedure.offers_move(application, to)]
+            if who == actor_kind and not (who == BUREAU and four_eyes_first(application, to))
+            and procedure.offers_move(application, to)]
 
 
 def actor_kind_of(user, application):
@@ -156,7 +203,7 @@ def transition(*, application, to, actor, note="", system=False):
     status the first left and is refused if the table does not allow the move from there.
     Returns the updated application.
     """
-    from permits import notifications, procedures, services
+    from permits import assignment, notifications, procedures, services
 
     app = Application.objects.select_for_update().get(pk=application.pk)
     to = Status(to)
@@ -171,6 +218,11 @@ def transition(*, application, to, actor, note="", system=False):
     if note_required(to, who) and not note.strip():
         raise TransitionNotAllowed(_("Write a note: the applicant must learn why."),
                                    "note_required")
+    if who == BUREAU:
+        # Under the row lock: a colleague's move made since the page was drawn counts.
+        problem = four_eyes_problem(app, to, actor)
+        if problem:
+            raise TransitionNotAllowed(problem, "four_eyes")
     procedure = procedures.get(app.document_type)
     problem = procedure.check_transition(app, to)
     if problem:
@@ -181,6 +233,12 @@ def transition(*, application, to, actor, note="", system=False):
     app.status_changes.create(old=old, new=to, actor=actor, note=note, created_at=now)
     app.status = to
     fields = ["status", "updated_at"]
+    # The due date of the stage it enters (None: out of the bureau's hands), which the 逾期
+    # queue compares with today (permits.assignment).
+    due = assignment.stage_due_after_move(app)
+    if due != app.stage_due:
+        app.stage_due = due
+        fields.append("stage_due")
     if to in (S.INITIAL_REVIEW, S.APPROVED) and app.submitted_at is None:
         app.submitted_at = now
         fields.append("submitted_at")

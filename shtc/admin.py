@@ -45,6 +45,15 @@ class ShtcReviewInline(ReadOnlyInline):
     template = "admin/shtc/review_panel.html"
     verbose_name = verbose_name_plural = _("SHTC review")
 
+    def panel_calls(self, case):
+        """What the panel reads beyond the case's parts (the five-export rule's buyers), for
+        the case page's one round trip (permits.admin_case.Section); panel_take() gets
+        their results."""
+        return review.validity_calls(case)
+
+    def panel_take(self, case, results):
+        review.take_validity(case, results)
+
     def panel_html(self, case, prefix):
         """The panel on the reviewers' case page (permits.admin_case); Django's change form
         draws the same through the template."""
@@ -305,5 +314,6 @@ class PortAdmin(UploadAdmin, KeptAdmin):
                               % {"count": more}, messages.ERROR)
 
 
-# The screening list and its CSV upload (issue 14, point 4).
-from shtc import admin_screening  # noqa: E402, F401
+# The screening list and its CSV upload, and the reviewer's decision on a risk flag (issue 14,
+# point 4).
+from shtc import admin_risk, admin_screening  # noqa: E402, F401

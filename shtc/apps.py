@@ -28,7 +28,7 @@ def seed_demo(users):
     from shtc import demo
 
     made = demo.seed(applicant=users["applicant"], agent=users["agent"],
-                     reviewer=users["reviewer"])
+                     reviewer=users["reviewer"], senior=users["senior_reviewer"])
     return demo.lines(made) if made else None
 
 

@@ -170,7 +170,7 @@ def _upload(case, *, actor, kinds, pages):
 
 
 @transaction.atomic
-def seed(*, applicant, agent, reviewer):
+def seed(*, applicant, agent, reviewer, senior):
     """The cases of the module docstring; [(label, case)], or [] if they exist."""
     if ShtcApplication.objects.filter(application__applicant=applicant,
                                       application__registration_no__isnull=False).exists():
@@ -193,8 +193,11 @@ def seed(*, applicant, agent, reviewer):
                                           url="https://rhein-messtechnik.example/en/")
             case = services.application_file(application=case, actor=actor, end_use=END_USE)
             if spec["to"] == Status.APPROVED:
-                case = workflow.transition(application=case, to=Status.APPROVED,
+                # Four eyes (issue 14): the reviewer takes it to 複審中, the senior approves.
+                case = workflow.transition(application=case, to=Status.SECOND_REVIEW,
                                            actor=reviewer)
+                case = workflow.transition(application=case, to=Status.APPROVED,
+                                           actor=senior)
             elif spec["to"] in (Status.SUPPLEMENT, Status.AMENDMENT_CLOSED):
                 case = workflow.transition(application=case, to=spec["to"],
                                            actor=reviewer, note=spec["note"])

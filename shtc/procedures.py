@@ -384,6 +384,8 @@ class ShtcProcedure(Procedure):
 
 PROCEDURE = ShtcProcedure(
     document_type=DocumentType.SHTC_EXPORT, direction="export",  # export declarations (RECON-2)
+    # Approval by a second, senior reviewer after 複審 (issue 14, point 3).
+    four_eyes=True,
     document_kinds=DOCUMENT_KINDS,
     parties=(PartyRole.BUYER, PartyRole.CONSIGNEE, PartyRole.END_USER),
     # The reviewer's panel on the one case page (SHTC-13, SHTC-14): shtc/review.py.

@@ -27,7 +27,7 @@ from permits.fields import country_names
 from permits.item_pages import item_origins
 from permits.models import DocumentType, Kind, PartyRole, Status
 from permits.prepared import PreparedInstances, PreparedQuery
-from portal.templatetags.roc import roc
+from portal.templatetags.roc import roc, roc_datetime
 from shtc import rules
 from shtc.models import Port, Regime, RiskFlag
 from shtc.procedures import shtc_of, transit_port_text
@@ -48,12 +48,43 @@ def importer_name(application):
 
 
 def validity_of(application, on):
-    """rules.Validity (months, reason) of a permit for `application` decided on `on`."""
+    """rules.Validity (months, reason) of a permit for `application` decided on `on`; the
+    five-export rule's buyers as validity_calls() read them for the case's page, if it did."""
     shtc = shtc_of(application)
+    read = application.__dict__.get(_BUYERS_READ)
     return rules.validity(destination=application.destination_country,
                           partial_shipment=shtc.partial_shipment if shtc else True,
                           exporter=application.applicant_identifier,
-                          importer_name=importer_name(application), on=on)
+                          importer_name=importer_name(application), on=on,
+                          buyers=read[1] if read and read[0] == on else None)
+
+
+# Where validity_calls()'s rows are kept on the case: (the day they were read for, rows).
+_BUYERS_READ = "_shtc_validity_buyers"
+
+
+def validity_calls(application):
+    """[(query, values)] reading what the panel's validity of `application` today would ask
+    the database (the five-export rule's buyers: rules.buyers_call), for a page reading its
+    parts in one round trip (permits.admin_case); [] where the panel asks nothing (a case
+    without SHTC data, or approved: its validity is recorded). take_validity() keeps their
+    results for validity_of(), which uses them for the same day only."""
+    if shtc_of(application) is None or application.permit_version is not None:
+        return []
+    today = timezone.localdate()
+    call = rules.buyers_call(exporter=application.applicant_identifier,
+                             destination=application.destination_country, on=today)
+    if call is None:
+        return []
+    application.__dict__[_BUYERS_READ] = (today, None)
+    return [call]
+
+
+def take_validity(application, results):
+    """Keep the results of validity_calls(`application`) for its validity_of()."""
+    read = application.__dict__.get(_BUYERS_READ)
+    if results and read:
+        application.__dict__[_BUYERS_READ] = (read[0], results[0])
 
 
 def valid_until(valid_from, months):
@@ -212,15 +243,58 @@ def has_risk_flags(application):
 # (permits.admin_case._read, permits.prepared.together).
 RISK_FLAGS_QUERY = PreparedInstances(
     RiskFlag, lambda case: RiskFlag.objects.filter(application=case).select_related(
-        "matched_entry").order_by("pk"), parameters=("case",))
+        "matched_entry", "decided_by").order_by("pk"), parameters=("case",))
 
 
-def risk_panel_html(flags):
+def risk_panel_html(flags, request=None):
     """The 風險標示 panel of an SHTC case: its flags (shtc.risk.flags_html: each flag's kind
     as its class, its sentence, for a screening match the score and the entry and list
-    matched) under the names of their kinds, or that none was raised. Every value escaped."""
+    matched) under the names of their kinds, or that none was raised. With `request` (a
+    reviewer's case page), each flag with the decision recorded on it (who, when, what), or
+    the form that records it (shtc.admin_risk). Every value escaped."""
     from shtc import risk
 
+    if request is not None:
+        return _risk_panel_html(flags, lambda flags: decisions_html(flags, request))
+    return _risk_panel_html(flags, risk.flags_html)
+
+
+def decisions_html(flags, request):
+    """The flags as shtc.risk.flags_html lists them, each followed by its decision or the
+    form that records one: the note posted to shtc.admin_risk.RiskFlagAdmin.decide_view (a
+    refused one drawn again with its error and the typing kept: permits.review_notes)."""
+    from django.middleware.csrf import get_token
+
+    from permits.review_notes import field_html, posted_form
+    from shtc.admin_risk import RiskDecisionForm, form_key
+
+    rows = []
+    for flag in flags:
+        state = "decided" if flag.decided_at else "open"
+        row = [f'<li class="risk-flag risk-{escape(flag.kind)} risk-{state}" '
+               f'data-testid="risk-{escape(flag.kind)}">{escape(flag.text)}']
+        if flag.decided_at:
+            who = flag.decided_by
+            row.append('<div class="risk-decision" data-testid="risk-decision"><p>' + escape(
+                gettext("Decided by %(name)s on %(time)s:") % {
+                    "name": who.name or who.identifier, "time": roc_datetime(flag.decided_at)})
+                + "</p><p>" + escape(flag.decision_note) + "</p></div>")
+        else:
+            form = posted_form(request, form_key(flag.pk)) or RiskDecisionForm()
+            url = reverse("admin:shtc_riskflag_decide", args=[flag.pk])
+            row.append(
+                f'<form method="post" action="{escape(url)}" class="risk-decision-form" '
+                f'id="risk-decision-{flag.pk}" novalidate>'
+                f'<input type="hidden" name="csrfmiddlewaretoken" value="{get_token(request)}">'
+                + field_html(form, "note", f"id_risk_decision_{flag.pk}", rows=2)
+                + '<div class="submit-row"><button type="submit" class="button">'
+                + escape(gettext("Record the decision")) + "</button></div></form>")
+        rows.append("".join(row) + "</li>")
+    return f'<ul class="risk-flags">{"".join(rows)}</ul>'
+
+
+def _risk_panel_html(flags, listed):
+    """The panel around the flags as `listed` (a function of them) writes them."""
     parts = ['<section class="module risk-panel" aria-labelledby="risk-panel-heading" '
              'data-testid="risk-panel">\n'
              f'<h2 id="risk-panel-heading">{escape(capfirst(RiskFlag._meta.verbose_name_plural))}'
@@ -232,7 +306,7 @@ def risk_panel_html(flags):
             if label not in kinds:
                 kinds.append(label)
         parts.append(f'<p class="risk-kinds">{escape("、".join(kinds))}</p>\n'
-                     + risk.flags_html(flags))
+                     + listed(flags))
     else:
         parts.append('<p data-testid="risk-none">' + escape(gettext(
             "No risk flags were raised when the case was submitted.")) + "</p>")

@@ -30,11 +30,14 @@ import threading
 import unicodedata
 from typing import NamedTuple
 
+from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.db.models import Count, Max
+from django.utils import timezone
 from django.utils.translation import gettext
 
 from permits.fields import country_names
-from portal.templatetags.roc import roc
+from portal.templatetags.roc import roc, roc_datetime
 
 # A party matches a screening entry when the similarity of their normalised names (rapidfuzz
 # ratio over the name's words in sorted order, 0 to 100) is at least this. 90 keeps a name
@@ -276,14 +279,16 @@ def flag_text(flag):
 # --- for the reviewers' pages (the case list's column, the case page's panel) -----------------
 
 
-def flags_of(case_ids):
-    """{case id: [RiskFlag]} of `case_ids`, with their matched entries: one query for a page
-    of the case list or for one case page."""
+def flags_of(case_ids, *, deciders=False):
+    """{case id: [RiskFlag]} of `case_ids`, with their matched entries (and with `deciders`
+    who decided each, which a case page shows): one query for a page of the case list or for
+    one case page."""
     from shtc.models import RiskFlag
 
     found = {}
+    related = ("matched_entry", "decided_by") if deciders else ("matched_entry",)
     for flag in (RiskFlag.objects.filter(application_id__in=list(case_ids))
-                 .select_related("matched_entry").order_by("application_id", "pk")):
+                 .select_related(*related).order_by("application_id", "pk")):
         found.setdefault(flag.application_id, []).append(flag)
     return found
 
@@ -301,3 +306,29 @@ def flags_html(flags):
         rows.append(f'<li class="risk-flag risk-{escape(flag.kind)} risk-{state}" '
                     f'data-testid="risk-{escape(flag.kind)}">{escape(flag.text)}</li>')
     return f'<ul class="risk-flags">{"".join(rows)}</ul>'
+
+
+# --- the reviewer's decision on a flag (issue 14, point 4) --------------------------------
+
+
+DECISION_MAX_LENGTH = 2000
+
+
+@transaction.atomic
+def risk_flag_decide(*, flag, actor, note):
+    """Record `actor`'s (a reviewer's) decision `note` on the risk flag `flag`, with who and
+    when. A flag is decided once: the row is locked first, so of two reviewers deciding at
+    once the second sees the first's decision and is refused (ValidationError, code
+    "decided"). Returns the decided flag."""
+    from shtc.models import RiskFlag
+
+    locked = RiskFlag.objects.select_for_update(of=("self",)).select_related(
+        "decided_by").get(pk=flag.pk)
+    if locked.decided_at is not None:
+        raise ValidationError(
+            gettext("This risk flag was already decided by %(name)s on %(time)s.")
+            % {"name": locked.decided_by.name or locked.decided_by.identifier,
+               "time": roc_datetime(locked.decided_at)}, code="decided")
+    locked.decided_by, locked.decided_at, locked.decision_note = actor, timezone.now(), note
+    locked.save(update_fields=["decided_by", "decided_at", "decision_note"])
+    return locked

@@ -125,7 +125,7 @@ def _normalise_name(name):
     return " ".join(str(name or "").split()).casefold()
 
 
-def releases_to_importer(*, exporter, destination, importer_name, on):
+def releases_to_importer(*, exporter, destination, importer_name, on, buyers=None):
     """How many of the exporter's SHTC export declarations to `importer_name` in
     `destination` had goods released from half_year_before(on) to `on`, both included
     (SHTC-14 (2)).
@@ -146,6 +146,9 @@ def releases_to_importer(*, exporter, destination, importer_name, on):
     "ACME  CORP." are one importer, "ACME Corporation" is another). That case's destination
     must be `destination` too. Any version of the permit counts: a 更正 that changed the
     buyer does not hide the earlier exports to it.
+
+    `buyers`: the rows of buyers_call() for these arguments, read beforehand by a page that
+    reads its parts in one round trip (the reviewers' case page), else read here.
     """
     destination = _code(destination)
     wanted = _normalise_name(importer_name)
@@ -159,9 +162,13 @@ def releases_to_importer(*, exporter, destination, importer_name, on):
                                                           datetime.time.min))
 
     # The buyers are typed free text: narrow by country in SQL, compare names here. An
-    # exporter's cases to one country are few, so this stays small.
-    buyer_cases = [application_id for application_id, name in
-                   _BUYERS.rows(identifier=identifier, destination=destination)
+    # exporter's approved cases to one country are few, so this stays small. Only approved
+    # cases (with a permit version) can be cited by a declaration: none of them buying
+    # from the exporter under that name (the case being decided is not approved yet), no
+    # declaration to count and no query for them.
+    if buyers is None:
+        buyers = _BUYERS.rows(identifier=identifier, destination=destination)
+    buyer_cases = [application_id for application_id, name in buyers
                    if _normalise_name(name) == wanted]
     if not buyer_cases:
         return 0
@@ -173,13 +180,26 @@ def releases_to_importer(*, exporter, destination, importer_name, on):
     return count
 
 
+def buyers_call(*, exporter, destination, on):
+    """(query, values) reading the buyers releases_to_importer() compares for a permit to
+    `destination` decided on `on` (a page's part, for permits.prepared.together: its rows
+    go back as `buyers` through validity()), or None where validity() counts no releases:
+    the destination in all four regimes or a controlled area, nothing to look up."""
+    destination, identifier = _code(destination), normalize(exporter)
+    if not (destination and identifier) or len(regimes_of(destination, on)) == len(
+            Regime.values) or is_controlled(destination):
+        return None
+    return _BUYERS, {"identifier": identifier, "destination": destination}
+
+
 # The two queries of releases_to_importer, compiled once per process (permits.prepared):
 # building them through the ORM cost about 3 ms of CPU on each reviewer's panel (issue 10).
 
 
 def _buyers(*, identifier, destination):
-    """(case, buyer's name) of the exporter's SHTC export cases to `destination` whose buyer
-    is in it (no order: Party's, by its case's date, sorted them for nothing)."""
+    """(case, buyer's name) of the exporter's approved SHTC export cases (those with a
+    permit version, which a declaration may cite) to `destination` whose buyer is in it (no
+    order: Party's, by its case's date, sorted them for nothing)."""
     from permits.models import DocumentType, Party, PartyRole
 
     return Party.objects.filter(
@@ -187,6 +207,7 @@ def _buyers(*, identifier, destination):
         application__destination_country=destination,
         application__document_type=DocumentType.SHTC_EXPORT,
         application__applicant_identifier=identifier,
+        application__issued_version__isnull=False,
     ).order_by().values_list("application_id", "name")
 
 
@@ -220,14 +241,15 @@ class Validity(NamedTuple):
     reason: str
 
 
-def validity(*, destination, partial_shipment, exporter, importer_name, on):
+def validity(*, destination, partial_shipment, exporter, importer_name, on, buyers=None):
     """(months, reason) of a permit decided on `on` (SHTC-14): 24 months when the destination
     belongs to all four regimes on that day, or when it is not a controlled area and the
     exporter's SHTC exports to the same importer there were released at least 5 times in the
     half year before (releases_to_importer); 6 months otherwise. 分批 does not change the
     period: a permit allows partial shipments unless the case said 不分批, and says which.
     The reason names the rule that applied, for the reviewer; an expired permit is never
-    extended, so nothing here looks at an earlier permit's validity."""
+    extended, so nothing here looks at an earlier permit's validity. `buyers`: as
+    releases_to_importer() takes them (buyers_call())."""
     destination = _code(destination)
     name = _country_name(destination)
     shipments = (gettext("Partial shipments allowed (分批).") if partial_shipment
@@ -247,7 +269,7 @@ def validity(*, destination, partial_shipment, exporter, importer_name, on):
             "not_all": not_all, "country": name}
         return Validity(SHORT_MONTHS, f"{reason} {shipments}")
     count = releases_to_importer(exporter=exporter, destination=destination,
-                                 importer_name=importer_name, on=on)
+                                 importer_name=importer_name, on=on, buyers=buyers)
     period = {"start": _day(half_year_before(on)), "end": _day(on), "count": count,
               "importer": " ".join(str(importer_name or "").split()), "country": name}
     if count >= RELEASES_FOR_LONG:

@@ -266,10 +266,25 @@ MATRIX.update({
     # Posted empty: the reviewer is told to choose a move; staff outside may not review.
     "admin:permits_application_move": post(REVIEWERS, pk="shtc_case"),
     "admin:permits_application_workflow": Row(REVIEWERS),
+    # 指派給我 / 指派給… / 取消指派 (issue 14, permits/admin_queues.py). Posted empty: the
+    # reviewer is sent back to the case with a message; staff outside may not review.
+    "admin:permits_application_assign": post(REVIEWERS, pk="shtc_case"),
+    # 匯出 Excel / 匯出 ODF of the case list as filtered (issue 14, permits/admin_export.py).
+    "admin:permits_application_export_xlsx": Row(REVIEWERS),
+    "admin:permits_application_export_ods": Row(REVIEWERS),
     "admin:reconciliation_declaration_upload": Row(REVIEWERS),
     "admin:shtc_port_upload": Row(REVIEWERS),
     # The screening list's CSV upload (issue 14 point 4, shtc/admin_screening.py).
     "admin:shtc_screeningentry_upload": Row(REVIEWERS),
+    # 統計 (issue 14 point 7, permits/admin_stats.py): figures of every case, reviewers only.
+    "admin:permits_application_statistics": Row(REVIEWERS),
+    # Issue 14: an internal note on a case (permits/review_notes.py) and a decision on a risk
+    # flag (shtc/admin_risk.py). Posted empty: the reviewer gets the case page again with the
+    # refusal next to the field (400); staff outside may not review.
+    "admin:permits_application_note": post("login login login login login 400 403 login",
+                                           pk="shtc_case"),
+    "admin:shtc_riskflag_decide": post("login login login login login 400 403 login",
+                                       pk="risk_flag"),
     "admin:auth_user_password_change": Row(NOBODY, id="owner"),
 })
 
@@ -303,6 +318,8 @@ ADMIN_MODELS = {
     "shtc_port": ("ok ok ok 403 ok", "port"),
     # The screening list (issue 14 point 4): reviewers keep it, nothing is deleted.
     "shtc_screeningentry": ("ok ok ok 403 ok", "screening_entry"),
+    # The risk flags (issue 14 point 4), seen only: a decision is posted from the case page.
+    "shtc_riskflag": ("ok 403 ok 403 ok", "risk_flag"),
     # --- flow112: exhibition re-import reminders, seen only (shtc/admin.py) ---
     "shtc_reimportreminder": ("ok 403 ok 403 ok", "reimport_reminder"),
     # --- end of flow112 ---
@@ -533,6 +550,12 @@ class World:
 
         self.screening_entry = ScreeningEntry.objects.create(
             name="Korea Ryonbong General Corporation", source_list="UNSC 1718", country="KP")
+        # A risk flag of the SHTC case, not yet decided (issue 14 point 4).
+        from shtc.models import RiskFlag
+
+        self.risk_flag = RiskFlag.objects.create(application=self.shtc_case,
+                                                 kind="watched_destination",
+                                                 params={"country": "CN"})
 
         # Drafts the owner is entering: a mask application through the entry pages, a
         # correction of the mask permit, a case of the test procedure.

@@ -113,17 +113,23 @@ def test_it_seeds_the_demo_accounts_the_readme_lists_twice_over(settings):
         if not line.startswith("|"):
             break
         rows.append([cell.strip().strip("`") for cell in line.strip("|").split("|")])
-    assert sorted(r[0] for r in rows) == ["agent", "applicant", "applicant2", "reviewer"]
+    assert sorted(r[0] for r in rows) == ["agent", "applicant", "applicant2", "reviewer",
+                                          "senior_reviewer"]
 
     settings.DEBUG = True
     for _ in range(2):  # idempotent
         call_command("seed_demo", stdout=open(os.devnull, "w"))  # noqa: SIM115
-    assert User.objects.count() == 4
+    assert User.objects.count() == 5
     for role, account, password in rows:
         user = User.objects.get(identifier=account)
         assert user.check_password(password), role
         assert user.is_agent == (role == "agent")
-        assert user.is_reviewer == (role == "reviewer")
+        assert user.is_reviewer == role.endswith("reviewer")
+    # Four eyes (issue 14): the second reviewer approves; the first also hands out cases.
+    assert User.objects.get(identifier="B223456782").has_perm("permits.approve_application")
+    first = User.objects.get(identifier="A123456789")
+    assert first.has_perm("permits.assign_application")
+    assert not first.has_perm("permits.approve_application")
 
 
 @pytest.mark.django_db

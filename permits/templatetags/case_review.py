@@ -16,6 +16,7 @@ def case_review_extras(context, case):
     from shtc import risk
     from shtc.review import has_risk_flags
 
-    flags = risk.flags_of([case.pk]).get(case.pk, []) if has_risk_flags(case) else None
+    flags = (risk.flags_of([case.pk], deciders=True).get(case.pk, [])
+             if has_risk_flags(case) else None)
     return mark_safe(review_extras_html(  # noqa: S308 (every value escaped)
         case, case.status_changes.all(), flags, context["request"]))

@@ -108,3 +108,5 @@ def test_every_menu_page_in_both_languages(applicant, reviewer, make_case, live_
     audited = {urlsplit(url).path for url in axe.seen}
     assert {path.format(case=case.pk) for path in ANONYMOUS_PAGES + APPLICANT_PAGES} <= audited
     assert len({path for path in audited if path.startswith("/admin/")}) >= 5, audited
+    # 統計 (issue 14), linked from the admin's index: its SVG charts and tables audited too.
+    assert "/admin/permits/application/statistics/" in audited, audited

@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from permits.models import ReviewTarget, WorkdayAdjustment
 from portal import dates
+from tests.approvals import approve
 
 CORPUS = yaml.safe_load((Path(__file__).with_name("forms.yaml")).read_text(encoding="utf-8"))
 ITEM = {"category": "medical", "tariff_code": "63079050311", "description": "口罩",
@@ -99,6 +100,9 @@ def world(db, make_user):
     # The working-day clock's data in the admin (issue 14): a reviewer who may change it,
     # an adjustment already made, a target to change.
     users["calendar_keeper"] = _calendar_keeper(make_user)
+    # The reviewers' queues (issue 14, helper "queues"): a supervisor, who may assign cases
+    # to others, and a case under review to assign (made only by the cases that name it).
+    users["supervisor"] = _supervisor(make_user)
     adjustment = WorkdayAdjustment.objects.create(date=datetime.date(2026, 12, 16),
                                                   kind="day_off")
     return {"users": users, "{draft}": draft.pk, "{correction}": correction.pk,
@@ -107,9 +111,18 @@ def world(db, make_user):
                 document_type="SE", stage="initial_review",
                 defaults={"working_days": 7})[0].pk,
             "{shtc_draft}": shtc_draft.pk,
+            # The reviewers' case page (issue 14): a case under review and its risk flag.
+            "{review_case}": shtc_registered.pk,
+            "{risk_flag}": lambda: _risk_flag(shtc_registered).pk,
             # Made only by the cases that name it (fill()): 74 queries the others skip.
             "{shtc_balance}": lambda: _shtc_balance_draft(applicant, make_user).pk,
             "{shtc_registered}": shtc_registered.pk,
+            "{supervisor}": users["supervisor"].pk,
+            "{case_in_review}": lambda: workflow.transition(
+                application=permit_services.application_create(
+                    document_type="SE", applicant=applicant, actor=applicant,
+                    destination_country="US", items=[{**ITEM, "origin_country": "TW"}],
+                    **MASK_BASIC), to="initial_review", actor=applicant).pk,
             "{shtc_registration_no}": shtc_registered.registration_no,
             # 9-2-2 (helper "iran2"): a registered Iran assurance's 登錄編號, and an
             # application the applicant is entering from another one.
@@ -136,6 +149,25 @@ def _calendar_keeper(make_user):
     return keeper
 
 
+def _risk_flag(case):
+    from shtc.models import RiskFlag
+
+    return RiskFlag.objects.create(application=case, kind="watched_destination",
+                                   params={"country": "CN"})
+
+
+def _supervisor(make_user):
+    from django.contrib.auth.models import Group, Permission
+
+    from portal.accounts.models import REVIEWERS_GROUP, IdentifierType
+
+    user = make_user("E123456783", identifier_type=IdentifierType.NATIONAL_ID, is_staff=True)
+    user.groups.add(Group.objects.get_or_create(name=REVIEWERS_GROUP)[0])
+    user.user_permissions.add(Permission.objects.get(content_type__app_label="permits",
+                                                     codename="assign_application"))
+    return user
+
+
 def _shtc_balance_draft(applicant, make_user):
     """A 餘額重簽 draft of 9-1-1 (SHTC-11), for its item form (the quantity only, bounded by
     the balance): an SHTC permit of 10 PCE approved, cancelled, and its balance loaded."""
@@ -154,7 +186,7 @@ def _shtc_balance_draft(applicant, make_user):
         document_type="SE", applicant=applicant, actor=applicant, destination_country="US",
         items=[{**ITEM, "origin_country": "TW", "control_no": "3A001.a"}], **MASK_BASIC)
     case = workflow.transition(application=case, to="initial_review", actor=applicant)
-    case = workflow.transition(application=case, to="approved", actor=reviewer)
+    case = approve(case, reviewer)
     permit = case.issued_version.permit
     changes.permit_revoke(permit=permit, actor=applicant, reason="餘額重簽")
     return permit_entry.balance_draft_create(entry=shtc_entry.APPLICATION, actor=applicant,
@@ -215,6 +247,8 @@ def client_for(spec, world):
 def forms_in(context):
     """Every form the page rendered (a form, or a list of forms such as the parties')."""
     found = []
+    if context is None:  # no template drawn: a file (the case list's export)
+        return found
     contexts = context if isinstance(context, list) else [context]
     for each in contexts:
         for value in each.flatten().values():
@@ -253,6 +287,12 @@ def test_it_answers_each_bad_post_as_expected(world, name, spec, field, value, e
         assert error_on(response, field), [f.errors for f in forms_in(response.context)]
     elif expect == "4xx":
         assert 400 <= response.status_code < 500
+    elif expect == "message":  # an admin action refused: back, with a message, nothing done
+        from django.contrib import messages
+
+        assert response.status_code == 302, response.status_code
+        assert any(m.level == messages.ERROR for m in messages.get_messages(
+            response.wsgi_request)), field
     else:
         assert response.status_code in (200, 302)
         if response.status_code == 200:

@@ -238,7 +238,7 @@ def test_the_moves_are_what_the_template_drew(client, reviewer, make_case, appli
                 context = {**context, "suggested_move": suggested,
                            "moves_html": permits_admin.moves_html(
                                request, case, context["moves"], context["move_url"],
-                               suggested)}
+                               suggested, withheld=context["withheld_moves"])}
             token = re.search(r'value="([^"]+)"', context["moves_html"])
             expected = template.render({**context, "original": case,
                                         "csrf_token": token and token.group(1)}, request)

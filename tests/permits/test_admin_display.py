@@ -96,7 +96,8 @@ def test_the_moves_come_first_on_the_case_page(client, case, reviewer):
     moves = html.index('id="review-moves"')
     assert moves < html.index('id="application_form"')  # above the case's data
     assert moves < html.index("field-tariff_code")  # and above its items
-    assert html.count('data-move="approved"') == 1  # one form: one note, one set of buttons
+    # one form: one note, one set of buttons (准件結案 waits for 複審中: four eyes)
+    assert html.count('data-move="second_review"') == 1
     # A reviewer at the end of the page is one link away from the moves.
     assert html.rindex('href="#review-moves"') > html.index("field-tariff_code")
     # No inline style (the Content-Security-Policy refuses them).

@@ -29,6 +29,7 @@ pytestmark = pytest.mark.django_db
 TEMPLATES_DRAWN = """{% extends "admin/change_list.html" %}
 {% load admin_list static %}
 {% block extrastyle %}{{ block.super }}<link rel="stylesheet" href="{% static "permits/css/case_list.css" %}">{% endblock %}
+{% block object-tools-items %}{{ block.super }}{% include "admin/permits/application/export_links.html" %}{% include "admin/permits/application/statistics_link.html" %}{% endblock %}
 {% block date_hierarchy %}{% if drilldown %}{% include "admin/date_hierarchy.html" with show=drilldown.show back=drilldown.back choices=drilldown.choices %}{% endif %}{% endblock %}
 {% block result_list %}{% if case_results %}
   {% if action_form and actions_on_top and cl.show_admin_actions %}{% admin_actions %}{% endif %}

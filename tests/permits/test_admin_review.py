@@ -6,6 +6,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from permits.models import Application, Status
+from tests.approvals import second_reviewer
 
 CHANGELIST = reverse("admin:permits_application_changelist")
 
@@ -47,8 +48,11 @@ def test_it_offers_the_moves_of_the_table(client, make_case, applicant, reviewer
     client.force_login(reviewer)
     response = client.get(reverse("admin:permits_application_change", args=[case.pk]))
     offered = {to for to, _label, _note in response.context["moves"]}
+    # An SHTC case is approved in 複審中, by a second reviewer (four eyes), and the page
+    # says so.
     assert offered == {"consultation", "second_review", "supplement", "amendment_closed",
-                       "rejected", "approved", "cancelled"}
+                       "rejected", "cancelled"}
+    assert 'data-testid="withheld-move"' in response.content.decode()
 
 
 @pytest.mark.django_db
@@ -56,14 +60,18 @@ def test_it_takes_a_case_from_initial_review_to_approval(client, make_case, appl
                                                          reviewer):
     case = make_case(applicant, status=Status.INITIAL_REVIEW)
     client.force_login(reviewer)
-    for to in ("consultation", "second_review", "approved"):
+    for to in ("consultation", "second_review"):
         response = move(client, case, to)
         assert [m.level_tag for m in response.context["messages"]] == ["success"]
+    senior = second_reviewer()  # four eyes: a second reviewer approves
+    client.force_login(senior)
+    response = move(client, case, "approved")
+    assert [m.level_tag for m in response.context["messages"]] == ["success"]
     case.refresh_from_db()
     assert case.status == Status.APPROVED and case.issued_version.version == 1
     assert list(case.status_changes.values_list("new", "actor")) == [
         ("initial_review", applicant.pk), ("consultation", reviewer.pk),
-        ("second_review", reviewer.pk), ("approved", reviewer.pk)]
+        ("second_review", reviewer.pk), ("approved", senior.pk)]
 
 
 @pytest.mark.django_db

@@ -21,6 +21,7 @@ from reconciliation import ledger
 from reconciliation import services as reconciliation_services
 from reconciliation.models import Declaration, LedgerEntry
 from tests import services as test_services
+from tests.approvals import approve, to_second_review
 from tests.reconciliation import helpers
 
 ALL_CHANGE_KINDS = (Kind.CORRECTION, Kind.MISMATCH_CORRECTION, Kind.CLEARED_CORRECTION,
@@ -57,10 +58,6 @@ def file_change(make_case, applicant):
                          items=[{**ITEM, "quantity": quantity, "source_line_no": 1, **item}])
 
     return file
-
-
-def approve(application, reviewer):
-    return workflow.transition(application=application, to=Status.APPROVED, actor=reviewer)
 
 
 def refusal(excinfo):
@@ -170,12 +167,13 @@ def test_it_refuses_the_second_of_two_changes_of_one_version(permit, file_change
     first = permit.current
     one, two = file_change(Kind.CORRECTION, first), file_change(Kind.CORRECTION, first)
     assert approve(one, reviewer).issued_version.version == 2
+    two = to_second_review(two, reviewer)
     mails = OutboundEmail.objects.count()
     with pytest.raises(workflow.TransitionNotAllowed) as excinfo:
         approve(two, reviewer)
     assert refusal(excinfo) == ["not_current"]
     two.refresh_from_db()
-    assert two.status == Status.INITIAL_REVIEW and two.permit_version is None
+    assert two.status == Status.SECOND_REVIEW and two.permit_version is None
     assert list(permit.versions.values_list("version", flat=True)) == [2, 1]
     assert not two.status_changes.filter(new=Status.APPROVED).exists()
     assert OutboundEmail.objects.count() == mails  # nothing half-saved

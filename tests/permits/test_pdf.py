@@ -12,6 +12,7 @@ from permits import pdf, procedures, workflow
 from permits.models import DocumentType, PartyRole, Status
 from permits.parties import parties_replace
 from tests import services
+from tests.approvals import approve
 
 ITEMS = [
     {"tariff_code": "85423100003", "description": "現場可程式閘陣列", "brand": "Xilinx",
@@ -289,7 +290,7 @@ def test_it_prints_the_permit_from_the_procedures_template(summary_procedure, ma
     case = make_case(applicant, items=[dict(item) for item in ITEMS])
     parties_replace(application=case, parties=PARTIES)
     workflow.transition(application=case, to=Status.INITIAL_REVIEW, actor=applicant)
-    case = workflow.transition(application=case, to=Status.APPROVED, actor=reviewer)
+    case = approve(case, reviewer)
     path = write_pdf(case.issued_version, tmp_path)
     text = pdftotext(path)
     assert "參考用聯" in text and case.issued_version.permit.verification_code in text

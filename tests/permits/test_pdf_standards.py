@@ -14,6 +14,7 @@ from permits import pdf, workflow
 from permits.models import Status
 from permits.parties import parties_replace
 from permits.storage import private_storage
+from tests.approvals import approve
 from tests.permits.pdf_standards import check_accessible_and_archival, pdfinfo
 from tests.permits.test_pdf import (
     ITEMS,
@@ -34,8 +35,7 @@ def version(make_case, applicant, reviewer):
     case = make_case(applicant, items=[dict(item) for item in ITEMS])
     parties_replace(application=case, parties=PARTIES)
     workflow.transition(application=case, to=Status.INITIAL_REVIEW, actor=applicant)
-    return workflow.transition(application=case, to=Status.APPROVED,
-                               actor=reviewer).issued_version
+    return approve(case, reviewer).issued_version
 
 
 def set_language(user, language):
@@ -128,7 +128,7 @@ def test_issuing_a_permit_stores_its_archive_copy_after_commit(
     set_language(applicant, "en")  # the archive is printed in the bureau's language anyway
     case = make_case(applicant, items=[dict(ITEMS[0])], status=Status.INITIAL_REVIEW)
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
-        case = workflow.transition(application=case, to=Status.APPROVED, actor=reviewer)
+        case = approve(case, reviewer)
     version = case.issued_version
     name = pdf.archive_name(version)
     assert not private_storage.exists(name)  # nothing before the approval commits
@@ -183,7 +183,7 @@ def test_a_broken_archive_leaves_the_approval(make_case, applicant, reviewer, pr
 
     monkeypatch.setattr(pdf, "archive_permit_version", broken)
     with django_capture_on_commit_callbacks(execute=True):
-        case = workflow.transition(application=case, to=Status.APPROVED, actor=reviewer)
+        case = approve(case, reviewer)
     case.refresh_from_db()
     assert case.status == Status.APPROVED and case.issued_version.permit.permit_no
     assert "renderer down" in caplog.text
@@ -196,7 +196,7 @@ def test_the_issue_queues_the_archive_once_per_version(make_case, applicant, rev
     monkeypatch.setattr("permits.tasks.archive_permit_version.delay", queued.append)
     case = make_case(applicant, status=Status.INITIAL_REVIEW)
     with django_capture_on_commit_callbacks(execute=True):
-        case = workflow.transition(application=case, to=Status.APPROVED, actor=reviewer)
+        case = approve(case, reviewer)
     assert queued == [case.issued_version.pk]
 
 

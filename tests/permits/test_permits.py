@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from permits import workflow
 from permits.models import Kind, Permit, PermitState, Status
+from tests.approvals import approve
 
 
 @pytest.fixture
@@ -19,8 +20,7 @@ def _approve_change(make_case, applicant, reviewer, version, kind, **data):
     change = make_case(applicant, kind=kind, changes=version,
                        change_description="更正產地", **data)
     change = workflow.transition(application=change, to=Status.INITIAL_REVIEW, actor=applicant)
-    return workflow.transition(application=change, to=Status.APPROVED,
-                               actor=reviewer).issued_version
+    return approve(change, reviewer).issued_version
 
 
 @pytest.mark.django_db

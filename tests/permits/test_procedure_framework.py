@@ -10,9 +10,10 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from permits import changes, pdf, workflow
+from permits import changes, pdf
 from permits.models import Application, Party, PartyRole, Permit, Status
 from tests import services as test_services
+from tests.approvals import approve
 from tests.testproc.apps import DOCUMENT_TYPE
 
 pytestmark = pytest.mark.django_db
@@ -137,7 +138,7 @@ def test_it_prints_the_permit_with_the_procedures_own_template(client, other_app
     client.force_login(other_applicant)
     draft = enter(client)
     client.post(url("application_submit", draft.pk))
-    workflow.transition(application=draft, to=Status.APPROVED, actor=reviewer)
+    approve(draft, reviewer)
     version = Application.objects.get(pk=draft.pk).permit_version
     path = tmp_path / "permit.pdf"
     path.write_bytes(pdf.render_permit(version))
@@ -156,7 +157,7 @@ def test_it_reissues_the_balance_of_a_cancelled_permit(client, other_applicant, 
     client.force_login(other_applicant)
     draft = enter(client)
     client.post(url("application_submit", draft.pk))
-    workflow.transition(application=draft, to=Status.APPROVED, actor=reviewer)
+    approve(draft, reviewer)
     permit = Permit.objects.get()
     changes.permit_revoke(permit=permit, actor=other_applicant, reason="買方取消部分訂單")
     page = client.get(url("application_basic") + f"?balance_permit_no={permit.permit_no}")
@@ -173,7 +174,7 @@ def test_it_reissues_the_balance_of_a_cancelled_permit(client, other_applicant, 
     assert client.get(url("application_item_add", reissue.pk)).status_code == 404
     client.post(url("application_edit", reissue.pk), BASIC)
     client.post(url("application_submit", reissue.pk))
-    workflow.transition(application=reissue, to=Status.APPROVED, actor=reviewer)
+    approve(reissue, reviewer)
     new = Application.objects.get(pk=reissue.pk).permit_version
     assert new.permit != permit and new.version == 1
 
@@ -182,7 +183,7 @@ def test_it_refuses_a_second_balance_reissue_of_one_permit(client, other_applica
     client.force_login(other_applicant)
     draft = enter(client)
     client.post(url("application_submit", draft.pk))
-    workflow.transition(application=draft, to=Status.APPROVED, actor=reviewer)
+    approve(draft, reviewer)
     permit = Permit.objects.get()
     changes.permit_revoke(permit=permit, actor=other_applicant, reason="餘額重簽")
     load = {"load_reference": "1", "balance_permit_no": permit.permit_no}

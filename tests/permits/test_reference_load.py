@@ -13,6 +13,7 @@ from django.urls import reverse
 
 from permits import changes, entry, workflow
 from permits.models import Application, Kind, Permit, Status
+from tests.approvals import approve
 from tests.testproc.apps import DOCUMENT_TYPE
 from tests.testproc.procedure import ENTRY
 
@@ -66,7 +67,7 @@ def filed(client, **basic):
 
 def issued(client, reviewer, **basic):
     case = filed(client, **basic)
-    workflow.transition(application=case, to=Status.APPROVED, actor=reviewer)
+    approve(case, reviewer)
     return Permit.objects.get(versions__application=case)
 
 

@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from permits import workflow
 from permits.models import Application, Kind, Status
+from tests.approvals import approve
 
 QUERY = reverse("permits:query")
 
@@ -116,7 +117,7 @@ def test_it_shows_every_version_of_a_certificate_newest_first(client, make_case,
     change = make_case(applicant, kind=Kind.CORRECTION, changes=version,
                        change_description="更正產地")
     change = workflow.transition(application=change, to=Status.INITIAL_REVIEW, actor=applicant)
-    change = workflow.transition(application=change, to=Status.APPROVED, actor=reviewer)
+    change = approve(change, reviewer)
     client.force_login(applicant)
     response = client.get(QUERY, {"document_type": "SE", "number": version.permit.permit_no})
     rows = list(response.context["page"].object_list)

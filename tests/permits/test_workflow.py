@@ -15,12 +15,14 @@ ALLOWED = {(old, new) for old, moves in workflow.TRANSITIONS.items() for new in 
 
 @pytest.fixture
 def auto_issue(monkeypatch):
-    """Let the test's document type be issued at once, as masks will be (MASK-3)."""
+    """Let the test's document type be issued at once, as masks will be (MASK-3), and
+    approved without four eyes (a procedure's rule: tests/permits/test_four_eyes.py): the
+    table's moves alone."""
     original = procedures.get
 
     def get(document_type):
         # A copy: the registered procedure stays as it is for the other tests.
-        return dataclasses.replace(original(document_type), auto_issue=True)
+        return dataclasses.replace(original(document_type), auto_issue=True, four_eyes=False)
 
     monkeypatch.setattr(procedures, "get", get)
 

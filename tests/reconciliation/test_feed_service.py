@@ -7,6 +7,7 @@ import pytest
 
 from reconciliation import ledger
 from reconciliation.models import Declaration, InboundMessage, LedgerEntry
+from tests.approvals import second_reviewer
 from tests.reconciliation import helpers
 
 pytestmark = pytest.mark.django_db
@@ -119,7 +120,8 @@ def test_it_seeds_one_matching_and_one_mismatching_demo_declaration(
     from shtc import demo as shtc_demo
 
     with django_capture_on_commit_callbacks(execute=True):
-        shtc_demo.seed(applicant=applicant, agent=agent, reviewer=reviewer)
+        shtc_demo.seed(applicant=applicant, agent=agent, reviewer=reviewer,
+                       senior=second_reviewer())
         assert demo.seed(applicant=applicant) == 2
         assert demo.seed(applicant=applicant) == 0  # once
     match = Declaration.objects.get(number="AW115000000001")

@@ -12,6 +12,7 @@ from permits import workflow
 from permits.models import DocumentType, Kind, Permit, PermitVersion, Status
 from reconciliation import matching
 from reconciliation.models import Declaration
+from tests.approvals import approve
 from tests.reconciliation import helpers
 
 pytestmark = pytest.mark.django_db
@@ -85,7 +86,7 @@ def test_it_matches_against_the_version_in_force_on_the_date(receive, permit, ma
     change = make_case(applicant, kind=Kind.CORRECTION, changes=permit.current,
                        items=[dict(helpers_item_20())])
     change = workflow.transition(application=change, to=Status.INITIAL_REVIEW, actor=applicant)
-    change = workflow.transition(application=change, to=Status.APPROVED, actor=reviewer)
+    change = approve(change, reviewer)
     tomorrow = timezone.now() + datetime.timedelta(days=1)
     PermitVersion.objects.filter(pk=change.issued_version.pk).update(issued_at=tomorrow)
     today = helpers.declaration(permit, items=[item(quantity="15")])
@@ -119,7 +120,7 @@ def test_it_matches_again_when_a_mismatch_correction_is_approved(
                            items=[fixed], change_description="數量更正")
         change = workflow.transition(application=change, to=Status.INITIAL_REVIEW,
                                      actor=applicant)
-        workflow.transition(application=change, to=Status.APPROVED, actor=reviewer)
+        approve(change, reviewer)
     declaration = Declaration.objects.get()
     assert declaration.result == "match"
     assert list(declaration.results.values_list("result", flat=True)) == ["match", "mismatch"]

@@ -21,6 +21,7 @@ from reconciliation.models import (
     LedgerEntry,
     MatchResult,
 )
+from tests.approvals import approve, to_second_review
 from tests.reconciliation.helpers import cancellation, declaration, release
 from tests.reconciliation.test_api import fetch, send
 
@@ -273,16 +274,16 @@ def _cancelled(receive, permit):
 def test_approval_asks_again_and_saves_nothing_when_refused(
         receive, permit, reviewer, file_correction, meanwhile, code):
     receive(over(permit))
-    case = file_correction(permit, newest(A).coordination_id)
+    case = to_second_review(file_correction(permit, newest(A).coordination_id), reviewer)
     meanwhile(receive, permit)
     results, feed_last = MatchResult.objects.count(), FeedCounter.objects.get().last
     moves, mails = StatusChange.objects.count(), OutboundEmail.objects.count()
     with pytest.raises(workflow.TransitionNotAllowed) as refused:
-        workflow.transition(application=case, to=Status.APPROVED, actor=reviewer)
+        approve(case, reviewer)
     assert refused.value.code == "change_refused"
     assert [e.code for e in refused.value.__cause__.error_list] == [code]
     case.refresh_from_db()
-    assert case.status == Status.INITIAL_REVIEW
+    assert case.status == Status.SECOND_REVIEW
     assert permit.versions.count() == 1
     assert (StatusChange.objects.count(), OutboundEmail.objects.count()) == (moves, mails)
     assert MatchResult.objects.count() == results  # nothing matched again, nothing to customs
@@ -314,7 +315,7 @@ def test_an_approved_correction_is_matched_again_and_customs_gets_the_result(
     assert code == by_number[A]["coordination_id"] and code in page.content.decode()
     case = file_correction(permit, code)
     with django_capture_on_commit_callbacks(execute=True):
-        workflow.transition(application=case, to=Status.APPROVED, actor=reviewer)
+        approve(case, reviewer)
     assert permit.versions.count() == 2
 
     # The bureau matched the permit's declarations again and told customs: A against the
@@ -351,6 +352,6 @@ def test_an_approved_amendment_of_a_closed_correction_is_matched_again_too(
     assert changes.mismatch_declaration(amendment) == {
         "declaration_no": A, "coordination_id": newest(A).coordination_id}
     with django_capture_on_commit_callbacks(execute=True):
-        workflow.transition(application=amendment, to=Status.APPROVED, actor=reviewer)
+        approve(amendment, reviewer)
     result = newest(A)
     assert result.result == "match" and result.permit_version.application == amendment

@@ -14,6 +14,7 @@ from permits.models import DocumentType, Status
 from shtc import rules
 from shtc import services as shtc_services
 from shtc.models import ShtcApplication
+from tests.approvals import approve
 from tests.reconciliation import helpers
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
@@ -73,7 +74,7 @@ def shtc_case(applicant, reviewer):
             case = shtc_services.application_file(application=case, actor=actor,
                                                   end_use=END_USE)
         if status == Status.APPROVED:
-            case = workflow.transition(application=case, to=Status.APPROVED, actor=reviewer)
+            case = approve(case, reviewer)
         return case
 
     return make

@@ -19,6 +19,7 @@ import pytest
 
 from permits.models import Application, Status
 from shtc.models import Port
+from tests.approvals import SECOND_REVIEWER_PASSWORD, second_reviewer
 from tests.permits.test_attachments import pdf_bytes
 from tests.services import log_in, orm, require_program, seed_shtc
 from tests.shtc.assurance import AGENT, BASIC, ITEM
@@ -135,14 +136,24 @@ def file_in_9_1_2(page, registration_no, folder):
 
 
 def approve_in_the_admin(page, live_server, reviewer, case_pk):
-    """The reviewer's 准件結案; the panel then says which validity rule applied (SHTC-14)."""
+    """The reviewer takes the case to 複審中, and a second, senior reviewer makes its 准件結案
+    (four eyes, issue 14); the panel then says which validity rule applied (SHTC-14)."""
+    case_url = f"/admin/permits/application/{case_pk}/change/"
     page.context.clear_cookies()
-    log_in(page, f"{live_server.url}/admin/login/?next=/admin/permits/application/{case_pk}/"
-                 "change/", reviewer.identifier, REVIEWER_PASSWORD)
+    log_in(page, f"{live_server.url}/admin/login/?next={case_url}", reviewer.identifier,
+           REVIEWER_PASSWORD)
     validity = page.get_by_test_id("shtc-validity")
     assert validity.get_attribute("data-state") == "computed"
     assert validity.get_attribute("data-months") == "24"  # the US: all four regimes
     assert page.get_by_test_id("shtc-end-use").inner_text().strip() == END_USE
+    page.locator("[data-move=second_review]").click()
+    page.wait_for_load_state()
+    assert page.get_by_test_id("review-status").inner_text() == "複審中"
+    assert page.locator("[data-move=approved]").count() == 0
+    page.context.clear_cookies()
+    senior = orm(second_reviewer)
+    log_in(page, f"{live_server.url}/admin/login/?next={case_url}", senior.identifier,
+           SECOND_REVIEWER_PASSWORD)
     page.locator("[data-move=approved]").click()
     page.wait_for_load_state()
     assert page.get_by_test_id("review-status").inner_text() == "准件結案"

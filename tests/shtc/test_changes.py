@@ -19,6 +19,7 @@ from reconciliation.models import MatchResult
 from shtc import changes, requirements
 from shtc import services as shtc_services
 from shtc.models import ShtcApplication
+from tests.approvals import approve, to_second_review
 from tests.reconciliation import helpers
 from tests.shtc.assurance import BASIC, submit
 from tests.shtc.review_cases import END_USE, upload
@@ -151,7 +152,7 @@ def test_it_issues_the_next_version_of_the_permit_on_approval(client, applicant,
     change_quantity(client, draft, "8")
     case = file(register(client, draft), applicant)
     assert (case.status, case.kind) == (Status.INITIAL_REVIEW, Kind.CORRECTION)
-    workflow.transition(application=case, to=Status.APPROVED, actor=reviewer)
+    approve(case, reviewer)
     permit.refresh_from_db()
     assert list(permit.versions.order_by("version").values_list("version", "application")) \
         == [(1, permit.versions.get(version=1).application_id), (2, case.pk)]
@@ -178,15 +179,15 @@ def test_it_refuses_the_approval_when_a_clearance_arrived_after_filing(
     draft = loaded(start(client, "correction", permit_no=permit.permit_no,
                          change_description="更正數量"))
     change_quantity(client, draft, "9")
-    case = file(register(client, draft), applicant)
+    case = to_second_review(file(register(client, draft), applicant), reviewer)
     receive(helpers.declaration(permit, number="AE11500000009C"))  # customs meanwhile
     permit.refresh_from_db()
     assert permit.has_clearance()
     with pytest.raises(workflow.TransitionNotAllowed) as refused:
-        workflow.transition(application=case, to=Status.APPROVED, actor=reviewer)
+        approve(case, reviewer)
     assert refused.value.code == "change_refused"
     case.refresh_from_db()
-    assert case.status == Status.INITIAL_REVIEW and permit.versions.count() == 1
+    assert case.status == Status.SECOND_REVIEW and permit.versions.count() == 1
 
 
 def test_it_refuses_the_filing_when_a_clearance_arrived_after_registering(
@@ -338,7 +339,7 @@ def test_it_amends_a_case_closed_for_amendment_into_a_new_permit(client, applica
     with pytest.raises(workflow.TransitionNotAllowed):
         shtc_services.application_file(application=case, actor=applicant, end_use=END_USE)
     case = file(case, applicant)
-    workflow.transition(application=case, to=Status.APPROVED, actor=reviewer)
+    approve(case, reviewer)
     issued = Permit.objects.get(versions__application=case)
     assert issued.versions.count() == 1 and not Permit.objects.filter(
         versions__application=closed).exists()
@@ -432,7 +433,7 @@ def test_it_files_a_mismatch_correction_as_a_correction(client, applicant, revie
     change_quantity(client, draft, "20")
     case = file(register(client, draft), applicant)
     assert [a.document_kind for a in case.attachments.all()] == ["assurance"]
-    workflow.transition(application=case, to=Status.APPROVED, actor=reviewer)
+    approve(case, reviewer)
     assert permit.versions.count() == 2
 
 
@@ -455,7 +456,7 @@ def test_it_lets_the_agent_file_a_correction_that_the_applicant_sees(client, app
     client.force_login(applicant)
     assert client.get(reverse("permits:application_detail", args=[case.pk])).status_code == 200
     assert client.get(reverse("shtc:filing_case", args=[case.pk])).status_code == 200
-    workflow.transition(application=case, to=Status.APPROVED, actor=reviewer)
+    approve(case, reviewer)
     assert permit.versions.get(version=2).application == case
 
 

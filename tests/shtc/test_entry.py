@@ -14,6 +14,7 @@ from permits.models import Application, Party, PartyRole, Status
 from portal import menu
 from shtc import rules
 from shtc.models import ShtcApplication
+from tests.approvals import approve
 from tests.shtc.assurance import AGENT, BASIC, ITEM, enter, file, register, url
 
 pytestmark = pytest.mark.django_db
@@ -366,13 +367,13 @@ def test_it_needs_an_item_before_registering(client, applicant):
 
 def test_it_loads_the_balance_of_a_cancelled_permit_and_registers_it(client, applicant,
                                                                      reviewer):
-    from permits import changes, workflow
+    from permits import changes
 
     client.force_login(applicant)
     case = register(client)
     # 案件申請 in 9-1-2 (tests.shtc.assurance.file); 准件結案 through the workflow.
     file(case, applicant)
-    workflow.transition(application=case, to=Status.APPROVED, actor=reviewer)
+    approve(case, reviewer)
     permit = Application.objects.get(pk=case.pk).issued_version.permit
     changes.permit_revoke(permit=permit, actor=applicant, reason="買方取消部分訂單，餘額重簽")
     page = client.get(url("basic"), {"balance_permit_no": permit.permit_no})
@@ -405,7 +406,6 @@ def test_it_answers_an_unknown_or_anothers_permit_number_alike(client, applicant
 
 
 def test_it_issues_a_one_shipment_case_without_partial_shipments(client, applicant, reviewer):
-    from permits import workflow
 
     client.force_login(applicant)
     case = register(client, basic={"partial_shipment": "False"})
@@ -413,7 +413,7 @@ def test_it_issues_a_one_shipment_case_without_partial_shipments(client, applica
     assert [row["code"] for row in page.context["procedure_rows"]] == [
         "transit-port", "partial-shipment"]
     file(case, applicant)
-    workflow.transition(application=case, to=Status.APPROVED, actor=reviewer)
+    approve(case, reviewer)
     version = Application.objects.get(pk=case.pk).issued_version
     assert version.partial_shipment is False
     # The permit says it now; the case page does not repeat it.

@@ -21,6 +21,7 @@ from shtc import rules
 from shtc.filing_forms import END_USE_MAX_LENGTH
 from shtc.models import AssuranceRoute, ShtcApplication
 from shtc.procedures import DOCUMENT_KINDS, PROCEDURE
+from tests.approvals import approve
 from tests.permits.test_attachments import pdf_bytes
 from tests.shtc.assurance import register
 
@@ -792,7 +793,7 @@ def test_it_hides_a_case_filed_without_an_assurance_from_another_applicant(
 def test_it_offers_only_the_re_import_proof_once_an_exhibition_permit_is_approved(
         client, applicant, reviewer):
     case = filed_without_assurance(applicant)
-    workflow.transition(application=case, to=Status.APPROVED, actor=reviewer)
+    approve(case, reviewer)
     client.force_login(applicant)
     page = client.get(url("case", case))
     kinds = [code for code, _label in page.context["upload_form"].fields[
@@ -803,7 +804,7 @@ def test_it_offers_only_the_re_import_proof_once_an_exhibition_permit_is_approve
 
 def test_it_closes_the_upload_of_an_approved_special_case(client, applicant, reviewer):
     case = filed_without_assurance(applicant, AssuranceRoute.SPECIAL_APPROVAL)
-    workflow.transition(application=case, to=Status.APPROVED, actor=reviewer)
+    approve(case, reviewer)
     client.force_login(applicant)
     page = client.get(url("case", case))
     assert page.context["upload_form"] is None

@@ -13,6 +13,7 @@ import re
 import pytest
 
 from permits.models import Application, Status
+from tests.approvals import SECOND_REVIEWER_PASSWORD, second_reviewer
 from tests.services import log_in, orm, seed_shtc
 from tests.shtc.assurance import ITEM
 from tests.shtc.test_assurance_flow_browser import (
@@ -78,16 +79,22 @@ def move(page, to, label):
 
 
 def review_in_the_admin(page, live_server, reviewer, case_pk):
-    """協查中 preselected, then 複審中 and 准件結案."""
+    """協查中 preselected, then 複審中; 准件結案 by a second, senior reviewer (four eyes)."""
     page.context.clear_cookies()
-    log_in(page, f"{live_server.url}/admin/login/?next=/admin/permits/application/{case_pk}/"
-                 "change/", reviewer.identifier, REVIEWER_PASSWORD)
+    case_url = f"/admin/permits/application/{case_pk}/change/"
+    log_in(page, f"{live_server.url}/admin/login/?next={case_url}", reviewer.identifier,
+           REVIEWER_PASSWORD)
     suggested = page.locator("[data-suggested=yes]")
     assert suggested.count() == 1 and suggested.get_attribute("data-move") == "consultation"
     assert suggested.evaluate("element => element === document.activeElement")
     move(page, "consultation", "協查中")
     assert page.locator("[data-suggested=yes]").count() == 0
     move(page, "second_review", "複審中")
+    assert page.locator("[data-move=approved]").count() == 0
+    page.context.clear_cookies()
+    senior = orm(second_reviewer)
+    log_in(page, f"{live_server.url}/admin/login/?next={case_url}", senior.identifier,
+           SECOND_REVIEWER_PASSWORD)
     move(page, "approved", "准件結案")
     page.context.clear_cookies()
 

@@ -23,6 +23,7 @@ from shtc.models import (
     ShtcApplication,
 )
 from tests import services as test_services
+from tests.approvals import approve
 from tests.permits.test_attachments import pdf_bytes
 from tests.permits.test_pdf import pdftotext
 from tests.shtc.assurance import BASIC, enter, url
@@ -64,7 +65,7 @@ def exhibition_permit(client, applicant, reviewer):
     """An exhibition case filed by the applicant and approved: (case, permit version)."""
     client.force_login(applicant)
     case = apply(client)
-    workflow.transition(application=case, to=Status.APPROVED, actor=reviewer)
+    approve(case, reviewer)
     case = Application.objects.get(pk=case.pk)
     OutboundEmail.objects.all().delete()  # the case's own status mail
     return case, case.issued_version
@@ -370,7 +371,7 @@ def test_it_reads_a_fixed_number_of_queries_per_batch(client, applicant, reviewe
     versions = []
     for _n in range(3):
         case = apply(client)
-        workflow.transition(application=case, to=Status.APPROVED, actor=reviewer)
+        approve(case, reviewer)
         versions.append(Application.objects.get(pk=case.pk).issued_version)
     today = days(versions[0], -7)
     # Three permits in batches of one: 3 × (read, savepoint, 2 inserts, release) + the
@@ -425,7 +426,7 @@ def test_it_delivers_the_reminder_through_a_real_worker(client, applicant, revie
     test_services.require_postgres()
     client.force_login(applicant)
     case = apply(client)
-    workflow.transition(application=case, to=Status.APPROVED, actor=reviewer)
+    approve(case, reviewer)
     version = Application.objects.get(pk=case.pk).issued_version
     smtp_sink.wait_for(2, timeout=60)  # the status mails of 申請 and 准件結案
     assert reimport.reminders_send(today=days(version, -7)) == 1

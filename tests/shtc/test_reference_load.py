@@ -13,6 +13,7 @@ from permits import documents, workflow
 from permits.attachments import attachment_add
 from permits.models import Application, Kind, Permit, Status
 from shtc.models import ShtcApplication
+from tests.approvals import approve
 from tests.shtc.assurance import AGENT, BASIC, ITEM, register, url
 from tests.test_access_matrix import pdf_bytes
 
@@ -49,7 +50,7 @@ def filed(case, actor):
 
 
 def issued(case, actor, reviewer):
-    workflow.transition(application=filed(case, actor), to=Status.APPROVED, actor=reviewer)
+    approve(filed(case, actor), reviewer)
     return Permit.objects.get(versions__application=case)
 
 

@@ -17,6 +17,7 @@ from permits.models import Application, DocumentType, Status
 from portal.templatetags.roc import roc
 from shtc import demo, review
 from shtc.models import ShtcApplication
+from tests.approvals import second_reviewer
 from tests.permits.test_pdf import assert_one_face_subset, pdftotext
 from tests.shtc.review_cases import ITEM, parse_page, upload
 
@@ -205,7 +206,8 @@ REVIEW_PATHS = [
      ("applicant", Status.INITIAL_REVIEW, ""),
      ("reviewer", Status.AMENDMENT_CLOSED, "請以補正重新申請。")],
     [("reviewer", Status.CONSULTATION, ""), ("reviewer", Status.REJECTED, "最終用途不明。")],
-    [("reviewer", Status.SECOND_REVIEW, ""), ("reviewer", Status.APPROVED, "")],
+    # 准件結案 by a second, senior reviewer (four eyes, issue 14)
+    [("reviewer", Status.SECOND_REVIEW, ""), ("senior", Status.APPROVED, "")],
 ]
 
 
@@ -219,7 +221,7 @@ def test_it_mails_each_review_status_to_the_company_email(shtc_case, applicant, 
     case = shtc_case(destination="US")
     moves = [(None, Status.INITIAL_REVIEW, "")] + path
     for who, to, note in path:
-        actor = {"reviewer": reviewer, "applicant": applicant}[who]
+        actor = {"reviewer": reviewer, "applicant": applicant}.get(who) or second_reviewer()
         workflow.transition(application=case, to=to, actor=actor, note=note)
     mails = list(OutboundEmail.objects.filter(application=case).order_by("pk"))[1:]  # 登錄中 first
     assert [mail.to for mail in mails] == [case.company_email] * len(moves)
@@ -321,7 +323,8 @@ def test_it_finds_an_approved_shtc_case_by_its_permit_number(client, shtc_case, 
 def test_it_seeds_the_demo_cases_once(applicant, agent, reviewer,
                                       django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
-        made = demo.seed(applicant=applicant, agent=agent, reviewer=reviewer)
+        made = demo.seed(applicant=applicant, agent=agent, reviewer=reviewer,
+                         senior=second_reviewer())
     made_cases = [Application.objects.get(pk=case.pk) for _label, case in made]
     assert [(case.destination_country, case.status) for case in made_cases] == [
         ("JP", Status.REGISTERED), ("CN", Status.INITIAL_REVIEW), ("US", Status.APPROVED),
@@ -347,4 +350,5 @@ def test_it_seeds_the_demo_cases_once(applicant, agent, reviewer,
     printed = demo.lines(made)
     for case in cases.values():
         assert case.number in printed
-    assert demo.seed(applicant=applicant, agent=agent, reviewer=reviewer) == []
+    assert demo.seed(applicant=applicant, agent=agent, reviewer=reviewer,
+                     senior=second_reviewer()) == []

@@ -58,9 +58,13 @@ def test_the_case_page_reads_each_part_of_the_case_once(client, reviewer, shtc_c
     assert len(reading(queries, "permits_attachment")) == 1
     # The SHTC row is read with the case (permits.admin.case_page_related), not on its own.
     assert not reading(queries, "shtc_shtcapplication")
-    # The parties' table, and the buyers of the exporter's earlier cases (SHTC-14 (2)).
-    assert len([sql for sql in reading(queries, "permits_party")
-                if "applicant_identifier" not in sql]) == 1
+    # The parties' table, and the buyers of the exporter's earlier approved cases (SHTC-14
+    # (2)), each once, both statements of the page's one round trip.
+    statements = [statement for sql in reading(queries, "permits_party")
+                  for statement in sql.split(";\n") if 'FROM "permits_party"' in statement]
+    assert len([sql for sql in statements if "applicant_identifier" not in sql]) == 1
+    buyers = [sql for sql in statements if "applicant_identifier" in sql]
+    assert len(buyers) == 1 and len(reading(queries, "permits_party")) == 1
     case_reads = [sql for sql in reading(queries, "permits_application")
                   if sql.startswith('SELECT "permits_application"."id"')]
     assert len(case_reads) == 1 and 'JOIN "shtc_shtcapplication"' in case_reads[0]
@@ -104,6 +108,29 @@ def test_the_five_export_count_is_the_orm_query_compiled_once(exporter, shtc_per
     orm = rules._released(identifier=identifier, since=since, until=until,  # noqa: SLF001
                           cases=cases).count()
     assert count == orm == 2
+    # The buyers read beforehand, in a page's round trip (the reviewers' case page): the
+    # same count; none, none counted.
+    query, values = rules.buyers_call(exporter=exporter, destination="SG", on=on)
+    assert rules.releases_to_importer(exporter=exporter, destination="SG",
+                                      importer_name=IMPORTER, on=on,
+                                      buyers=query.rows(**values)) == 2
+    assert rules.releases_to_importer(exporter=exporter, destination="SG",
+                                      importer_name=IMPORTER, on=on, buyers=[]) == 0
+
+
+def test_the_buyers_are_those_of_approved_cases_and_read_only_where_the_rule_applies(
+        exporter, shtc_permit, shtc_case):  # noqa: F811
+    shtc_permit()  # an approved case buying from IMPORTER
+    pending = shtc_case(destination="SG")  # not approved: no declaration can cite it
+    identifier = normalize(exporter)
+    found = rules._buyers(identifier=identifier, destination="SG")  # noqa: SLF001
+    assert found and pending.pk not in {case for case, _name in found}
+    on = timezone.localdate()
+    assert rules.buyers_call(exporter=exporter, destination="SG", on=on) is not None
+    # All four regimes, a controlled area, no exporter: validity() counts nothing.
+    assert rules.buyers_call(exporter=exporter, destination="US", on=on) is None
+    assert rules.buyers_call(exporter=exporter, destination="IR", on=on) is None
+    assert rules.buyers_call(exporter="", destination="SG", on=on) is None
 
 
 # --- The panel written in Python (issue 10, bench/README.md "Stop 20") ------------------------

@@ -5,7 +5,14 @@ from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand, CommandError
 
 from portal import demo
-from portal.accounts.models import REVIEWERS_GROUP, IdentifierType, Role, User
+from portal.accounts.models import (
+    REVIEWERS_GROUP,
+    SENIOR_REVIEWERS_GROUP,
+    SUPERVISORS_GROUP,
+    IdentifierType,
+    Role,
+    User,
+)
 
 # The README lists these logins (| role | account | password |); keep both in step.
 DEMO_USERS = [
@@ -36,6 +43,19 @@ DEMO_USERS = [
         "name": "貿易局審核員", "name_en": "Bureau reviewer",
         "address": "臺北市中正區湖口街1號", "contact_person": "貿易局審核員",
         "phone": "02-2397-7384", "email": "reviewer@demo.invalid", "is_staff": True,
+        # and a supervisor, who hands cases out (issue 14).
+        "groups": (SUPERVISORS_GROUP,),
+    },
+    {
+        # The second pair of eyes (issue 14): approves what the first reviewer took through
+        # 初審 (permits.workflow.four_eyes_problem).
+        "role_label": "senior_reviewer", "identifier": "B223456782",
+        "password": "demo-senior-2026",
+        "identifier_type": IdentifierType.NATIONAL_ID, "role": Role.APPLICANT,
+        "name": "貿易局複審員", "name_en": "Bureau senior reviewer",
+        "address": "臺北市中正區湖口街1號", "contact_person": "貿易局複審員",
+        "phone": "02-2397-7385", "email": "senior-reviewer@demo.invalid", "is_staff": True,
+        "groups": (SENIOR_REVIEWERS_GROUP,),
     },
 ]
 
@@ -57,12 +77,14 @@ class Command(BaseCommand):
             spec = dict(spec)
             label, password = spec.pop("role_label"), spec.pop("password")
             identifier = spec.pop("identifier")
+            groups = spec.pop("groups", ())
             user, _created = User.objects.update_or_create(identifier=identifier, defaults=spec)
             user.set_password(password)
             user.is_active = True
             user.save()
             if user.is_staff:
-                user.groups.add(reviewers)
+                user.groups.add(reviewers, *(Group.objects.get_or_create(name=name)[0]
+                                             for name in groups))
             rows.append((label, identifier, password))
             users[label] = user
         # Each app's demo data, registered in its AppConfig.ready().
