@@ -36,7 +36,7 @@ from permits import spreadsheets, workdays
 from permits.bulk_items import CONTENT_TYPES
 from permits.fields import reference_rows
 from permits.models import Application, Country, StatusChange
-from permits.prepared import among, arrays_supported
+from permits.prepared import among
 from portal.dates import to_roc
 
 MAX_ROWS = 50_000  # about 3 MB and 5 s of CPU (bench/admin_export.py): beyond, narrow the list
@@ -106,8 +106,7 @@ class _Change(NamedTuple):
 def _history(ids):
     """{case pk: [(status, time)]} of the cases `ids`, oldest first, in one query."""
     changes = StatusChange.objects.order_by("application_id", "created_at", "pk")
-    changes = changes.filter(among("application_id", ids) if arrays_supported()
-                             else {"application_id__in": ids})
+    changes = changes.filter(among("application_id", ids))  # IN on SQLite
     found = {}
     for case_id, new, created_at in changes.values_list("application_id", "new", "created_at"):
         found.setdefault(case_id, []).append(_Change(new, created_at))
