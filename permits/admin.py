@@ -845,9 +845,13 @@ class CaseChangeList(ChangeList):
     def get_query_string(self, new_params=None, remove=None):
         """Django's, each text quoted once a page (admin_list.query_string): the links of
         the filters, the columns' sorting and the pages ask for sixty a page."""
-        if not hasattr(self, "quoted"):
-            self.quoted = {}
-        return admin_list.query_string(self.filter_params, new_params, remove, self.quoted)
+        kept = self.__dict__
+        return admin_list.query_string(self.filter_params, new_params, remove,
+                                       kept.setdefault("quoted", {}),
+                                       kept.setdefault("around", {}))
+
+
+admin_list.SORTED_QUERY_STRINGS.add(CaseChangeList.get_query_string)
 
 
 class _Change(NamedTuple):

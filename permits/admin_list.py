@@ -21,12 +21,14 @@ import re
 from urllib.parse import quote_plus
 
 from django.conf import settings
+from django.contrib.admin.filters import ChoicesFieldListFilter
 from django.contrib.admin.views.main import (
     ALL_VAR,
     IS_FACETS_VAR,
     IS_POPUP_VAR,
     PAGE_VAR,
     SEARCH_VAR,
+    ChangeList,
 )
 from django.core.exceptions import EmptyResultSet, FullResultSet, ImproperlyConfigured
 from django.db import router
@@ -37,11 +39,12 @@ from django.db.models.sql.where import WhereNode
 from django.template.loader import get_template
 from django.templatetags.static import static
 from django.utils import formats
+from django.utils.choices import CallableChoiceIterator
 from django.utils.encoding import iri_to_uri
 from django.utils.hashable import make_hashable
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.text import capfirst
-from django.utils.translation import gettext, ngettext
+from django.utils.translation import get_language, gettext, ngettext
 
 from permits.prepared import PreparedQuery, made, plainly_made
 from portal.escaping import escaped
@@ -279,18 +282,31 @@ class _Reader:
 # --- The links ------------------------------------------------------------------------------
 
 
-def query_string(params, new_params=None, remove=None, quoted=None):
+def query_string(params, new_params=None, remove=None, quoted=None, around=None):
     """ChangeList.get_query_string(): `params` (name: [values]) without the names starting
     with one of `remove`, with `new_params` (None removes one), sorted, as Django's
     urlencode(doseq=True) writes them, each text quoted once in `quoted` (a dict kept by
-    the caller). Django's own costs 60,000 instructions a link."""
+    the caller). Django's own costs 60,000 instructions a link. A link that only sets one
+    parameter to a text (the columns' sorting: three a column) is that text between the
+    other parameters, written once a page and name in `around` (a dict kept by the caller
+    for the same `params`)."""
     quoted = {} if quoted is None else quoted
+    if around is not None and not remove and new_params and len(new_params) == 1:
+        ((name, value),) = new_params.items()
+        if type(name) is str and type(value) is str:
+            done = around.get(name)
+            if done is None:
+                before = query_string({key: item for key, item in params.items()
+                                       if key < name}, quoted=quoted)
+                after = query_string({key: item for key, item in params.items()
+                                      if key > name}, quoted=quoted)[1:]
+                done = around[name] = (("?" if before == "?" else before + "&")
+                                       + quote_plus(name) + "=",
+                                       "&" + after if after else "")
+            return done[0] + quoted_text(value, quoted) + done[1]
 
     def quote(text):
-        done = quoted.get(text)
-        if done is None:
-            done = quoted[text] = quote_plus(text)
-        return done
+        return quoted_text(text, quoted)
 
     def text(value):
         if value is None:  # as Django's urlencode() refuses it
@@ -319,6 +335,14 @@ def query_string(params, new_params=None, remove=None, quoted=None):
             continue
         pairs.extend(f"{key}={quote(text(item))}" for item in values)
     return "?" + "&".join(pairs)
+
+
+def quoted_text(text, quoted):
+    """quote_plus(text), kept in `quoted`."""
+    done = quoted.get(text)
+    if done is None:
+        done = quoted[text] = quote_plus(text)
+    return done
 
 
 # --- The page's scripts and styles ------------------------------------------------------------
@@ -536,6 +560,9 @@ def one_filter(cl, spec):
     written = WRITTEN_FILTERS.get(spec.template)
     if written is not None:
         return written(cl, spec)
+    drawn = choice_filter(cl, spec)
+    if drawn is not None:
+        return drawn
     if spec.template != "admin/filter.html":
         return get_template(spec.template).render(
             {"title": spec.title, "choices": list(spec.choices(cl)), "spec": spec})
@@ -549,11 +576,75 @@ def one_filter(cl, spec):
     return "".join(out)
 
 
+def choice_filter(cl, spec):
+    """admin/filter.html of a filter of a choice field (Django's ChoicesFieldListFilter, its
+    choices() not overridden) as one_filter() draws it from spec.choices(cl), without them:
+    the labels and the head once a process and language (_choice_labels: each label, lazy,
+    was cast to text and escaped on every page), each choice's link the list's other
+    parameters, sorted and quoted once a filter, around the choice's own (get_query_string()
+    made the whole link anew for each of the page's thirty choices). None where Django's
+    choices() are drawn: counts shown (facets), a choice of no value, choices given by a
+    callable, another template, a list whose get_query_string() is not the list's."""
+    if (not isinstance(spec, ChoicesFieldListFilter)
+            or type(spec).choices is not ChoicesFieldListFilter.choices
+            or spec.template != "admin/filter.html" or cl.add_facets
+            or type(cl).get_query_string not in SORTED_QUERY_STRINGS):
+        return None
+    labels = _choice_labels(spec)
+    if labels is None:
+        return None
+    head, choices = labels
+    kwarg, isnull = spec.lookup_kwarg, spec.lookup_kwarg_isnull
+    chosen = spec.lookup_val
+    params = {name: value for name, value in cl.filter_params.items()
+              if not name.startswith(isnull)}
+    quoted, around = cl.__dict__.setdefault("quoted", {}), {}
+    out = [filter_head_of(head), "<ul>\n",
+           '<li class="selected">\n' if chosen is None else "<li>\n",
+           f'<a href="{_e(as_uri(cl.get_query_string(remove=[kwarg, isnull])))}">'
+           f'{_e(gettext("All"))}</a></li>\n']
+    for text, shown in choices:
+        selected = chosen is not None and text in chosen
+        link = as_uri(query_string(params, {kwarg: text}, quoted=quoted, around=around))
+        out.append('<li class="selected">\n' if selected else "<li>\n")
+        out.append(f'<a href="{_e(link)}">{shown}</a></li>\n')
+    out.append("</ul>\n</details>\n")
+    return "".join(out)
+
+
+# {(filter class, field, language): (the filter's title, escaped, [(a value as text, its
+# label's HTML)])}
+_CHOICE_LABELS = {}
+# The change lists' get_query_string() that write a link as Django's does: the list's
+# parameters with the changes, sorted, urlencode()d (permits.admin.CaseChangeList adds its own).
+SORTED_QUERY_STRINGS = {ChangeList.get_query_string}
+
+
+def _choice_labels(spec):
+    field = spec.field
+    if isinstance(field.choices, CallableChoiceIterator):
+        return None
+    key = (type(spec), field, get_language())
+    labels = _CHOICE_LABELS.get(key)
+    if labels is None:
+        choices = list(field.flatchoices)
+        if any(type(lookup) not in (str, int) for lookup, _title in choices):
+            return None  # (None: Django's own choice of no value; others as urlencode() says)
+        labels = _CHOICE_LABELS[key] = (
+            _e(spec.title), [(str(lookup), _e(title)) for lookup, title in choices])
+    return labels
+
+
+def filter_head_of(title):
+    """filter_head() of a filter whose title, escaped, is `title`."""
+    return (f'\n<details data-filter-title="{title}" open>\n<summary>\n'
+            + gettext(" By %(filter_title)s ") % {"filter_title": title}
+            + "\n</summary>\n")
+
+
 def filter_head(title):
     """The <details> and <summary> that open admin/filter.html."""
-    return (f'\n<details data-filter-title="{_e(title)}" open>\n<summary>\n'
-            + gettext(" By %(filter_title)s ") % {"filter_title": _e(title)}
-            + "\n</summary>\n")
+    return filter_head_of(_e(title))
 
 
 def destination_filter(cl, spec):
