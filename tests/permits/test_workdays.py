@@ -27,6 +27,7 @@ from permits.models import (
     WorkdayKind,
 )
 from permits.workdays import Calendar, Rules
+from tests import services
 
 D = datetime.date
 TAIPEI = ZoneInfo("Asia/Taipei")
@@ -400,6 +401,7 @@ def test_it_refuses_a_second_target_for_a_stage(client, keeper):
 
 @pytest.mark.django_db(transaction=True)
 def test_it_tells_the_second_of_two_staff_adding_a_date_at_once(keeper):
+    services.require_postgres()  # two connections writing at once: SQLite locks the file
     barrier, answers = threading.Barrier(2), []
 
     def add(note):
