@@ -1426,16 +1426,16 @@ class ApplicationAdmin(PortalDisplayMixin, admin.ModelAdmin):
         from permits import admin_export, admin_stats, review_notes
 
         return [
-            path("<int:pk>/move/", self.admin_site.admin_view(self.move_view),
+            path("<int:pk>/move/", self.case_button(self.move_view),
                  name="permits_application_move"),
             # 內部註記 (issue 14 point 5, permits/review_notes.py).
-            path("<int:pk>/note/", self.admin_site.admin_view(
+            path("<int:pk>/note/", self.case_button(
                 functools.partial(review_notes.note_view, model_admin=self)),
                 name="permits_application_note"),
             path("workflow/", self.admin_site.admin_view(self.workflow_view),
                  name="permits_application_workflow"),
             # 指派給我, 指派給…, 取消指派 (issue 14, permits/admin_queues.py).
-            path("<int:pk>/assign/", self.admin_site.admin_view(
+            path("<int:pk>/assign/", self.case_button(
                 functools.partial(admin_queues.assign_view, self)),
                 name="permits_application_assign"),
             # 匯出 Excel / 匯出 ODF of the list as filtered (permits/admin_export.py).
@@ -1550,12 +1550,22 @@ class ApplicationAdmin(PortalDisplayMixin, admin.ModelAdmin):
             **self.admin_site.each_context(request), "rows": rows,
             "title": _("Statuses and moves"), "opts": self.model._meta})
 
+    def case_button(self, view):
+        """The admin view of a reviewer's button on the case page, `view(request, pk)` (a POST
+        to <pk>/…/): any other method goes back to the case page; only reviewers."""
+
+        def button(request, pk):
+            if request.method != "POST":
+                return redirect("admin:permits_application_change", pk)
+            if not self.may_review(request):
+                raise PermissionDenied
+            return view(request, pk)
+
+        return self.admin_site.admin_view(button)
+
     def move_view(self, request, pk):
-        """A reviewer's move (a button on the case page): only through transition()."""
-        if request.method != "POST":
-            return redirect("admin:permits_application_change", pk)
-        if not self.may_review(request):
-            raise PermissionDenied
+        """A reviewer's move (a button on the case page, case_button): only through
+        transition()."""
         application = get_object_or_404(Application, pk=pk)
         form = MoveForm(request.POST)
         form.fields["to"].choices = workflow.Status.choices

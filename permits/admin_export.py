@@ -14,10 +14,8 @@ Above MAX_ROWS cases the export is refused with a message asking for a narrower 
 """
 
 import copy
-import datetime
 import functools
 import itertools
-from typing import NamedTuple
 
 from django.contrib import messages
 from django.contrib.admin.options import IncorrectLookupParameters
@@ -35,8 +33,7 @@ from django.views.decorators.http import require_GET
 from permits import spreadsheets, workdays
 from permits.bulk_items import CONTENT_TYPES
 from permits.fields import reference_rows
-from permits.models import Application, Country, StatusChange
-from permits.prepared import among
+from permits.models import Application, Country
 from portal.dates import to_roc
 
 MAX_ROWS = 50_000  # about 3 MB and 5 s of CPU (bench/admin_export.py): beyond, narrow the list
@@ -96,23 +93,6 @@ def export_changelist(model_admin, request):
     return exporter.get_changelist_instance(request)
 
 
-class _Change(NamedTuple):
-    """A status change as workdays.clock() reads it."""
-
-    new: str
-    created_at: datetime.datetime
-
-
-def _history(ids):
-    """{case pk: [(status, time)]} of the cases `ids`, oldest first, in one query."""
-    changes = StatusChange.objects.order_by("application_id", "created_at", "pk")
-    changes = changes.filter(among("application_id", ids))  # IN on SQLite
-    found = {}
-    for case_id, new, created_at in changes.values_list("application_id", "new", "created_at"):
-        found.setdefault(case_id, []).append(_Change(new, created_at))
-    return found
-
-
 def rows(queryset, *, rules, today=None):
     """The export's rows (lists of cell values in COLUMNS' order) of the cases of
     `queryset`, streamed: CHUNK cases at a time, their history in one query a chunk."""
@@ -125,7 +105,7 @@ def rows(queryset, *, rules, today=None):
     today = today or timezone.localdate()
     cases = queryset.values_list(*FIELDS).iterator(chunk_size=CHUNK)
     while chunk := list(itertools.islice(cases, CHUNK)):
-        history = _history([case[0] for case in chunk])
+        history = workdays.histories([case[0] for case in chunk])
         for (pk, receipt_no, registration_no, document_type, kind, status, identifier, name,
              agent_identifier, agent_name, country, submitted_at, permit_no,
              version) in chunk:

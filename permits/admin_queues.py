@@ -31,7 +31,7 @@ from django.utils.translation import gettext_lazy as _
 from permits import assignment, workflow
 from permits.models import QUEUE_STATUSES, Application
 from permits.prepared import PreparedQuery
-from portal.accounts.models import REVIEWERS_GROUP, User
+from portal.accounts.models import User
 from portal.forms import TextRuleMixin
 
 UNASSIGNED, MINE, OVERDUE = "unassigned", "mine", "overdue"
@@ -107,9 +107,7 @@ def assignee_cell(case):
 def _people(assignee):
     """The active reviewers and the case's assignee (0: none) whoever they are: (pk,
     identifier, name), by name."""
-    reviewers = User.groups.through.objects.filter(group__name=REVIEWERS_GROUP).values(
-        "user_id")
-    active = Q(is_active=True, is_staff=True, pk__in=reviewers)
+    active = Q(pk__in=assignment.reviewers().order_by().values("pk"))
     return User.objects.filter(active | Q(pk=assignee)).order_by("name", "pk").values_list(
         "pk", "identifier", "name")
 
@@ -145,7 +143,7 @@ def assignment_html(request, case, token=None):
              f'<h2 id="case-assignment-heading">{heading}</h2>\n'
              f'<p>{label}: <strong data-testid="assignee">{who}</strong></p>\n']
     supervisor = assignment.may_assign_others(user)
-    take = case.status in assignment.OPEN and assignment.may_take(user, case)
+    take = assignment.may_take(user, case)
     if take or (supervisor and case.status in assignment.OPEN):
         url = escape(reverse("admin:permits_application_assign", args=[case.pk]))
         parts.append(
@@ -198,11 +196,8 @@ class AssignForm(TextRuleMixin, forms.Form):  # forged values: messages, never a
 
 def assign_view(model_admin, request, pk):
     """指派給我, 指派給…, 取消指派 (a button on the case page): only through
-    assignment.application_assign; a refusal is a message on the case page."""
-    if request.method != "POST":
-        return redirect("admin:permits_application_change", pk)
-    if not model_admin.may_review(request):
-        raise PermissionDenied
+    assignment.application_assign; a refusal is a message on the case page. (A reviewer's
+    POST: ApplicationAdmin.case_button.)"""
     case = get_object_or_404(Application, pk=pk)
     form = AssignForm(request.POST)
     if not form.is_valid():

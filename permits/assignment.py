@@ -53,9 +53,6 @@ def stage_due(*, status, document_type, history, rules):
     status history `history`, oldest first), or None: not in the bureau's hands (補件, before
     submission, closed), or no target for the stage. The due date does not depend on the
     day it is computed: the days of the last span are counted from its start."""
-    stage = workdays.STAGE_OF.get(status)
-    if stage is None or rules.target(document_type, stage) is None:
-        return None
     return workdays.clock(status=status, document_type=document_type, history=history,
                           rules=rules).due
 
@@ -122,14 +119,9 @@ def _rules_changed(*, raw=False, **kwargs):
 # --- Assignment ----------------------------------------------------------------------------
 
 
-class AssignmentRefused(Exception):
+class AssignmentRefused(workflow.TransitionNotAllowed):
     """An assignment the rules do not allow now; its message is for the user (the admin
-    shows it)."""
-
-    def __init__(self, message, code):
-        super().__init__(str(message))
-        self.message = message
-        self.code = code
+    shows it), with a code, as a refused move's."""
 
 
 def reviewers():

@@ -16,7 +16,6 @@ import html
 
 from django import forms
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.http import Http404
 from django.middleware.csrf import get_token
@@ -169,11 +168,7 @@ def notes_html(case, events, request):
 
 def note_view(request, pk, *, model_admin):
     """POST: a reviewer's internal note on case `pk`; back to the case page, or the page
-    again with the error next to the field."""
-    if request.method != "POST":
-        return redirect("admin:permits_application_change", pk)
-    if not model_admin.may_review(request):
-        raise PermissionDenied
+    again with the error next to the field. (A reviewer's POST: ApplicationAdmin.case_button.)"""
     case = model_admin.get_object(request, str(pk))
     if case is None:
         raise Http404

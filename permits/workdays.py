@@ -40,6 +40,7 @@ import logging
 import time
 import uuid
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import holidays
 from django.core.cache import cache
@@ -59,7 +60,7 @@ from permits.models import (
     WorkdayAdjustment,
     WorkdayKind,
 )
-from permits.prepared import PreparedQuery
+from permits.prepared import PreparedQuery, among
 from portal.dates import to_roc
 
 logger = logging.getLogger(__name__)
@@ -420,14 +421,21 @@ def describe(stage):
     return gettext("%(stage)s: %(days)s of %(target)s working days") % values
 
 
+class Change(NamedTuple):
+    """A status change as clock() reads it."""
+
+    new: str
+    created_at: datetime.datetime
+
+
 def histories(ids, model=StatusChange):
-    """{case id: [status change]} of the cases `ids`, oldest first, as clock() reads them, in
-    one query; `model`: StatusChange, or a migration's historical one."""
+    """{case id: [Change]} of the cases `ids`, oldest first, as clock() reads them, in one
+    query; `model`: StatusChange, or a migration's historical one."""
     found = {}
-    for change in model.objects.filter(application_id__in=list(ids)).only(
-            "application_id", "new", "created_at").order_by("application_id", "created_at",
-                                                            "pk"):
-        found.setdefault(change.application_id, []).append(change)
+    changes = model.objects.filter(among("application_id", list(ids))).order_by(
+        "application_id", "created_at", "pk")
+    for case_id, new, created_at in changes.values_list("application_id", "new", "created_at"):
+        found.setdefault(case_id, []).append(Change(new, created_at))
     return found
 
 
