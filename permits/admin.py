@@ -12,7 +12,6 @@ from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.contrib.admin.options import IS_POPUP_VAR, TO_FIELD_VAR, IncorrectLookupParameters
-from django.contrib.admin.templatetags.admin_list import result_headers
 from django.contrib.admin.templatetags.admin_urls import add_preserved_filters
 from django.contrib.admin.utils import (
     display_for_field,
@@ -21,7 +20,13 @@ from django.contrib.admin.utils import (
     quote,
     unquote,
 )
-from django.contrib.admin.views.main import PAGE_VAR, ChangeList
+from django.contrib.admin.views.main import (
+    ORDER_VAR,
+    PAGE_VAR,
+    SEARCH_VAR,
+    ChangeList,
+    ChangeListSearchForm,
+)
 from django.core.exceptions import (
     FieldDoesNotExist,
     ObjectDoesNotExist,
@@ -29,18 +34,19 @@ from django.core.exceptions import (
     ValidationError,
 )
 from django.core.paginator import Paginator
+from django.core.signals import setting_changed
 from django.db import connection, models
+from django.dispatch import receiver
 from django.forms.models import BaseInlineFormSet
 from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404, redirect
 from django.template.defaultfilters import linebreaksbr
 from django.template.response import TemplateResponse
-from django.urls import NoReverseMatch, get_script_prefix, path, reverse
+from django.urls import NoReverseMatch, get_script_prefix, get_urlconf, path, reverse
 from django.utils import formats, timezone, translation
 from django.utils.choices import CallableChoiceIterator
 from django.utils.functional import Promise, SimpleLazyObject, cached_property
 from django.utils.hashable import make_hashable
-from django.utils.html import format_html
 from django.utils.module_loading import import_string
 from django.utils.safestring import SafeData, SafeString, mark_safe
 from django.utils.text import capfirst, smart_split, unescape_string_literal
@@ -448,6 +454,7 @@ def _field_cell(model_admin, field, empty):
     # A whole number as number_format() prints it where no thousands are grouped: str().
     whole = (labels is None and not settings.USE_THOUSAND_SEPARATOR
              and isinstance(field, models.IntegerField))
+    boolean = labels is None and isinstance(field, models.BooleanField)
 
     def cell(row):
         try:
@@ -462,11 +469,37 @@ def _field_cell(model_admin, field, empty):
             shown = empty if value is None or value == "" else value
         elif whole and type(value) is int:
             shown = str(value)
+        elif boolean and (value is True or value is False or value is None):
+            return _boolean_html(value)
         else:
             shown = display_for_field(value, field, empty)
         return _linebreaksbr(shown)
 
     return cell
+
+
+def _boolean_html(value):
+    """The cell of a yes/no value as display_for_field() draws it (Django's icon, its
+    static() path), drawn once per value and script prefix: static() asked the storage
+    for each cell."""
+    key = (value, get_script_prefix())
+    found = _BOOLEAN_HTML.get(key)
+    if found is None:
+        from django.contrib.admin.templatetags.admin_list import _boolean_icon
+
+        found = _BOOLEAN_HTML[key] = _linebreaksbr(_boolean_icon(value))
+    return found
+
+
+# {(True, False or None, script prefix): its cell's HTML}; forgotten when the static files'
+# settings change (the tests').
+_BOOLEAN_HTML = {}
+
+
+@receiver(setting_changed)
+def _static_changed(*, setting, **kwargs):
+    if setting in ("STATIC_URL", "STORAGES", "STATICFILES_STORAGE"):
+        _BOOLEAN_HTML.clear()
 
 
 def _choice_cell(field, labels, empty):
@@ -548,6 +581,21 @@ def keyed_url(name, key, current_app=None):
     return f"{parts[0]}{key}{parts[1]}" if parts else None
 
 
+# {(view name, admin site, script prefix, URL configuration): its path}
+_FIXED_PATHS = {}
+
+
+def fixed_url(name, current_app=None):
+    """reverse(name, current_app=current_app) of a view without arguments, reversed once per
+    process, script prefix and URL configuration (the case page's links: a reverse() each,
+    fourteen a page, was a twentieth of its own CPU)."""
+    cache_key = (name, current_app, get_script_prefix(), get_urlconf())
+    found = _FIXED_PATHS.get(cache_key)
+    if found is None:
+        found = _FIXED_PATHS[cache_key] = reverse(name, current_app=current_app)
+    return found
+
+
 class ItemInline(ReadOnlyInline):
     model = Item
     fields = ("line_no", "tariff_code", "description", "control_no", "category", "quantity",
@@ -562,9 +610,10 @@ class AttachmentInline(ReadOnlyInline):
 
     @admin.display(description=_("file name"))
     def download(self, obj):
-        return format_html('<a href="{}">{}</a>',
-                           keyed_url("permits:attachment_download", obj.pk),
-                           obj.original_name)
+        # format_html()'s HTML, written out (a case page draws several).
+        return mark_safe(  # noqa: S308 (escaped)
+            f'<a href="{_escaped(keyed_url("permits:attachment_download", obj.pk))}">'
+            f"{_escaped(obj.original_name)}</a>")
 
 
 class PartyInline(ReadOnlyInline):
@@ -786,7 +835,31 @@ class PageAheadPaginator(Paginator):
         return super().page(number)
 
 
+class _Searched:
+    """What ChangeList reads of its search form (search_term_form()) that took the search."""
+
+    def __init__(self, term):
+        self.cleaned_data = {SEARCH_VAR: term}
+
+    def is_valid(self):
+        return True
+
+
+def search_term_form(data):
+    """ChangeList's search form of the query string `data` (ChangeListSearchForm), without
+    a form where it takes the search: its one field, CharField(required=False, strip=False),
+    gives the text as it is ("" for none) and refuses a NUL alone (ProhibitNullCharacters-
+    Validator), for which Django's form is made (its message). Making the form copied its
+    fields and made its field anew on every page."""
+    term = data.get(SEARCH_VAR)
+    if term is not None and (type(term) is not str or "\x00" in term):
+        return ChangeListSearchForm(data)
+    return _Searched(term or "")
+
+
 class CaseChangeList(ChangeList):
+    search_form_class = staticmethod(search_term_form)
+
     def get_queryset(self, request, exclude_parameters=None):
         # A forged filter the list cannot read is refused as Django refuses an unknown one
         # (the list redirects to ?e=1, the export goes back with a message): a NUL, which
@@ -849,6 +922,23 @@ class CaseChangeList(ChangeList):
         return admin_list.query_string(self.filter_params, new_params, remove,
                                        kept.setdefault("quoted", {}),
                                        kept.setdefault("around", {}))
+
+    def get_ordering_field_columns(self):
+        """Django's; the columns of the admin's own ordering (no ORDER_VAR) found once per
+        process and columns: each page looked each column up for each of its two fields,
+        a FieldDoesNotExist raised for each display."""
+        if ORDER_VAR in self.params:
+            return super().get_ordering_field_columns()
+        ordering = self._get_default_ordering()
+        key = (type(self.model_admin), self.model, tuple(self.list_display))
+        kept = _DEFAULT_COLUMNS.get(key)
+        if kept is None or kept[0] is not ordering:
+            kept = _DEFAULT_COLUMNS[key] = (ordering, super().get_ordering_field_columns())
+        return dict(kept[1])
+
+
+# {(admin class, model, columns): (the admin's ordering, its columns {index: "asc"/"desc"})}
+_DEFAULT_COLUMNS = {}
 
 
 admin_list.SORTED_QUERY_STRINGS.add(CaseChangeList.get_query_string)
@@ -993,7 +1083,7 @@ def case_result_list(cl):
     columns = [_column(cl, name, index) for index, name in enumerate(cl.list_display)]
     if None in columns:
         return None
-    headers = list(result_headers(cl))
+    headers = admin_list.headers(cl)  # Django's result_headers(cl), its columns kept
     # The current time zone pinned while the rows' dates are shown (the same zone): with
     # none activated, Django finds the default only after a failed look-up, an exception
     # each time, 12 µs a date (a third of the rows' cost).
@@ -1143,6 +1233,11 @@ class DateFilter(Unchosen, admin.DateFieldListFilter):
     pass
 
 
+# {name column: (the countries' rows as reference_rows() keeps them, DestinationFilter's
+# lookups of them)}
+_DESTINATIONS = {}
+
+
 class DestinationFilter(admin.SimpleListFilter):
     """By destination, the countries of the code table in one list to choose from (a small
     form: admin/permits/application/destination_filter.html). Django's filter of a plain
@@ -1156,7 +1251,13 @@ class DestinationFilter(admin.SimpleListFilter):
     def lookups(self, request, model_admin):
         # As Country.__str__ says them ("DE 德國", "DE Germany"), from the code table as this
         # process keeps it (permits.fields.reference_rows: no query a page).
-        return [(code, f"{code} {name}") for code, name in reference_rows(Country)]
+        # Made again only when those rows are (Django copies the list it is given).
+        rows = reference_rows(Country)
+        made = _DESTINATIONS.get(name_field())
+        if made is None or made[0] is not rows:
+            made = _DESTINATIONS[name_field()] = (
+                rows, [(code, f"{code} {name}") for code, name in rows])
+        return made[1]
 
     def _options(self):
         """The countries' <option>s, none selected, escaped: made once per process and
@@ -1210,7 +1311,7 @@ def moves_html(request, case, moves, move_url, suggested, token=None, withheld=(
         '<section class="module aligned review-moves" id="review-moves" '
         'aria-labelledby="review-moves-heading">\n'
         f'<h2 id="review-moves-heading">{escape(gettext("Review"))} · '
-        f'<a href="{escape(reverse("admin:permits_application_workflow"))}">'
+        f'<a href="{escape(fixed_url("admin:permits_application_workflow"))}">'
         f'{escape(gettext("Statuses and moves"))}</a></h2>\n'
         f'<p class="review-moves-status">{escape(gettext("Status"))}: '
         f'<strong data-testid="review-status">{escape(case.get_status_display())}</strong></p>\n']
@@ -1519,7 +1620,7 @@ class ApplicationAdmin(PortalDisplayMixin, admin.ModelAdmin):
                   workflow.note_required(to, workflow.BUREAU))
                  for to in workflow.allowed_moves(case, workflow.BUREAU)
                  if not (withheld and to == workflow.Status.APPROVED)]
-        move_url = reverse("admin:permits_application_move", args=[case.pk])
+        move_url = keyed_url("admin:permits_application_move", case.pk)
         # The procedure's advice, preselected among the moves (SHTC-13: 協查中).
         suggested = procedures.get(case.document_type).suggested_move(case)
         suggested = suggested if suggested in {to for to, _label, _note in moves} else None

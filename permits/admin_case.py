@@ -31,6 +31,7 @@ import functools
 import html
 
 from django.contrib.admin import ModelAdmin
+from django.contrib.admin.options import BaseModelAdmin, InlineModelAdmin
 from django.contrib.admin.templatetags.admin_urls import add_preserved_filters
 from django.contrib.admin.utils import (
     flatten_fieldsets,
@@ -38,10 +39,11 @@ from django.contrib.admin.utils import (
     label_for_field,
     quote,
 )
+from django.db.models.manager import BaseManager
 from django.forms.models import _get_foreign_key
 from django.middleware.csrf import get_token
 from django.templatetags.static import static
-from django.urls import reverse
+from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils.html import strip_tags
 from django.utils.module_loading import import_string
 from django.utils.safestring import mark_safe
@@ -53,7 +55,9 @@ from permits.admin import (
     ReadOnlyInline,
     _escaped,
     _readonly_cell,
+    fixed_url,
     inline_rows,
+    keyed_url,
     shares_rows,
     table_rows,
 )
@@ -91,10 +95,10 @@ def case_page(model_admin, request, case, extra_context=None):
         return add_preserved_filters({"preserved_filters": preserved, "opts": opts}, path) \
             if preserved else path
 
-    history = reverse(f"admin:{opts.app_label}_{opts.model_name}_history",
-                      args=[quote(case.pk)], current_app=site)
-    changelist = reverse(f"admin:{opts.app_label}_{opts.model_name}_changelist",
-                         current_app=site)
+    # The page's links reversed once per process (permits.admin.keyed_url, fixed_url).
+    history = keyed_url(f"admin:{opts.app_label}_{opts.model_name}_history",
+                        quote(case.pk), site)
+    changelist = fixed_url(f"admin:{opts.app_label}_{opts.model_name}_changelist", site)
     # The form's own address keeps them too (render_change_form's form_url).
     action = f'action="{html.escape(kept(""))}" ' if preserved else ""
     parts = [
@@ -117,8 +121,8 @@ def case_page(model_admin, request, case, extra_context=None):
     if moves.get("moves"):
         parts.append('\n<p class="review-moves-back"><a href="#review-moves">'
                      f'{html.escape(gettext("Back to the moves"))} ↑</a></p>')
-    home = reverse("admin:index", current_app=site)
-    app = reverse("admin:app_list", kwargs={"app_label": opts.app_label}, current_app=site)
+    home = fixed_url("admin:index", site)
+    app = _app_url(opts.app_label, site)
     breadcrumbs = (
         f'<div class="breadcrumbs">\n<a href="{html.escape(home)}">'
         f'{html.escape(gettext("Home"))}</a>\n&rsaquo; <a href="{html.escape(app)}">'
@@ -146,6 +150,21 @@ def case_page(model_admin, request, case, extra_context=None):
     }
     # The frame drawn once per process and kind of page, the request's values put in it.
     return admin_frame.framed(request, TEMPLATE, context)
+
+
+def _app_url(app_label, site):
+    """reverse("admin:app_list", kwargs={"app_label": app_label}, current_app=site), once per
+    process, script prefix and URL configuration."""
+    key = (app_label, site, get_script_prefix(), get_urlconf())
+    found = _APP_URLS.get(key)
+    if found is None:
+        found = _APP_URLS[key] = reverse("admin:app_list", kwargs={"app_label": app_label},
+                                         current_app=site)
+    return found
+
+
+# {(app label, admin site, script prefix, URL configuration): the app's index}
+_APP_URLS = {}
 
 
 # --- The case's data ---------------------------------------------------------------------
@@ -238,15 +257,20 @@ def _sections(model_admin, request, case):
     """A Section of each inline the user may see, with the formset prefix Django gives it, in
     Django's order; None if one of them is not drawn here."""
     sections, prefixes = [], {}
+    own = type(model_admin).get_inline_instances is ModelAdmin.get_inline_instances
     for inline in _inline_instances(model_admin, request, case):
         if not isinstance(inline, ReadOnlyInline):
             return None
+
         fk = _foreign_key(type(case), inline.model, inline.fk_name)
         prefix = fk.remote_field.get_accessor_name(model=inline.model).replace("+", "")
         prefixes[prefix] = prefixes.get(prefix, 0) + 1
         if prefixes[prefix] != 1 or not prefix:
             prefix = f"{prefix}-{prefixes[prefix]}"
-        section = Section(inline, fk, prefix, request, case)
+        # Listed by _inline_instances() for the view permission it asked (a ReadOnlyInline
+        # may not add or delete): get_queryset() would ask it again.
+        section = Section(inline, fk, prefix, request, case,
+                          viewed=own and _views_as_django(type(inline)))
         if not section.drawable:
             return None
         sections.append(section)
@@ -273,6 +297,43 @@ def _inline_instances(model_admin, request, case):
 @functools.cache
 def _inline(inline_class, model, admin_site):
     return inline_class(model, admin_site)
+
+
+def _inline_queryset(inline, request, *, viewed=False):
+    """inline.get_queryset(request). Where the inline makes it as ReadOnlyInline does (its
+    model's manager's rows, in its ordering, with its select_related(), none for a user who
+    may not view them: Django's InlineModelAdmin.get_queryset), it depends on the request
+    only through that permission: made once per class and answer (building it through the
+    ORM, five a page, cost more than asking the permission). Never evaluated: the page reads
+    the rows by its compiled query (inline_rows), or by a filter() of it, a copy. `viewed`:
+    the user is known to have that permission (_sections)."""
+    kind, manager = type(inline), inline.model._default_manager
+    if (kind.get_queryset is not ReadOnlyInline.get_queryset
+            or kind.get_ordering is not BaseModelAdmin.get_ordering
+            or type(manager).get_queryset is not BaseManager.get_queryset or manager._db
+            or manager._hints):
+        return inline.get_queryset(request)
+    key = (kind, viewed or bool(inline.has_view_or_change_permission(request)))
+    queryset = _QUERYSETS.get(key)
+    if queryset is None:
+        queryset = _QUERYSETS[key] = inline.get_queryset(request)
+    return queryset
+
+
+# {(inline class, whether the user may view its rows): its queryset}
+_QUERYSETS = {}
+
+
+@functools.cache
+def _views_as_django(kind):
+    """Whether inline class `kind` answers its permissions as Django's InlineModelAdmin and
+    ReadOnlyInline do: its view permission the same with or without a case (Django asks the
+    user's model permission), no change, add or delete."""
+    return (kind.has_view_or_change_permission is BaseModelAdmin.has_view_or_change_permission
+            and kind.has_view_permission is InlineModelAdmin.has_view_permission
+            and kind.has_change_permission is ReadOnlyInline.has_change_permission
+            and kind.has_add_permission is ReadOnlyInline.has_add_permission
+            and kind.has_delete_permission is ReadOnlyInline.has_delete_permission)
 
 
 @functools.cache
@@ -436,7 +497,7 @@ class Section:
     goods items a page at a time (issue 13: permits.item_pages), as on the applicant's case
     page, the count and totals over all of them."""
 
-    def __init__(self, inline, fk, prefix, request, case):
+    def __init__(self, inline, fk, prefix, request, case, *, viewed=False):
         self.inline, self.fk, self.prefix, self.case = inline, fk, prefix, case
         self.request = request
         self.panel = type(inline).panel_html is not ReadOnlyInline.panel_html
@@ -445,7 +506,7 @@ class Section:
         if self.panel:
             self.drawable = True
             return
-        self.queryset = inline.get_queryset(request)
+        self.queryset = _inline_queryset(inline, request, viewed=viewed)
         # The goods items: a page at a time.
         self.items = inline.model is Item and fk.name == "application"
         self.columns = _columns(inline, tuple(flatten_fieldsets(

@@ -17,15 +17,19 @@ query (page_instances) and made without Model.__init__ (read_instances).
 
 import copy
 import datetime
+import functools
 import re
 from urllib.parse import quote_plus
 
 from django.conf import settings
 from django.contrib.admin.filters import ChoicesFieldListFilter
+from django.contrib.admin.templatetags.admin_list import _coerce_field_name, result_headers
+from django.contrib.admin.utils import label_for_field
 from django.contrib.admin.views.main import (
     ALL_VAR,
     IS_FACETS_VAR,
     IS_POPUP_VAR,
+    ORDER_VAR,
     PAGE_VAR,
     SEARCH_VAR,
     ChangeList,
@@ -33,6 +37,7 @@ from django.contrib.admin.views.main import (
 from django.core.exceptions import EmptyResultSet, FullResultSet, ImproperlyConfigured
 from django.db import router
 from django.db.models import Lookup
+from django.db.models.constants import LOOKUP_SEP
 from django.db.models.expressions import Col
 from django.db.models.query import ModelIterable
 from django.db.models.sql.where import WhereNode
@@ -41,11 +46,14 @@ from django.templatetags.static import static
 from django.utils import formats
 from django.utils.choices import CallableChoiceIterator
 from django.utils.encoding import iri_to_uri
+from django.utils.functional import Promise
 from django.utils.hashable import make_hashable
+from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.text import capfirst
 from django.utils.translation import get_language, gettext, ngettext
 
+from permits import workdays
 from permits.prepared import PreparedQuery, made, plainly_made
 from portal.escaping import escaped
 from portal.templatetags.roc import roc_years
@@ -164,6 +172,9 @@ def _where_shape(node, values):
     if not isinstance(node, Lookup) or type(node.lhs) is not Col or node.bilateral_transforms:
         return None
     value = node.rhs
+    fixed = _fixed(node)
+    if fixed is not None:  # part of the shape, not a parameter
+        return (type(node), node.lookup_name, node.lhs.alias, id(node.lhs.target), fixed)
     kind = _KINDS.get(type(value))
     if kind is None and node.lookup_name == "any" and type(value) is list:
         kind = list  # permits.prepared.AnyOf: the list is one parameter
@@ -171,6 +182,21 @@ def _where_shape(node, values):
         return None
     values.append(value)
     return (type(node), node.lookup_name, node.lhs.alias, id(node.lhs.target), kind)
+
+
+def _fixed(node):
+    """The value of a condition that goes into its query's shape rather than a parameter,
+    or None: IS NULL or IS NOT NULL (isnull), and IN a list of texts (a queue's statuses,
+    permits.admin_queues: Django writes each a parameter of its own, so the SQL has as many
+    as the list), as a tuple ("in", the texts). Not a list of numbers (the search's cases by
+    their ids): each list its own shape, compiled twice."""
+    value = node.rhs
+    if node.lookup_name == "isnull" and type(value) is bool:
+        return value
+    if node.lookup_name == "in" and type(value) in (list, tuple) and value \
+            and all(isinstance(item, str) for item in value) and node.rhs_is_direct_value():
+        return ("in", *value)
+    return None
 
 
 class _PageQuery(PreparedQuery):
@@ -228,7 +254,7 @@ def _where_kinds(node, kinds):
     for child in node.children:
         if isinstance(child, WhereNode):
             _where_kinds(child, kinds)
-        else:
+        elif _fixed(child) is None:
             kinds.append(list if type(child.rhs) is list else _KINDS[type(child.rhs)])
 
 
@@ -239,6 +265,8 @@ def _with_values(node, values, names):
     for child in node.children:
         if isinstance(child, WhereNode):
             copied.children.append(_with_values(child, values, names))
+        elif _fixed(child) is not None:
+            copied.children.append(child)
         else:
             leaf = copy.copy(child)
             leaf.rhs = values[next(names)]
@@ -449,6 +477,99 @@ def drilldown(parts):
 
 
 # --- The table: admin/permits/application/change_list_results.html --------------------------
+
+
+def headers(cl):
+    """Django's result_headers(cl), the same dicts: what each column shows and whether it
+    sorts found once per process (_header_columns: label_for_field() looked each column
+    up, a FieldDoesNotExist raised for each display; format_html() escaped each class);
+    the sorting and its three links made for the list's own order, as Django makes them."""
+    key = (type(cl.model_admin), cl.model, tuple(cl.list_display),
+           None if cl.sortable_by is None else tuple(cl.sortable_by))
+    columns = _HEADERS.get(key, _HEADERS)
+    if columns is _HEADERS:
+        columns = _HEADERS[key] = _header_columns(cl)
+    if columns is None:  # a column whose header this does not keep
+        return list(result_headers(cl))
+    ordering_field_columns = cl.get_ordering_field_columns()
+    out = []
+    for i, (text, name, fixed) in enumerate(columns):
+        if fixed is not None:  # not sortable: the same each time
+            out.append(dict(fixed))
+            continue
+        if text is None:  # a label this does not keep
+            text = label_for_field(cl.list_display[i], cl.model, model_admin=cl.model_admin)
+        is_sorted = i in ordering_field_columns
+        order_type, new_order_type, sort_priority = "", "asc", 0
+        if is_sorted:
+            order_type = ordering_field_columns.get(i).lower()
+            sort_priority = list(ordering_field_columns).index(i) + 1
+            new_order_type = {"asc": "desc", "desc": "asc"}[order_type]
+            class_attrib = format_html(' class="{}"', " ".join(
+                ["sortable", f"column-{name}", f"sorted {order_type}ending"]))
+        else:
+            class_attrib = _sortable_class(name)
+        primary, remove, toggle = [], [], []
+        for j, ot in ordering_field_columns.items():
+            if j == i:  # this column: to the front
+                param = ("-" if new_order_type == "desc" else "") + str(j)
+                primary.insert(0, param)
+                toggle.append(param)
+            else:
+                param = ("-" if ot == "desc" else "") + str(j)
+                primary.append(param)
+                toggle.append(param)
+                remove.append(param)
+        if not is_sorted:
+            primary.insert(0, ("-" if new_order_type == "desc" else "") + str(i))
+        out.append({
+            "text": text, "sortable": True, "sorted": is_sorted,
+            "ascending": order_type == "asc", "sort_priority": sort_priority,
+            "url_primary": cl.get_query_string({ORDER_VAR: ".".join(primary)}),
+            "url_remove": cl.get_query_string({ORDER_VAR: ".".join(remove)}),
+            "url_toggle": cl.get_query_string({ORDER_VAR: ".".join(toggle)}),
+            "class_attrib": class_attrib})
+    return out
+
+
+# {(admin class, model, columns, sortable_by): _header_columns()}
+_HEADERS = {}
+
+
+def _header_columns(cl):
+    """[(label, column's name, None)] of each sortable column, [(None, None, its header)]
+    of the others, as result_headers() finds them; a sortable column's label that is no
+    lazy text (one made in the language of the moment) None, looked up on each page. None
+    where a column that does not sort has such a label (the action checkbox's)."""
+    columns = []
+    for i, field_name in enumerate(cl.list_display):
+        text, attr = label_for_field(field_name, cl.model, model_admin=cl.model_admin,
+                                     return_attr=True)
+        is_field_sortable = cl.sortable_by is None or field_name in cl.sortable_by
+        if attr:
+            field_name = _coerce_field_name(field_name, i)
+            if field_name == "action_checkbox":  # its label in the language of the moment
+                return None
+            admin_order_field = getattr(attr, "admin_order_field", None)
+            if isinstance(attr, property) and hasattr(attr, "fget"):
+                admin_order_field = getattr(attr.fget, "admin_order_field", None)
+            if not admin_order_field and LOOKUP_SEP not in field_name:
+                is_field_sortable = False
+        kept = text if isinstance(text, Promise) else None
+        if not is_field_sortable:
+            if kept is None:
+                return None
+            columns.append((None, None, {
+                "text": text, "class_attrib": format_html(' class="column-{}"', field_name),
+                "sortable": False}))
+        else:
+            columns.append((kept, field_name, None))
+    return columns
+
+
+@functools.cache
+def _sortable_class(name):
+    return format_html(' class="{}"', " ".join(["sortable", f"column-{name}"]))
 
 
 def results_table(results):
@@ -669,29 +790,33 @@ WRITTEN_FILTERS = {"admin/permits/application/destination_filter.html": destinat
 # --- The working-day clock and the risk flags (issue 14, points 2 and 4) ----------------------
 
 
+# (the paused cell, the overdue mark) of the 工作天 cells in the language in force: their
+# words were looked up (gettext) and escaped on each row.
+_clock_words = workdays.words_per_language(lambda: (
+    SafeString('<span class="case-clock case-clock-paused">'
+               + _e(gettext("paused (with the applicant)")) + "</span>"),
+    " <strong>" + _e(gettext("overdue")) + "</strong>"))
+
+
 def clock_cell(clock):
     """The 工作天 cell of a case (permits.workdays.CaseClock, or None): the open stage's working
     days used of its target ("5/7"), an overdue one marked in words as well as in red ("9/7
     逾期"), its stage and due date in the title (workdays.describe); "paused" while the
     applicant has the case (補件); "" when no stage with a target is open."""
-    from permits import workdays
-
     if clock is None:
         return ""
     current = clock.current
     if current is None or current.target is None:
         if clock.paused and any(stage.target is not None for stage in clock.stages):
-            return mark_safe(  # noqa: S308 (escaped)
-                '<span class="case-clock case-clock-paused">'
-                + _e(gettext("paused (with the applicant)")) + "</span>")
+            return _clock_words()[0]
         return ""
     text = f"{_n(current.days)}/{_n(current.target)}"
     kind = "case-clock"
     if current.overdue:
         kind += " case-clock-overdue"
-        text += " <strong>" + _e(gettext("overdue")) + "</strong>"
-    return mark_safe(  # noqa: S308 (escaped)
-        f'<span class="{kind}" title="{_e(workdays.describe(current))}">{text}</span>')
+        text += _clock_words()[1]
+    return SafeString(f'<span class="{kind}" title="{_e(workdays.describe(current))}">'
+                      f"{text}</span>")
 
 
 def _badge_label(kind, flags, names):

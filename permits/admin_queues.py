@@ -20,7 +20,7 @@ import html
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, Q
+from django.db.models import Func, IntegerField, Q, Subquery
 from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
@@ -53,29 +53,37 @@ def queue_condition(name, user_id, today):
 
 @functools.cache
 def _counts_query():
-    """Per status of the open cases, how many are unassigned, the user's, overdue: FILTER
-    aggregates, grouped by status (a handful of rows, summed by queue_counts)."""
+    """How many cases each queue holds for the user on the day, in one row: the 待分派
+    cases counted, and beside them the other two queues' counts, each a scalar subquery;
+    every count over its queue's condition (queue_condition), an index-only scan of its own
+    range (待分派 and 逾期 of application_queues, 0013; 我的案件 of application_assigned_list,
+    0014): 1.0 ms at 100,000 cases, against 2.2 ms for FILTER aggregates over every open
+    case grouped by status (bench/README.md "Stop 23 (clocks and queues)")."""
     def build(user, today):
-        return Application.objects.filter(status__in=QUEUE_STATUSES).order_by().values_list(
-            "status").annotate(
-            unassigned=Count("status", filter=Q(assignee__isnull=True)),
-            mine=Count("status", filter=Q(assignee=user)),
-            overdue=Count("status", filter=Q(stage_due__lt=today)))
+        def cases(name):
+            return Application.objects.filter(queue_condition(name, user, today)).order_by()
+
+        def counted(name):
+            return Subquery(cases(name).annotate(n=_COUNT).values("n"))
+
+        return cases(UNASSIGNED).annotate(
+            unassigned=_COUNT, mine=counted(MINE), overdue=counted(OVERDUE)).values_list(
+            "unassigned", "mine", "overdue")
 
     return PreparedQuery(build, parameters=("user", "today"),
                          kinds={"today": datetime.date})
 
 
+# COUNT(*) of a query's rows, with no GROUP BY (Django's Count() in annotate() groups by the
+# model's columns).
+_COUNT = Func(template="COUNT(*)", output_field=IntegerField())
+
+
 def queue_counts(user, today=None):
     """{queue: count} for `user` on `today`, in one query."""
     today = today or timezone.localdate()
-    counts = dict.fromkeys(QUEUES, 0)
-    for status, unassigned, mine, overdue in _counts_query().rows(user=user.pk, today=today):
-        counts[MINE] += mine
-        if status in workflow.UNDER_REVIEW:
-            counts[UNASSIGNED] += unassigned
-            counts[OVERDUE] += overdue
-    return counts
+    ((unassigned, mine, overdue),) = _counts_query().rows(user=user.pk, today=today)
+    return {UNASSIGNED: unassigned, MINE: mine, OVERDUE: overdue}
 
 
 class QueueFilter(admin.SimpleListFilter):

@@ -24,6 +24,7 @@ import functools
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.conf import settings
@@ -32,15 +33,15 @@ from django.db.models import Count, OuterRef, Q, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.template.defaultfilters import floatformat
 from django.urls import reverse
-from django.utils import formats
+from django.utils import formats, timezone
 from django.utils.encoding import force_str
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext, gettext_lazy
 
 from permits.models import Application, Item, Permit, PermitVersion, Status
-from permits.prepared import PreparedQuery, made
+from permits.prepared import PreparedQuery, made, plainly_made
+from portal import dates
 from portal.escaping import escaped
-from portal.templatetags.roc import roc
 
 # A page number from the address bar is bounded before it becomes an OFFSET.
 MAX_PAGE = 10_000
@@ -196,6 +197,8 @@ class VisibleCases:
                 cursor.execute(_page_sql(self._date_field, self._with_drafts(start),
                                          self.related) % ids, params)
                 rows = cursor.fetchall()
+        rows = _dated(rows, _text_dates(self._date_field, self._with_drafts(start),
+                                        self.related))
         if not self._with_drafts(start):
             return rows
         # The drafts' rows come first, marked, with the date they were saved and how many
@@ -246,7 +249,8 @@ class VisibleCases:
     def __getitem__(self, key):
         if not isinstance(key, slice) or key.step is not None or key.stop is None:
             raise TypeError("VisibleCases is read in pages (slices)")
-        return [_case(row, self.related) for row in self._rows(key)]
+        make = _maker(self.related)
+        return [make(row) for row in self._rows(key)]
 
 
 @functools.cache
@@ -254,6 +258,65 @@ def _related(name):
     """(model, attnames of its columns) of the one-to-one row `name` of a case."""
     model = Application._meta.get_field(name).related_model
     return model, tuple(field.attname for field in model._meta.concrete_fields)
+
+
+# _page_sql reads a timestamp as ISO text in UTC (to_char, below) and the page makes it with
+# datetime.fromisoformat (_dated): psycopg's timestamptz loader that Django registers is
+# Python (its parser, then Django's replace of the zone), about 38,000 instructions a value,
+# and a page of 我的案件 has some sixty (two a case, one a draft): a fifth of the page's own
+# CPU. fromisoformat gives the same aware datetime in UTC (datetime.timezone.utc, as Django's
+# loader gives it for a database in UTC, USE_TZ on: _reads_text_dates);
+# tests/permits/test_fixed_text.py compares them with the ORM's.
+_ISO_UTC = """'YYYY-MM-DD"T"HH24:MI:SS.US"+00:00"'"""
+
+
+@functools.cache
+def _reads_text_dates():
+    return (settings.USE_TZ and connection.vendor == "postgresql"
+            and connection.timezone_name == "UTC")
+
+
+def _selected(expression, field):
+    """The text of `expression` (a column of `field`) in _page_sql's SELECT."""
+    if _reads_text_dates() and field is not None and field.get_internal_type() == \
+            "DateTimeField":
+        return f"to_char({expression} AT TIME ZONE 'UTC', {_ISO_UTC})"
+    return expression
+
+
+@functools.cache
+def _text_dates(date_field, drafts=False, related=()):
+    """The positions, in a row of _page_sql(date_field, drafts, related), of the timestamps
+    it reads as text."""
+    if not _reads_text_dates():
+        return ()
+    fields = [*(Application._meta.get_field(name) for name in CASE_COLUMNS),
+              *(PermitVersion._meta.get_field(name) for name in _VERSION_FIELDS),
+              Permit._meta.get_field("permit_no"),
+              *(_related(name)[0]._meta.get_field(attname) for name in related
+                for attname in _related(name)[1])]
+    if drafts:
+        fields += [None, Application._meta.get_field(date_field), None]
+    return tuple(position for position, field in enumerate(fields)
+                 if field is not None and field.get_internal_type() == "DateTimeField")
+
+
+def _dated(rows, positions):
+    """`rows` with their timestamps at `positions` (read as text: _text_dates) made."""
+    if not positions:
+        return rows
+    made_rows = []
+    for row in rows:
+        row = list(row)
+        for position in positions:
+            value = row[position]
+            if value is not None:
+                row[position] = _from_iso(value)
+        made_rows.append(row)
+    return made_rows
+
+
+_from_iso = datetime.fromisoformat
 
 
 @functools.cache
@@ -267,22 +330,28 @@ def _page_sql(date_field, drafts=False, related=()):
     def column(model, name):
         return f'{model._meta.db_table}."{model._meta.get_field(name).column}"'
 
-    case = [f"{column(Application, name)}" for name in CASE_COLUMNS]
-    version = [column(PermitVersion, name) for name in _VERSION_FIELDS]
+    def selected(model, name):
+        return _selected(column(model, name), model._meta.get_field(name))
+
+    case = [selected(Application, name) for name in CASE_COLUMNS]
+    version = [selected(PermitVersion, name) for name in _VERSION_FIELDS]
     application, permit_version, permit, item = (model._meta.db_table for model in
                                                  (Application, PermitVersion, Permit, Item))
     joins, related_columns = [], ""
     for name in related:
         field = Application._meta.get_field(name).remote_field  # the row's key to its case
         model, alias = field.model, f"related_{name}"
-        related_columns += "".join(f', {alias}."{model._meta.get_field(attname).column}"'
-                                   for attname in _related(name)[1])
+        related_columns += "".join(
+            ", " + _selected(f'{alias}."{model._meta.get_field(attname).column}"',
+                             model._meta.get_field(attname))
+            for attname in _related(name)[1])
         joins.append(f'LEFT JOIN {model._meta.db_table} AS {alias} '
                      f'ON {alias}."{field.column}" = page.id ')
     draft_columns, draft_order = "", ""
     if drafts:
         item_application = column(Item, "application")
-        draft_columns = (f', page.draft, CASE WHEN page.draft THEN page."{date_field}" END, '  # noqa: S608
+        saved = _selected(f'page."{date_field}"', Application._meta.get_field(date_field))
+        draft_columns = (f", page.draft, CASE WHEN page.draft THEN {saved} END, "  # noqa: S608
                          f"CASE WHEN page.draft THEN (SELECT COUNT(*) FROM {item} "
                          f"WHERE {item_application} = page.id) END")
         draft_order = "page.draft DESC, "
@@ -301,24 +370,46 @@ def _page_sql(date_field, drafts=False, related=()):
 def _case(row, related=()):
     """An Application from a list row, with its permit version (or None) in place, so that
     case.permit_version reads no more, and its one-to-one rows `related` (or None)."""
+    return _maker(related)(row)
+
+
+def _maker(related=()):
+    """_case() for the rows of one page: the database and whether each model may be made
+    plainly (permits.prepared.plainly_made: two signals asked, through their weak
+    references, for each of a page's 75 instances) looked up once a page."""
     db = connection.alias
-    case = made(Application, db, CASE_COLUMNS, row[:len(CASE_COLUMNS)])
-    position = len(CASE_COLUMNS) + len(VERSION_COLUMNS)
-    *version_values, permit_no = row[len(CASE_COLUMNS):position]
-    version = None
-    if version_values[0] is not None:
-        version = made(PermitVersion, db, _VERSION_FIELDS, version_values)
-        PermitVersion.permit.field.set_cached_value(
-            version, made(Permit, db, ("id", "permit_no"), (version.permit_id, permit_no)))
-    Application.issued_version.related.set_cached_value(case, version)
+    models = (Application, PermitVersion, Permit, *(_related(name)[0] for name in related))
+    plainly = {model: plainly_made(model) for model in models}
+    case_end = len(CASE_COLUMNS)
+    version_end = case_end + len(VERSION_COLUMNS)
+    set_version = Application.issued_version.related.set_cached_value
+    set_permit = PermitVersion.permit.field.set_cached_value
+    ones = []
     for name in related:
         model, names = _related(name)
-        values = row[position:position + len(names)]
-        position += len(names)
-        found = (None if values[names.index(model._meta.pk.attname)] is None
-                 else made(model, db, names, values))
-        getattr(Application, name).related.set_cached_value(case, found)
-    return case
+        ones.append((model, names, names.index(model._meta.pk.attname),
+                     getattr(Application, name).related.set_cached_value))
+
+    def make(row):
+        case = made(Application, db, CASE_COLUMNS, row[:case_end],
+                    plainly=plainly[Application])
+        *version_values, permit_no = row[case_end:version_end]
+        version = None
+        if version_values[0] is not None:
+            version = made(PermitVersion, db, _VERSION_FIELDS, version_values,
+                           plainly=plainly[PermitVersion])
+            set_permit(version, made(Permit, db, ("id", "permit_no"),
+                                     (version.permit_id, permit_no), plainly=plainly[Permit]))
+        set_version(case, version)
+        position = version_end
+        for model, names, pk_index, set_one in ones:
+            values = row[position:position + len(names)]
+            position += len(names)
+            set_one(case, None if values[pk_index] is None
+                    else made(model, db, names, values, plainly=plainly[model]))
+        return case
+
+    return make
 
 
 class CasePage:
@@ -432,6 +523,23 @@ class CaseRows:
         return self.count
 
 
+def roc_dates():
+    """A function giving what the `roc` filter (portal/templatetags/roc.py) gives for a
+    date or datetime, the time zone looked up once (by the filter, once a value: a
+    thread-local look-up, a row or two of a list each). tests/permits/test_fixed_text.py
+    compares them."""
+    zone = timezone.get_current_timezone()
+
+    def text(value):
+        if not value:
+            return ""
+        if getattr(value, "tzinfo", None) is not None:
+            value = value.astimezone(zone)
+        return dates.to_roc(value)
+
+    return text
+
+
 def case_rows(cases, *, validity=False):
     """The rows of the case table (templates/permits/includes/case_table.html) for `cases`
     (VisibleCases' instances, or any Application with its permit version at hand), with the
@@ -446,6 +554,7 @@ def case_rows(cases, *, validity=False):
     against 0.2 ms here (issue 10, profiled). Each label (document type, kind, status) is
     translated once per table. tests/permits/test_listing.py checks the rows' cells."""
     url = key_link(reverse("permits:application_detail", args=[LINK_KEY]))
+    roc = roc_dates()
     draft = escaped(gettext("(draft)"))
     labels = {}
 

@@ -12,6 +12,7 @@ the field and what was typed kept: refused_page() keeps the bound form on the re
 posted_form() gives it to the panel that draws it.
 """
 
+import functools
 import html
 
 from django import forms
@@ -60,6 +61,14 @@ def posted_form(request, key):
     """The bound form posted under `key` that the server refused, drawn again by its panel
     with its errors and what was typed; None when the page is drawn afresh (GET)."""
     return getattr(request, "_refused_forms", {}).get(key)
+
+
+@functools.cache
+def fresh_form(form_class):
+    """An unbound `form_class`, made once per process: what field_html() reads of a form
+    drawn afresh (its field's label, in the page's language, and length) is the same on
+    every page, and nothing changes it."""
+    return form_class()
 
 
 def refused_page(model_admin, request, case, key, form):
@@ -152,8 +161,10 @@ def notes_html(case, events, request):
     else:
         parts.append('<p data-testid="review-events-none">'
                      + html.escape(gettext("No internal notes yet.")) + "</p>\n")
-    form = posted_form(request, NOTE_FORM) or InternalNoteForm()
-    url = reverse("admin:permits_application_note", args=[case.pk])
+    from permits.admin import keyed_url
+
+    form = posted_form(request, NOTE_FORM) or fresh_form(InternalNoteForm)
+    url = keyed_url("admin:permits_application_note", case.pk)  # reversed once per process
     parts.append(
         f'<form method="post" action="{html.escape(url)}" id="internal-note-form" novalidate>'
         f'<input type="hidden" name="csrfmiddlewaretoken" value="{get_token(request)}">'

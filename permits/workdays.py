@@ -44,11 +44,13 @@ from typing import NamedTuple
 
 import holidays
 from django.core.cache import cache
+from django.core.signals import setting_changed
 from django.db import connection, transaction
 from django.db.models import CharField, DateField, IntegerField, Value
 from django.db.models.signals import post_delete, post_save
+from django.dispatch import receiver
 from django.utils import timezone
-from django.utils.translation import gettext
+from django.utils.translation import get_language, gettext
 from django.utils.translation import gettext_lazy as _
 
 from permits import workflow
@@ -111,12 +113,30 @@ def _weekday_numbered(number):
     return datetime.date.fromordinal(7 * weeks + rest + 1)
 
 
+# Entries of each of a Calendar's memos (count(), add()) before it is emptied: a few MB.
+MEMO_SIZE = 50_000
+
+
+def _remember(memo, key, value):
+    """`value`, kept in `memo` under `key` (the memo emptied first if full)."""
+    if len(memo) >= MEMO_SIZE:
+        memo.clear()
+    memo[key] = value
+    return value
+
+
 class Calendar:
     """The national calendar with the bureau's adjustments [(date, kind)] applied."""
 
     def __init__(self, adjustments=()):
         self._adjusted = {day: kind == WorkdayKind.WORKDAY for day, kind in adjustments}
         self._years = {}
+        # count() and add() of the dates asked before: a calendar is kept per process with
+        # its rules (kept_rules(), replaced with them when they change), and the cases of a
+        # list share their days (today, the days stages were entered). Bounded: emptied when
+        # full.
+        self._counted = {}
+        self._added = {}
 
     def _exceptions(self, year):
         """([date], [sum of the signs up to each]) of `year`'s departures from Monday to
@@ -146,6 +166,11 @@ class Calendar:
 
     def count(self, after, through):
         """The working days after `after` up to and including `through` (0 if none)."""
+        total = self._counted.get((after, through))
+        return total if total is not None else _remember(
+            self._counted, (after, through), self._count(after, through))
+
+    def _count(self, after, through):
         if through <= after:
             return 0
         total = _weekdays_through(through) - _weekdays_through(after)
@@ -161,6 +186,11 @@ class Calendar:
         as many after (count() tells how many of those the calendar takes away), then
         onwards by the days still missing; where a weekend day worked came before, day by
         day."""
+        found = self._added.get((start, days))
+        return found if found is not None else _remember(
+            self._added, (start, days), self._add(start, days))
+
+    def _add(self, start, days):
         day = start
         while days > 0:
             end = _weekday_numbered(_weekdays_through(day) + days)
@@ -374,32 +404,36 @@ def clock(*, status, document_type, history, rules, today=None):
     """The clock of one case in `status` from its status history `history` (StatusChange
     rows, or anything with `new` and `created_at`, oldest first), read by nobody here."""
     zone = timezone.get_current_timezone()  # (looked up once, not for each date)
-    today = today or timezone.now().astimezone(zone).date()
+    if today is None:
+        today = timezone.now().astimezone(zone).date()
     calendar = rules.calendar
-    spans = {}  # stage -> [(first day, last day)], in order
-    history = list(history)
-    for index, change in enumerate(history):
+    # stage -> [(first day, last day)], in the order first entered: a span runs from the
+    # day of a change into a stage to the day of the next change (or today). Each change's
+    # day is read once.
+    spans = {}
+    running = None  # the spans of the stage the previous change entered, and its first day
+    for change in history:
+        day = change.created_at.astimezone(zone).date()
+        if running is not None:
+            running[0].append((running[1], day))
         stage = STAGE_OF.get(change.new)
-        if stage is None:
-            continue
-        left = history[index + 1].created_at if index + 1 < len(history) else None
-        spans.setdefault(stage, []).append(
-            (change.created_at.astimezone(zone).date(),
-             left.astimezone(zone).date() if left is not None else today))
+        running = None if stage is None else (spans.setdefault(stage, []), day)
+    if running is not None:
+        running[0].append((running[1], today))
     open_stage = STAGE_OF.get(status)
     stages, total = [], 0
     for stage, intervals in spans.items():
-        days = sum(calendar.count(first, last) for first, last in intervals)
+        counts = [calendar.count(first, last) for first, last in intervals]
+        days = sum(counts)
         total += days
         target = rules.target(document_type, stage)
         is_open, due = stage == open_stage, None
         if target is not None:
             # The span in which the target ran out, or (an open stage) runs out: the last.
-            used = 0
-            for number, (first, last) in enumerate(intervals):
-                counted = calendar.count(first, last)
-                if used + counted >= target or (is_open and number == len(intervals) - 1):
-                    due = calendar.add(first, target - used)
+            used, last = 0, len(counts) - 1
+            for number, counted in enumerate(counts):
+                if used + counted >= target or (is_open and number == last):
+                    due = calendar.add(intervals[number][0], target - used)
                     break
                 used += counted
         stages.append(StageClock(stage=stage, days=days, target=target, open=is_open,
@@ -407,18 +441,53 @@ def clock(*, status, document_type, history, rules, today=None):
     return CaseClock(status=status, stages=tuple(stages), days=total)
 
 
+# Made once a language and process (words_per_language): the words of each kind of text.
+_PER_LANGUAGE = []
+
+
+def words_per_language(make):
+    """A function giving what `make()` gives in the language in force, made once a language
+    and process: words looked up (gettext, a lazy label cast) on every row of a list. Made
+    anew when Django reads its catalogues anew (a setting of the languages changed)."""
+    made = {}
+    _PER_LANGUAGE.append(made)
+
+    def words():
+        language = get_language()
+        found = made.get(language)
+        if found is None:
+            found = made[language] = make()
+        return found
+
+    return words
+
+
+@receiver(setting_changed)
+def _forget_words(*, setting, **kwargs):
+    if setting in {"LANGUAGES", "LANGUAGE_CODE", "LOCALE_PATHS"}:
+        for made in _PER_LANGUAGE:
+            made.clear()
+
+
+# ({stage: its label}, the three sentences of describe()): each label was a lazy text cast
+# (a ReviewStage made and its translation looked up) on every row of the list.
+_words = words_per_language(lambda: (
+    {stage.value: str(stage.label) for stage in ReviewStage},
+    gettext("%(stage)s: %(days)s working days"),
+    gettext("%(stage)s: %(days)s of %(target)s working days, due %(due)s"),
+    gettext("%(stage)s: %(days)s of %(target)s working days")))
+
+
 def describe(stage):
     """A stage's clock in words, for the reviewers' list and case page: its working days, of
     its target if it has one, and while open its due date ("初審：5／7 個工作天，期限
     115/12/09"). Overdue is StageClock.overdue (the page shows it in red)."""
-    values = {"stage": stage.label, "days": stage.days, "target": stage.target,
+    labels, untargeted, open_, left = _words()
+    values = {"stage": labels[stage.stage], "days": stage.days, "target": stage.target,
               "due": to_roc(stage.due)}
-    # gettext(), not the lazy _(): the text is made at once (the list: a row each).
     if stage.target is None:
-        return gettext("%(stage)s: %(days)s working days") % values
-    if stage.open:
-        return gettext("%(stage)s: %(days)s of %(target)s working days, due %(due)s") % values
-    return gettext("%(stage)s: %(days)s of %(target)s working days") % values
+        return untargeted % values
+    return (open_ if stage.open else left) % values
 
 
 class Change(NamedTuple):

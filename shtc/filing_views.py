@@ -29,6 +29,7 @@ from permits.listing import (
     case_page,
     choice_labels,
     key_link,
+    roc_dates,
 )
 from permits.models import Application, DocumentType, Status
 from permits.parties import party_rows
@@ -38,7 +39,6 @@ from permits.templatetags.permits_tags import plain
 from permits.views import CASE_PARTS, with_parts
 from portal.accounts.models import User
 from portal.escaping import escaped
-from portal.templatetags.roc import roc
 from shtc import iran as iran_rules
 from shtc import services
 from shtc.filing_forms import EndUseForm, EndUserUrlForm, FilingQueryForm
@@ -121,7 +121,8 @@ def filing_query(request):
         else:
             url = key_link(reverse("shtc:filing_case", args=[LINK_KEY]))
             status = choice_labels(Application, "status")
-            page.rows = [_row(case, url, status) for case in page.object_list]
+            roc = roc_dates()
+            page.rows = [_row(case, url, status, roc) for case in page.object_list]
             page.rows_html = rows_html(page.rows)
     return render(request, "shtc/filing_query.html", {
         "form": form, "page": page, "title": FILING_TITLE,
@@ -139,7 +140,7 @@ def _uploads_open(application):
     return bool(procedures.get(application.document_type).upload_kinds(application))
 
 
-def _row(case, url, status):
+def _row(case, url, status, roc):
     return {"url": url(case.pk),
             "receipt_no": case.receipt_no or "", "registration_no": case.registration_no or "",
             "applicant_name": case.applicant_name,

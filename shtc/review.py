@@ -16,7 +16,6 @@ whatever the number of items, parties or documents.
 
 from dateutil.relativedelta import relativedelta
 from django.conf import settings
-from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.html import escape
 from django.utils.text import capfirst
@@ -152,12 +151,14 @@ def _warnings(application, destination):
 def _documents(application):
     """The required documents (as permits.documents.status lists them) with the files
     uploaded for each: the attachments as the case page reads them (prefetched there), once."""
+    from permits.admin import keyed_url  # (each file's link: its path reversed once)
+
     files = {}
     for attachment in sorted(application.attachments.all(),
                              key=lambda each: (each.uploaded_at, each.pk)):
         files.setdefault(attachment.document_kind, []).append(
             {"name": attachment.original_name,
-             "url": reverse("permits:attachment_download", args=[attachment.pk])})
+             "url": keyed_url("permits:attachment_download", attachment.pk)})
     procedure = procedures.get(application.document_type)
     labels = dict(procedure.document_kinds)
     return [{"code": code, "label": labels.get(code, code), "uploaded": code in files,
@@ -265,7 +266,8 @@ def decisions_html(flags, request):
     refused one drawn again with its error and the typing kept: permits.review_notes)."""
     from django.middleware.csrf import get_token
 
-    from permits.review_notes import field_html, posted_form
+    from permits.admin import keyed_url
+    from permits.review_notes import field_html, fresh_form, posted_form
     from shtc.admin_risk import RiskDecisionForm, form_key
 
     rows = []
@@ -280,8 +282,8 @@ def decisions_html(flags, request):
                     "name": who.name or who.identifier, "time": roc_datetime(flag.decided_at)})
                 + "</p><p>" + escape(flag.decision_note) + "</p></div>")
         else:
-            form = posted_form(request, form_key(flag.pk)) or RiskDecisionForm()
-            url = reverse("admin:shtc_riskflag_decide", args=[flag.pk])
+            form = posted_form(request, form_key(flag.pk)) or fresh_form(RiskDecisionForm)
+            url = keyed_url("admin:shtc_riskflag_decide", flag.pk)
             row.append(
                 f'<form method="post" action="{escape(url)}" class="risk-decision-form" '
                 f'id="risk-decision-{flag.pk}" novalidate>'
