@@ -12,7 +12,7 @@ MANAGE := $(PY) manage.py
 export DEBUG ?= 1
 PYTEST_ARGS ?=
 
-.PHONY: run test setup axe build lint messages clean worker
+.PHONY: run test test-sqlite setup axe build lint messages clean worker
 
 $(VENV)/bin/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -57,6 +57,18 @@ test: setup $(AXE)
 	$(MANAGE) compilemessages --ignore=.venv --ignore=staticfiles --ignore=var --verbosity 0
 	$(MANAGE) makemigrations --check --dry-run --verbosity 0
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# With DATABASE_URL set (CI), make test runs on PostgreSQL; make run's default is SQLite, where
+# the queries written for each database take their other path (permits.prepared: no batched
+# statements, no arrays). This runs the pages of every URL (the access matrix) and the tests
+# of those queries on SQLite too; what only PostgreSQL does (@pytest.mark.postgres) skips.
+SQLITE_TESTS := tests/test_access_matrix.py tests/masks tests/permits/test_listing.py \
+	tests/permits/test_lists_lean.py tests/permits/test_case_page.py \
+	tests/permits/test_admin_list.py tests/permits/test_admin_export.py \
+	tests/permits/test_queues.py tests/permits/test_prepared.py tests/shtc/test_filing_lists.py \
+	tests/shtc/test_pages_kept.py tests/shtc/test_review_queries.py
+test-sqlite: setup
+	env -u DATABASE_URL $(PY) -m pytest -k "not browser" $(SQLITE_TESTS)
 
 lint: setup
 	$(VENV)/bin/ruff check .

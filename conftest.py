@@ -33,6 +33,15 @@ def pytest_runtest_makereport(item, call):
 
 
 @pytest.fixture(autouse=True)
+def _postgres_marker(request):
+    # @pytest.mark.postgres: the test is of what only PostgreSQL does (row locks and
+    # concurrency, one round trip of several statements, prepared statements): on make
+    # test's default SQLite it skips, under --require-services it fails.
+    if request.node.get_closest_marker("postgres"):
+        services.require_postgres()
+
+
+@pytest.fixture(autouse=True)
 def _clear_cache():
     # The cache holds per-address login failures and, later, rate limits: no test may see
     # another's.

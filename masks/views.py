@@ -11,7 +11,6 @@ from decimal import Decimal
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
-from django.contrib.postgres.expressions import ArraySubquery
 from django.core.exceptions import ValidationError
 from django.db import router
 from django.db.models import OuterRef
@@ -44,7 +43,7 @@ from permits.change_views import ChangeStartView
 from permits.entry import error_messages, filer_required
 from permits.fields import plain_decimal
 from permits.models import Application, DocumentType, PermitVersion
-from permits.prepared import PreparedInstances, in_place
+from permits.prepared import ListOf, PreparedInstances, in_place
 from permits.services import plain
 from portal import dates
 from portal.escaping import escaped
@@ -258,7 +257,7 @@ VERSION_IN_FORCE = PreparedInstances(
 
 def _documents_of_flow(field):
     """The `field` of each document of the flow (OuterRef), in the documents' order."""
-    return ArraySubquery(FlowDocument.objects.filter(flow=OuterRef("pk")).order_by(
+    return ListOf(FlowDocument.objects.filter(flow=OuterRef("pk")).order_by(
         *FlowDocument._meta.ordering).values(field))
 
 

@@ -24,12 +24,13 @@ for users who do not see every case (ApplicationQuerySet.sees_every_case).
 
 import datetime
 import functools
+import json
 import threading
 
 from django.core.exceptions import ImproperlyConfigured
 from django.db import connection, connections, router
 from django.db.backends.utils import CursorDebugWrapper
-from django.db.models import Field, ForeignKey, Lookup, Model, Q, signals
+from django.db.models import Field, ForeignKey, Lookup, Model, Q, Subquery, signals
 from django.db.models.base import ModelState
 from django.db.models.query import get_related_populators
 
@@ -175,6 +176,8 @@ class PreparedQuery:
     def _run(self, values):
         """(the compiled query's reading, its rows for `values`, converted)."""
         alias, compiled, bound = self._statement(values)
+        if _beyond_integers(bound):  # no row has it (SQLite cannot even bind it)
+            return compiled[4], []
         connection = connections[alias]
         with (_cursor(connection) if self.keep_plan else connection.cursor()) as cursor:
             cursor.execute(compiled[0], bound)
@@ -187,6 +190,12 @@ class PreparedQuery:
 
     def rows(self, **values):
         return self._run(values)[1]
+
+
+def _beyond_integers(bound):
+    """Whether a parameter is an int no integer column holds (a 64-bit one at most): an id
+    typed into a URL, 10**20, which no row has; SQLite refuses to bind it (OverflowError)."""
+    return any(type(value) is int and not -2**63 <= value < 2**63 for value in bound)
 
 
 def _like_pattern(ops, value, other, first, second):
@@ -279,6 +288,32 @@ class AnyOf(Lookup):
         return f"{lhs} = ANY({rhs}::bigint[])", [*lhs_params, *rhs_params]
 
 
+class _Listed(Field):
+    """The output of ListOf: a list, which SQLite gives as its JSON text."""
+
+    def from_db_value(self, value, expression, connection):
+        return json.loads(value) if isinstance(value, str) else value
+
+
+class ListOf(Subquery):
+    """The values of the one column a (correlated) `queryset` selects, in its order, as a
+    list in one column of the outer query: ARRAY(subquery) on PostgreSQL (as Django's
+    ArraySubquery), json_group_array() over it on SQLite (make run's default database, where
+    ARRAY() is a syntax error). `queryset` ends in values(field)."""
+
+    template = "ARRAY(%(subquery)s)"
+
+    def __init__(self, queryset):
+        (self.column,) = queryset.query.values_select  # the name it selects its column as
+        super().__init__(queryset, output_field=_Listed())
+
+    def as_sqlite(self, compiler, connection, **extra_context):
+        name = connection.ops.quote_name(self.column)
+        return self.as_sql(compiler, connection, template=(
+            f"(SELECT json_group_array(listed.{name}) FROM (%(subquery)s) listed)"),  # noqa: S608 (a quoted column name of the query's own)
+            **extra_context)
+
+
 class PreparedInstances(PreparedQuery):
     """A PreparedQuery of whole instances: `build(**parameters)` → a queryset of `model`
     (its select_related() and annotations included); `instances(**values)` → its instances,
@@ -359,7 +394,8 @@ def together(*calls):
     here take it a few hundredths of a millisecond to plan. Elsewhere each runs alone."""
     statements = [(query, *query._statement(values)) for query, values in calls]
     aliases = {alias for _query, alias, _compiled, _bound in statements}
-    if len(calls) < 2 or len(aliases) != 1 or not _batches(connections[aliases.pop()]):
+    if len(calls) < 2 or len(aliases) != 1 or not _batches(connections[aliases.pop()]) or \
+            any(_beyond_integers(bound) for *_rest, bound in statements):
         return [query._result(*query._run(values)) for query, values in calls]
     connection = connections[statements[0][1]]
     results = []

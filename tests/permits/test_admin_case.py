@@ -186,6 +186,7 @@ def test_a_popup_and_an_inline_it_cannot_draw_are_djangos(client, reviewer, case
     assert response.status_code == 200 and "inline_admin_formsets" in response.context
 
 
+@pytest.mark.postgres
 def test_it_makes_no_form_and_reads_each_part_once(client, reviewer, shtc_case,  # noqa: F811
                                                    monkeypatch, django_form):
     case = shtc_case(destination="SG")

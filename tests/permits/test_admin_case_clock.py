@@ -143,6 +143,7 @@ def test_a_viewer_who_does_not_review_sees_neither(client, make_user, make_case,
     assert 'data-testid="case-clock"' not in html and 'data-testid="risk-panel"' not in html
 
 
+@pytest.mark.postgres
 def test_the_flags_come_in_the_round_trip_and_the_clock_costs_one_query(
         client, reviewer, shtc_case, monkeypatch):  # noqa: F811
     case = shtc_case(destination="CN")

@@ -460,6 +460,7 @@ def worker_storage(private_root, monkeypatch):
     return private_root
 
 
+@pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_it_checks_the_file_on_a_real_worker(client, applicant, worker_storage, celery_worker):
     services.seed_shtc()

@@ -244,6 +244,7 @@ def test_it_writes_the_permit_and_the_basic_data_as_the_template_did(language):
     assert 'data-testid="permit-cancelled"' in case_html.permit_header(version)
 
 
+@pytest.mark.postgres
 @pytest.mark.django_db
 def test_the_page_shows_them_and_reads_its_parts_in_one_round_trip(
         client, applicant, reviewer, make_case, private_root):
@@ -279,6 +280,7 @@ def test_the_page_shows_them_and_reads_its_parts_in_one_round_trip(
 
 
 
+@pytest.mark.postgres
 @pytest.mark.django_db
 def test_together_gives_what_each_query_gives_alone(applicant, make_case, private_root):
     cases = [make_case(applicant, items=[ITEM, {**ITEM, "quantity": "2"}]),

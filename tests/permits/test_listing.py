@@ -275,6 +275,7 @@ def test_an_empty_list_says_so(client, applicant):
     assert '<tr><td colspan="8" class="text-secondary">' in page
 
 
+@pytest.mark.postgres
 @pytest.mark.django_db
 def test_the_query_criteria_are_compiled_once_per_combination(make_case, applicant, agent):
     """申辦狀況查詢作業's pages (permits.listing.Criteria): compiled once for each combination

@@ -114,6 +114,7 @@ def test_the_orm_reads_the_drafts_for_the_bureau(drafts_and_cases, reviewer):
     assert cases.drafts_shown == []
 
 
+@pytest.mark.postgres
 def test_the_dashboard_reads_its_cases_and_drafts_in_one_query(client, drafts_and_cases,
                                                                 applicant):
     client.force_login(applicant)

@@ -119,6 +119,7 @@ def test_the_transit_ports_name_comes_with_the_case(client, applicant, shtc_case
             if row["code"] == "transit-port"] == ["USLAX Los Angeles"]
 
 
+@pytest.mark.postgres
 def test_a_changes_page_reads_the_changed_cases_parts_with_its_own(
         client, applicant, permit):  # noqa: F811
     """Procedure.related_parts: the items and parties of the version a change changes are

@@ -137,6 +137,7 @@ def test_an_upload_page_without_attachments_says_none(client, applicant):
                                                                        attachments=[])
 
 
+@pytest.mark.postgres
 @pytest.mark.parametrize("name", ["case", "apply"])
 def test_the_case_and_its_parts_come_in_one_round_trip(client, applicant, name):
     few, many = registered(applicant), registered(applicant, origins=("TW", "US", "JP", "DE"))

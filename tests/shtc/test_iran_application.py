@@ -330,6 +330,7 @@ def test_the_gates_are_asked_again_under_the_assurances_lock(applicant):
                                                                  "over_assurance"]
 
 
+@pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_two_applications_of_one_assurance_filed_at_once_file_one(applicant):
     seed_shtc()  # Iran's controlled area: a transactional test before may have emptied it

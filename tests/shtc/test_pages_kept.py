@@ -199,6 +199,7 @@ def test_the_query_lists_what_the_forms_filter_lists(client, applicant, agent,
                 assert row["url"] == reverse("shtc:filing_case", args=[pk])
 
 
+@pytest.mark.postgres
 def test_a_query_page_compiled_once_builds_no_queryset(client, applicant, monkeypatch):
     registered(applicant)
     client.force_login(applicant)

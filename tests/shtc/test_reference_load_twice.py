@@ -52,6 +52,7 @@ def test_another_users_load_of_the_same_case_is_its_own_draft(client, agent, app
     assert len(drafts()) == 2
 
 
+@pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_two_loads_at_once_make_one_draft(applicant):
     # A transactional test before may have emptied the reference tables and the ports.

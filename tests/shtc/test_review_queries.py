@@ -40,6 +40,7 @@ def reading(queries, table):
             if re.search(rf'FROM "{table}"', query["sql"])]
 
 
+@pytest.mark.postgres
 def test_the_case_page_reads_each_part_of_the_case_once(client, reviewer, shtc_case):
     port, _new = Port.objects.get_or_create(code="SGSIN", defaults={
         "country": "SG", "name": "Singapore", "name_ascii": "Singapore", "edition": "2024-2"})
