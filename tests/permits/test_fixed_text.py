@@ -12,6 +12,7 @@ from datetime import timezone as dt_timezone
 
 import pytest
 from django.conf import settings
+from django.db import connection
 from django.db.models import signals
 from django.template import TemplateSyntaxError, engines
 from django.urls import reverse
@@ -179,7 +180,8 @@ def test_the_lists_timestamps_read_as_text_are_the_orms(make_case, applicant, ag
     Application.objects.filter(pk=filed[0].pk).update(
         submitted_at=datetime(2020, 9, 12, 16, 0, 0, 1, tzinfo=UTC))
     Application.objects.filter(pk=filed[1].pk).update(submitted_at=None)
-    assert _reads_text_dates()
+    # (PostgreSQL reads them as text; elsewhere the ORM's loader makes them, as before.)
+    assert _reads_text_dates() == (connection.vendor == "postgresql")
     for related, drafts in (((), Drafts(entry.drafts_of, 5)), (("shtc",), None)):
         cases = VisibleCases(Application.objects.exclude(status=Status.DRAFT),
                              user=applicant, ordering=("-created_at", "-id"),
