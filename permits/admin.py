@@ -581,18 +581,21 @@ def keyed_url(name, key, current_app=None):
     return f"{parts[0]}{key}{parts[1]}" if parts else None
 
 
-# {(view name, admin site, script prefix, URL configuration): its path}
+# {(view name, admin site, its keyword arguments, script prefix, URL configuration): its path}
 _FIXED_PATHS = {}
 
 
-def fixed_url(name, current_app=None):
-    """reverse(name, current_app=current_app) of a view without arguments, reversed once per
-    process, script prefix and URL configuration (the case page's links: a reverse() each,
-    fourteen a page, was a twentieth of its own CPU)."""
-    cache_key = (name, current_app, get_script_prefix(), get_urlconf())
+def fixed_url(name, current_app=None, **kwargs):
+    """reverse(name, kwargs=kwargs, current_app=current_app) of a view whose arguments are
+    the same on every request (none, or an app's label), reversed once per process, script
+    prefix and URL configuration (the case page's links: a reverse() each, fourteen a page,
+    was a twentieth of its own CPU)."""
+    cache_key = (name, current_app, tuple(sorted(kwargs.items())), get_script_prefix(),
+                 get_urlconf())
     found = _FIXED_PATHS.get(cache_key)
     if found is None:
-        found = _FIXED_PATHS[cache_key] = reverse(name, current_app=current_app)
+        found = _FIXED_PATHS[cache_key] = reverse(name, kwargs=kwargs or None,
+                                                  current_app=current_app)
     return found
 
 

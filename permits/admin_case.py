@@ -43,7 +43,6 @@ from django.db.models.manager import BaseManager
 from django.forms.models import _get_foreign_key
 from django.middleware.csrf import get_token
 from django.templatetags.static import static
-from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils.html import strip_tags
 from django.utils.module_loading import import_string
 from django.utils.safestring import mark_safe
@@ -122,7 +121,7 @@ def case_page(model_admin, request, case, extra_context=None):
         parts.append('\n<p class="review-moves-back"><a href="#review-moves">'
                      f'{html.escape(gettext("Back to the moves"))} ↑</a></p>')
     home = fixed_url("admin:index", site)
-    app = _app_url(opts.app_label, site)
+    app = fixed_url("admin:app_list", site, app_label=opts.app_label)
     breadcrumbs = (
         f'<div class="breadcrumbs">\n<a href="{html.escape(home)}">'
         f'{html.escape(gettext("Home"))}</a>\n&rsaquo; <a href="{html.escape(app)}">'
@@ -150,21 +149,6 @@ def case_page(model_admin, request, case, extra_context=None):
     }
     # The frame drawn once per process and kind of page, the request's values put in it.
     return admin_frame.framed(request, TEMPLATE, context)
-
-
-def _app_url(app_label, site):
-    """reverse("admin:app_list", kwargs={"app_label": app_label}, current_app=site), once per
-    process, script prefix and URL configuration."""
-    key = (app_label, site, get_script_prefix(), get_urlconf())
-    found = _APP_URLS.get(key)
-    if found is None:
-        found = _APP_URLS[key] = reverse("admin:app_list", kwargs={"app_label": app_label},
-                                         current_app=site)
-    return found
-
-
-# {(app label, admin site, script prefix, URL configuration): the app's index}
-_APP_URLS = {}
 
 
 # --- The case's data ---------------------------------------------------------------------

@@ -56,6 +56,7 @@ from django.utils.translation import get_language, gettext, ngettext
 from permits import workdays
 from permits.prepared import PreparedQuery, made, plainly_made
 from portal.escaping import escaped
+from portal.languages import per_language
 from portal.templatetags.roc import roc_years
 
 _e = escaped  # the template's autoescape of a printed value (conditional_escape)
@@ -792,7 +793,7 @@ WRITTEN_FILTERS = {"admin/permits/application/destination_filter.html": destinat
 
 # (the paused cell, the overdue mark) of the 工作天 cells in the language in force: their
 # words were looked up (gettext) and escaped on each row.
-_clock_words = workdays.words_per_language(lambda: (
+_clock_words = per_language(lambda: (
     SafeString('<span class="case-clock case-clock-paused">'
                + _e(gettext("paused (with the applicant)")) + "</span>"),
     " <strong>" + _e(gettext("overdue")) + "</strong>"))

@@ -44,13 +44,11 @@ from typing import NamedTuple
 
 import holidays
 from django.core.cache import cache
-from django.core.signals import setting_changed
 from django.db import connection, transaction
 from django.db.models import CharField, DateField, IntegerField, Value
 from django.db.models.signals import post_delete, post_save
-from django.dispatch import receiver
 from django.utils import timezone
-from django.utils.translation import get_language, gettext
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from permits import workflow
@@ -64,6 +62,7 @@ from permits.models import (
 )
 from permits.prepared import PreparedQuery, among
 from portal.dates import to_roc
+from portal.languages import per_language
 
 logger = logging.getLogger(__name__)
 
@@ -441,37 +440,9 @@ def clock(*, status, document_type, history, rules, today=None):
     return CaseClock(status=status, stages=tuple(stages), days=total)
 
 
-# Made once a language and process (words_per_language): the words of each kind of text.
-_PER_LANGUAGE = []
-
-
-def words_per_language(make):
-    """A function giving what `make()` gives in the language in force, made once a language
-    and process: words looked up (gettext, a lazy label cast) on every row of a list. Made
-    anew when Django reads its catalogues anew (a setting of the languages changed)."""
-    made = {}
-    _PER_LANGUAGE.append(made)
-
-    def words():
-        language = get_language()
-        found = made.get(language)
-        if found is None:
-            found = made[language] = make()
-        return found
-
-    return words
-
-
-@receiver(setting_changed)
-def _forget_words(*, setting, **kwargs):
-    if setting in {"LANGUAGES", "LANGUAGE_CODE", "LOCALE_PATHS"}:
-        for made in _PER_LANGUAGE:
-            made.clear()
-
-
 # ({stage: its label}, the three sentences of describe()): each label was a lazy text cast
 # (a ReviewStage made and its translation looked up) on every row of the list.
-_words = words_per_language(lambda: (
+_words = per_language(lambda: (
     {stage.value: str(stage.label) for stage in ReviewStage},
     gettext("%(stage)s: %(days)s working days"),
     gettext("%(stage)s: %(days)s of %(target)s working days, due %(due)s"),

@@ -19,6 +19,7 @@ from permits.models import (
     WorkdayAdjustment,
     WorkdayKind,
 )
+from portal.languages import per_language
 from tests.permits.test_workday_rules_kept import Request, fresh  # noqa: F401 (the fixture)
 
 D = datetime.date
@@ -116,8 +117,8 @@ def test_the_words_follow_the_language_in_force():
 
 def test_the_words_are_read_anew_with_the_catalogues(tmp_path, monkeypatch):
     made = []
-    words = workdays.words_per_language(lambda: made.append(translation.get_language())
-                                        or translation.gettext("overdue"))
+    words = per_language(lambda: made.append(translation.get_language())
+                         or translation.gettext("overdue"))
     with translation.override("en"):
         assert (words(), words()) == ("overdue", "overdue")
     with translation.override("zh-hant"):
