@@ -66,7 +66,9 @@ SQLITE_TESTS := tests/test_access_matrix.py tests/masks tests/permits/test_listi
 	tests/permits/test_lists_lean.py tests/permits/test_case_page.py \
 	tests/permits/test_admin_list.py tests/permits/test_admin_export.py \
 	tests/permits/test_queues.py tests/permits/test_prepared.py tests/shtc/test_filing_lists.py \
-	tests/shtc/test_pages_kept.py tests/shtc/test_review_queries.py tests/permits/test_fixed_text.py
+	tests/shtc/test_pages_kept.py tests/shtc/test_review_queries.py tests/permits/test_fixed_text.py \
+	tests/permits/test_admin_list_rows.py tests/permits/test_admin_list_written.py \
+	tests/permits/test_form_drawings.py tests/permits/test_together_pipeline.py
 test-sqlite: setup
 	env -u DATABASE_URL $(PY) -m pytest -k "not browser" $(SQLITE_TESTS)
 

@@ -82,7 +82,14 @@ from permits.models import (
     PermitVersion,
     StatusChange,
 )
-from permits.prepared import PreparedInstances, PreparedQuery, among, arrays_supported
+from permits.prepared import (
+    Opaque,
+    PreparedInstances,
+    PreparedQuery,
+    among,
+    arrays_supported,
+    together,
+)
 from portal.accounts.identifiers import normalize
 from portal.escaping import escaped
 from portal.forms import TextRuleMixin
@@ -261,7 +268,7 @@ def inline_rows(queryset, fk):
             return rows if rows.ordered else rows.order_by(base.model._meta.pk.name)
 
         prepared = _INLINE_ROWS.setdefault(key, PreparedInstances(
-            queryset.model, build, parameters=("case",)))
+            queryset.model, build, parameters=("case",), keep_plan=True))
     return prepared
 
 
@@ -765,7 +772,10 @@ def few_found(word):
         return found if len(found) <= FEW_FOUND else None
     shape = search_shape(word)
     values = {"code": normalize(word), "word": word}
-    probe = _probe(shape, FEW_FOUND)
+    # Its plan kept for a word of digits (an identifier's or its beginning), which no
+    # branch finds more of by its plan: a word of letters may be in thousands of names,
+    # which PostgreSQL reads newest first when it sees the word, and sorted otherwise.
+    probe = _probe(shape, FEW_FOUND, kept=values["code"].isdigit())
     ((count, ids),) = probe.rows(**{name: values[name] for name in probe.parameters})
     # (None, None) when it finds none
     if count is not None and count > FEW_FOUND:
@@ -776,26 +786,36 @@ def few_found(word):
 _PROBES = {}
 
 
-def _probe(shape, few):
+def _probe(shape, few, *, kept=False):
     """The PreparedQuery of few_found() for words of `shape` (search_shape): the branches'
     union (case_matches, the words' patterns bound as Django binds them), wrapped in a
-    count and the ids as one array, the ids only when they are at most `few`."""
-    probe = _PROBES.get((shape, few))
+    count and the ids as one array, the ids only when they are at most `few`. `kept`: its
+    plan kept (keep_plan), for words whose every branch is best read from its index
+    whatever the word: the beginnings of numbers and identifiers read as a range of their
+    index (Prefix: those words are letters and digits), every value hidden from the
+    planner (as permits.prepared.Opaque), so that PostgreSQL costs the plan it keeps as
+    those made with the values, and keeps it (0.6 ms of the server's CPU less a search)."""
+    probe = _PROBES.get((shape, few, kept))
     if probe is None:
         def build(**values):
             return case_matches(None, newest=few + 1, branches=[
-                {lookup: values[which]} for lookup, which in shape])
+                {lookup.replace("__startswith", "__prefix") if kept else lookup:
+                 values[which]} for lookup, which in shape])
 
         def wrap(sql):
             # A case two branches find counts once (GROUP BY); `sql` is Django's, compiled.
+            if kept:
+                sql = re.sub(r"%[%s]", lambda found: "(SELECT %s)" if found.group() == "%s"
+                             else "%%", sql)
             ids = f"SELECT ARRAY_AGG(pk) FROM (SELECT pk FROM ({sql}) AS b(pk) GROUP BY pk) AS f"  # noqa: S608
             size = "CARDINALITY(ids)"
             return (f"SELECT {size}, CASE WHEN {size} <= {int(few):d} THEN ids END "  # noqa: S608
                     f"FROM ({ids}) AS c(ids)")
 
         names = sorted({which for _lookup, which in shape})
-        probe = _PROBES[(shape, few)] = PreparedQuery(
-            build, parameters=names, kinds=dict.fromkeys(names, str), wrap=wrap)
+        probe = _PROBES[(shape, few, kept)] = PreparedQuery(
+            build, parameters=names, kinds=dict.fromkeys(names, str), wrap=wrap,
+            keep_plan=kept)
     return probe
 
 
@@ -817,7 +837,7 @@ class PageAheadPaginator(Paginator):
         """The cases of page `number` and, if there is one, the first of the next page."""
         offset = (self.number - 1) * self.per_page
         if isinstance(self.object_list, models.QuerySet):
-            return admin_list.page_instances(self.object_list, offset, self.per_page + 1)
+            return admin_list.page_rows(self.object_list, offset, self.per_page + 1)
         return list(self.object_list[offset:offset + self.per_page + 1])
 
     @cached_property
@@ -893,27 +913,49 @@ class CaseChangeList(ChangeList):
         .risks): three queries a page whatever its length (the status history, the rules,
         the flags), none for an empty page. On PostgreSQL the history and the flags are read
         by queries compiled once (_page_history, _page_flags: Django compiled each anew,
-        half the columns' cost); the clocks are workdays.clock()'s of those rows."""
+        half the columns' cost), in one round trip (permits.prepared.together: one query
+        logged) with the date drill-down's bounds (_bounds_call), their plans kept; the
+        clocks are workdays.clock()'s of those rows. A page read as rows (admin_list.
+        PageRows) gets them as the rows' list_clock and list_flags, instances as their
+        attributes."""
         cases = self.result_list
         if not cases:
             return
         rules = workdays.rules_for(request)
-        ids = [case.pk for case in cases]
+        if isinstance(cases, admin_list.PageRows):  # the rows, read by position
+            rows, (pk_of, status_of, type_of) = cases.rows, (cases.getter(name) for name in (
+                self.model._meta.pk.attname, "status", "document_type"))
+        else:
+            rows, (pk_of, status_of, type_of) = cases, (operator.attrgetter(name) for name in (
+                "pk", "status", "document_type"))
+        ids = [pk_of(case) for case in rows]
         if arrays_supported():
+            # Both in one round trip (together()), and the date drill-down's bounds
+            # (_date_range) with them.
+            dated = _bounds_call(self)
+            changes, open_flags, *bounds = together(
+                (_page_history(), {"ids": ids}), (_page_flags(), {"ids": ids}),
+                *([dated] if dated else []))
+            if bounds:
+                self.bounds_rows = bounds[0]
             history = {}
-            for case_id, new, created_at in _page_history().rows(ids=ids):
+            for case_id, new, created_at in changes:
                 history.setdefault(case_id, []).append(_Change(new, created_at))
-            clocks = {case.pk: workdays.clock(
-                status=case.status, document_type=case.document_type,
-                history=history.get(case.pk, ()), rules=rules) for case in cases}
+            clocks = {pk_of(case): workdays.clock(
+                status=status_of(case), document_type=type_of(case),
+                history=history.get(pk_of(case), ()), rules=rules) for case in rows}
             flags = {}
-            for flag in _page_flags().instances(ids=ids):
+            for flag in open_flags:
                 flags.setdefault(flag.application_id, []).append(flag)
         else:
             from shtc import risk
 
             clocks = workdays.clocks(cases, rules=rules)
             flags = risk.flags_of(ids)
+        if isinstance(cases, admin_list.PageRows):
+            cases.annotate("list_clock", [clocks.get(pk) for pk in ids])
+            cases.annotate("list_flags", [flags.get(pk, ()) for pk in ids])
+            return
         for case in cases:
             case.list_clock = clocks.get(case.pk)
             case.list_flags = flags.get(case.pk, ())
@@ -961,7 +1003,7 @@ def _page_history():
     return PreparedQuery(
         lambda ids: StatusChange.objects.filter(among("application_id", ids)).order_by(
             "application_id", "created_at", "pk").values_list(
-            "application_id", "new", "created_at"), parameters=("ids",))
+            "application_id", "new", "created_at"), parameters=("ids",), keep_plan=True)
 
 
 @functools.cache
@@ -971,7 +1013,7 @@ def _page_flags():
 
     return PreparedInstances(RiskFlag, lambda ids: RiskFlag.objects.filter(
         among("application_id", ids), decided_at__isnull=True).order_by("application_id", "pk"),
-        parameters=("ids",))
+        parameters=("ids",), keep_plan=True)
 
 
 def date_drilldown(cl):
@@ -1025,27 +1067,60 @@ def _date_range(cl):
     The first and last of those the list holds could lie anywhere along it, and looking
     for them read most of it."""
     field = cl.date_hierarchy
-    year, month = (cl.params.get(f"{field}__{part}") for part in ("year", "month"))
-    bounds = {}
-    if year:
-        start = timezone.make_aware(datetime.datetime(int(year), int(month or 1), 1))
-        end = ((start + datetime.timedelta(days=32)).replace(day=1) if month
-               else start.replace(year=start.year + 1))
-        bounds = {"start": start, "end": end}
-    if (type(cl.model_admin).get_queryset is admin.ModelAdmin.get_queryset
-            and connection.vendor == "postgresql"):
+    bounds = _chosen_bounds(cl)
+    if _bounds_prepared(cl):
         # The admin's cases are every case of the model: the query compiled once (_bounds;
-        # its rows as the database gives them, which on SQLite are texts).
-        ((first, last),) = _bounds(cl.model, field, bool(bounds)).rows(**bounds)
+        # its rows as the database gives them, which on SQLite are texts), read with the
+        # page's clocks and flags where they were (CaseChangeList.clocks_and_flags).
+        rows = cl.__dict__.get("bounds_rows")
+        if rows is None:
+            rows = _bounds(cl.model, field, bool(bounds)).rows(**bounds)
+        ((first, last),) = rows
     else:
         cases = cl.root_queryset
         if bounds:
-            cases = cases.filter(**{f"{field}__gte": start, f"{field}__lt": end})
+            cases = cases.filter(**{f"{field}__gte": bounds["start"],
+                                    f"{field}__lt": bounds["end"]})
         found = cases.aggregate(first=models.Min(field), last=models.Max(field))
         first, last = found["first"], found["last"]
     if first is None:
         return None, None
     return timezone.localtime(first), timezone.localtime(last)
+
+
+def _chosen_bounds(cl):
+    """{"start", "end"}: the instants that begin the chosen year or month and the next, or
+    {} for none chosen."""
+    field = cl.date_hierarchy
+    year, month = (cl.params.get(f"{field}__{part}") for part in ("year", "month"))
+    if not year:
+        return {}
+    start = timezone.make_aware(datetime.datetime(int(year), int(month or 1), 1))
+    end = ((start + datetime.timedelta(days=32)).replace(day=1) if month
+           else start.replace(year=start.year + 1))
+    return {"start": start, "end": end}
+
+
+def _bounds_prepared(cl):
+    """Whether _date_range() reads the bounds through _bounds(): on PostgreSQL, for an
+    admin whose cases are every case of its model."""
+    return (type(cl.model_admin).get_queryset is admin.ModelAdmin.get_queryset
+            and connection.vendor == "postgresql")
+
+
+def _bounds_call(cl):
+    """(_bounds()'s query, its values) that _date_range() will run for the list `cl`, for
+    together(), or None: no date drill-down, a day chosen (date_drilldown() reads no
+    bounds), or bounds not read through _bounds()."""
+    field = cl.date_hierarchy
+    if not field or not _bounds_prepared(cl) or all(
+            cl.params.get(f"{field}__{part}") for part in ("year", "month", "day")):
+        return None
+    try:
+        bounds = _chosen_bounds(cl)
+    except (ValueError, OverflowError):  # (refused where _date_range() reads them)
+        return None
+    return _bounds(cl.model, field, bool(bounds)), bounds
 
 
 _BOUNDS = {}
@@ -1061,9 +1136,10 @@ def _bounds(model, field, ranged):
     if query is None:
         def build(**bounds):
             cases = model._default_manager.order_by()
-            if ranged:
-                cases = cases.filter(**{f"{field}__gte": bounds["start"],
-                                        f"{field}__lt": bounds["end"]})
+            if ranged:  # (Opaque: the plan kept costed as the plans made with the bounds)
+                column = model._meta.get_field(field)
+                cases = cases.filter(**{f"{field}__gte": Opaque(bounds["start"], column),
+                                        f"{field}__lt": Opaque(bounds["end"], column)})
             return cases.values_list(field)
 
         names = ("start", "end") if ranged else ()
@@ -1119,18 +1195,30 @@ def _column(cl, name, index):
 _escaped = escaped  # conditional_escape(), without its check for lazy strings
 
 
-def _cell_html(field, value_of, empty):
+def _row_reader(display, get):
+    """The function of a row (admin_list.PageRows.getter `get`) giving what the list's
+    `display` (a function of a case) gives: its `row_value(get)`. KeyError for a display
+    that has none: the page's instances are read then (case_rows)."""
+    row_value = getattr(display, "row_value", None)
+    if row_value is None:
+        raise KeyError(display)
+    return row_value(get)
+
+
+def _cell_html(field, value_of, empty, get=None):
     """A function of a case giving its cell's HTML and whether the cell keeps on one line,
-    as items_for_result() draws them."""
+    as items_for_result() draws them. With `get` (admin_list.PageRows.getter), a function
+    of the case's row instead."""
     if field is None:  # a function of the case
         empty = getattr(value_of, "empty_value_display", empty)
         boolean = getattr(value_of, "boolean", False)
         shown_empty = _escaped(display_for_value("", empty, boolean))
         if getattr(value_of, "datetime_field", None) and not boolean:
-            return _datetime_cell(value_of.datetime_field, shown_empty)
+            return _datetime_cell(value_of.datetime_field, shown_empty, get)
+        display = value_of if get is None else _row_reader(value_of, get)
 
         def cell(case):
-            value = value_of(case)
+            value = display(case)
             if type(value) is str and not boolean:  # plain text, as display_for_value gives it
                 return (_escaped(value) if value.strip() else shown_empty), False
             if isinstance(value, str) and not value.strip():
@@ -1139,6 +1227,8 @@ def _cell_html(field, value_of, empty):
                     isinstance(value, datetime.date | datetime.time))
 
         return cell
+    if get is not None:
+        value_of = get(field.attname)
     nowrap = isinstance(field, models.DateField | models.TimeField)
     if field.flatchoices:  # the labels, once a process and language
         labels = _labels_html(field, get_language())
@@ -1172,52 +1262,126 @@ def _labels_html(field, language):
     return labels
 
 
-def _datetime_cell(name, shown_empty):
+def _datetime_cell(name, shown_empty, get=None):
     """The cell of shown()'s display of the date and time `name` (roc_datetime), the time
     zone looked up once (case_result_list pins it for the rows): localtime() looked it up
     again for each of the fifty, a third of the rows' CPU. The same text as the display's,
     as a function of the case's cell shows it (plain text: no "nowrap")."""
+    text = _datetime_text(name, shown_empty, get)
+    return lambda case: (text(case), False)
+
+
+def _datetime_text(name, shown_empty, get=None):
+    """_datetime_cell()'s text alone (admin_list.roc_minute: roc_datetime_local's text);
+    with `get`, of a row (admin_list.PageRows.getter)."""
+    value_of = operator.attrgetter(name) if get is None else get(name)
     zone = timezone.get_current_timezone()
     none = admin.site.empty_value_display  # what the display shows for no date
-    none = (_escaped(none) if none.strip() else shown_empty), False
+    none = _escaped(none) if none.strip() else shown_empty
+    roc_minute = admin_list.roc_minute
 
-    def cell(case):
-        value = getattr(case, name)
+    def text(case):
+        value = value_of(case)
         if value is None or value == "":
             return none
-        if getattr(value, "tzinfo", None) is not None:  # aware: in the zone, as _local()
+        if type(value) is datetime.datetime:
+            if value.tzinfo is not None:  # aware: in the zone, as _local()
+                value = value.astimezone(zone)
+            return roc_minute(value)  # (never blank: digits)
+        if getattr(value, "tzinfo", None) is not None:
             value = value.astimezone(zone)
-        text = roc_datetime_local(value)
-        return (_escaped(text) if text.strip() else shown_empty), False
+        shown = roc_datetime_local(value)
+        return _escaped(shown) if shown.strip() else shown_empty
 
-    return cell
+    return text
+
+
+def _cell_writer(name, field, value_of, empty, get=None):
+    """A function of a case giving its whole <td> cell, as case_rows() wrote it from
+    _cell_html(): a column of choices from its labels' cells written once (a dict's look-up
+    a cell), text and dates without the (text, nowrap) pair, and a display that has its own
+    `page_cell` (a function making, for one page, a function of a case giving the cell's
+    HTML, "" for none: ApplicationAdmin's 工作天, 風險, 承辦人) by it. With `get`
+    (admin_list.PageRows.getter), a function of the case's row (_cell_html())."""
+    td, td_nowrap = f'<td class="field-{name}">', f'<td class="field-{name} nowrap">'
+    if field is None:
+        own_empty = getattr(value_of, "empty_value_display", empty)
+        boolean = getattr(value_of, "boolean", False)
+        shown_empty = _escaped(display_for_value("", own_empty, boolean))
+        page_cell = getattr(value_of, "page_cell", None)
+        if page_cell is not None and not boolean:
+            html_of = page_cell() if get is None else page_cell(get)
+            return lambda case: f"{td}{html_of(case) or shown_empty}</td>"
+        if getattr(value_of, "datetime_field", None) and not boolean:
+            text = _datetime_text(value_of.datetime_field, shown_empty, get)
+            return lambda case: f"{td}{text(case)}</td>"
+    else:
+        if get is not None:
+            value_of = get(field.attname)
+        nowrap = isinstance(field, models.DateField | models.TimeField)
+        opening = td_nowrap if nowrap else td
+        if field.flatchoices:  # each label's whole cell, once a page
+            shown_empty = f"{opening}{_escaped(empty)}</td>"
+            cells = {value: f"{opening}{label}</td>"
+                     for value, label in _labels_html(field, get_language()).items()}
+            return lambda case: cells.get(value_of(case), shown_empty)
+        if isinstance(field, models.CharField | models.TextField):
+            shown_empty = _escaped(empty)
+
+            def text(case):
+                value = value_of(case)
+                return (f"{opening}{_escaped(value) if value and value.strip() else shown_empty}"
+                        "</td>")
+
+            return text
+    cell = _cell_html(field, value_of, empty, get if field is None else None)
+
+    def paired(case):
+        text, nowrap = cell(case)
+        return f"{td_nowrap if nowrap else td}{text}</td>"
+
+    return paired
 
 
 def case_rows(cl, columns):
-    """Each case of the page as the HTML of its table row's cells (see case_result_list)."""
+    """Each case of the page as the HTML of its table row's cells (see case_result_list):
+    the first column's cell and its link, then each other column's whole cell
+    (_cell_writer). A page read as rows (admin_list.PageRows) is written from its rows
+    (tuples: no instances made) where every column can read them (a field the rows hold,
+    a display with a `row_value` or a `page_cell` taking the rows' getter); from its
+    instances otherwise."""
     empty = cl.model_admin.get_empty_value_display()
-    cells = [(name, _cell_html(field, value_of, empty)) for name, field, value_of in columns]
-    (first, first_cell), rest = cells[0], cells[1:]
+    page = cl.result_list
+    (first, first_field, first_value), rest = columns[0], columns[1:]
+    get = page.getter if isinstance(page, admin_list.PageRows) else None
+    if get is not None:
+        try:
+            first_cell = _cell_html(first_field, first_value, empty, get)
+            writers = [_cell_writer(name, field, value_of, empty, get)
+                       for name, field, value_of in rest]
+            pk_of, cases = get(cl.opts.pk.attname), page.rows
+        except KeyError:  # a column the rows do not hold
+            get = None
+    if get is None:
+        first_cell = _cell_html(first_field, first_value, empty)
+        writers = [_cell_writer(name, field, value_of, empty) for name, field, value_of in rest]
+        pk_of, cases = operator.attrgetter("pk"), page
     # The change page's link, made once: "0" stands for the case.
     opts, context = cl.opts, {"preserved_filters": cl.preserved_filters, "opts": cl.opts}
     path = reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=("0",),
                    current_app=cl.model_admin.admin_site.name)
     head, tail = path.rsplit("/0/", 1)
     query = add_preserved_filters(context, path)[len(path):]
-    # Each cell's opening tag, with and without "nowrap", made once.
-    heads = (f'<th class="field-{first}">', f'<th class="field-{first} nowrap">')
-    rest = [(f'<td class="field-{name}">', f'<td class="field-{name} nowrap">', cell)
-            for name, cell in rest]
-    for case in cl.result_list:
-        pk = case.pk
+    # The first cell's opening tag, with and without "nowrap", made once.
+    heads = (f'<th class="field-{first}"><a href="', f'<th class="field-{first} nowrap"><a href="')
+    for index, case in enumerate(cases):
+        pk = pk_of(case)
         url = (f"{head}/{pk}/{tail}{query}" if isinstance(pk, int)
-               else add_preserved_filters(context, cl.url_for_result(case)))
+               else add_preserved_filters(context, cl.url_for_result(page[index])))
         text, nowrap = first_cell(case)
-        row = [heads[nowrap], f'<a href="{_escaped(url)}">{text}</a></th>']
-        for td, td_nowrap, cell in rest:
-            text, nowrap = cell(case)
-            row += (td_nowrap if nowrap else td, text, "</td>")
-        yield SafeString("".join(row))  # every value escaped by _escaped(); no lazy check
+        yield SafeString(  # every value escaped by _escaped(); no lazy check
+            f'{heads[nowrap]}{_escaped(url)}">{text}</a></th>'
+            + "".join([writer(case) for writer in writers]))
 
 
 class Unchosen:
@@ -1475,7 +1639,8 @@ class ApplicationAdmin(PortalDisplayMixin, admin.ModelAdmin):
         return case_search(queryset, search_term), False
 
     def changelist_view(self, request, extra_context=None):
-        response = super().changelist_view(request, extra_context)
+        with workdays.one_today():  # (the page's clocks: the zone and today looked up once)
+            response = super().changelist_view(request, extra_context)
         cl = (getattr(response, "context_data", None) or {}).get("cl")
         if cl is not None:  # rendered by admin/permits/application/change_list.html
             response.context_data["drilldown"] = date_drilldown(cl)
@@ -1490,8 +1655,18 @@ class ApplicationAdmin(PortalDisplayMixin, admin.ModelAdmin):
                 context = response.context_data
                 return admin_frame.framed_content(request, response, flags=(
                     bool(cl.formset), bool(context.get("action_form")),
-                    context.get("actions_on_top"), context.get("actions_on_bottom")))
+                    context.get("actions_on_top"), context.get("actions_on_bottom")),
+                    content=functools.partial(self._content_block, cl))
         return response
+
+    @staticmethod
+    def _content_block(cl, template_name, context, csrf_token):
+        """The list's block "content" written in Python (admin_list.content_block)."""
+        site = cl.model_admin.admin_site.name
+        return admin_list.content_block(cl, template_name, context, csrf_token, links=(
+            fixed_url("admin:permits_application_export_xlsx", current_app=site),
+            fixed_url("admin:permits_application_export_ods", current_app=site),
+            fixed_url("admin:permits_application_statistics", current_app=site)))
 
     def has_add_permission(self, request):
         return False  # cases are filed in the portal
@@ -1503,6 +1678,15 @@ class ApplicationAdmin(PortalDisplayMixin, admin.ModelAdmin):
     def number(self, obj):
         return obj.number or "-"
 
+    @staticmethod
+    def _number_of_row(get):
+        """number() of a row of the page (admin_list.PageRows.getter `get`, case_rows):
+        Application.number, or "-"."""
+        receipt, registration = get("receipt_no"), get("registration_no")
+        return lambda row: receipt(row) or registration(row) or "-"
+
+    number.row_value = _number_of_row
+
     @admin.display(description=pgettext_lazy("case list column", "working days"),
                    empty_value="")
     def working_days(self, obj):
@@ -1510,10 +1694,14 @@ class ApplicationAdmin(PortalDisplayMixin, admin.ModelAdmin):
         (CaseChangeList.clocks_and_flags read the page's clocks)."""
         return admin_list.clock_cell(getattr(obj, "list_clock", None))
 
+    working_days.page_cell = admin_list.clock_cells  # (case_rows: a page's cells)
+
     @admin.display(description=_("risk"), empty_value="")
     def risks(self, obj):
         """A badge per kind of the case's open risk flags."""
         return admin_list.risk_cell(getattr(obj, "list_flags", ()))
+
+    risks.page_cell = admin_list.risk_cells
 
     @admin.display(description=Application._meta.get_field("assignee").verbose_name,
                    empty_value="")
@@ -1521,10 +1709,36 @@ class ApplicationAdmin(PortalDisplayMixin, admin.ModelAdmin):
         """承辦人: who has the case (read with the page's cases)."""
         return admin_queues.assignee_cell(obj)
 
+    @staticmethod
+    def _assignee_cells(get=None):
+        """assigned_to's cell of a case, a page's (case_rows): its name escaped, "" for none.
+        With `get` (admin_list.PageRows.getter), of a row: the name read with it, None
+        where the case has no assignee (admin_queues.assignee_cell)."""
+        name_of = admin_queues.assignee_cell if get is None else get("assignee__name")
+
+        def cell(case):
+            name = name_of(case) or ""
+            return _escaped(name) if name.strip() else ""
+
+        return cell
+
+    assigned_to.page_cell = _assignee_cells
+
     @admin.display(description=_("permit number"))
     def permit_number(self, obj):
         version = obj.permit_version
         return f"{version.permit.permit_no} v{version.version}" if version else "-"
+
+    @staticmethod
+    def _permit_number_of_row(get):
+        """permit_number() of a row of the page (admin_list.PageRows.getter `get`): the
+        issued version's key None where the case has none."""
+        version_of, permit_no, number = (get(path) for path in (
+            "issued_version", "issued_version__permit__permit_no", "issued_version__version"))
+        return lambda row: (f"{permit_no(row)} v{number(row)}" if version_of(row) is not None
+                            else "-")
+
+    permit_number.row_value = _permit_number_of_row
 
     def get_urls(self):
         from permits import admin_export, admin_stats, review_notes

@@ -106,7 +106,7 @@ def case_page(model_admin, request, case, extra_context=None):
         f'class="historylink">{html.escape(gettext("History"))}</a></li></ul>\n',
         moves.get("moves_html", ""),
         moves.get("assignment_html", ""),  # who has the case (permits.admin_queues)
-        review_extras_html(case, changes, flags, request) if reviewing else "",
+        review_extras_html(case, changes, flags, request, token) if reviewing else "",
         # The change form's own form, which nothing posts (no field, no button): its
         # styles (forms.css) are those of `form .aligned`.
         f'\n<form {action}method="post" id="application_form" novalidate>'
@@ -438,13 +438,14 @@ def clock_html(clock):
     return "".join(parts)
 
 
-def review_extras_html(case, history, flags, request):
+def review_extras_html(case, history, flags, request, token=None):
     """What a reviewer reads below the moves: the case's working-day clock from its history
     `history` (StatusChange rows, oldest first, as the page read them) and the rules read
     once a request (workdays.rules_for), and for a case whose procedure raises risk flags,
     the 風險標示 panel of `flags` (shtc.review.risk_panel_html, with the forms that record a
     decision on a flag; None: not such a case); then the 內部註記 panel, the case's internal
-    history (permits.review_notes: as _read put it in place, else one query)."""
+    history (permits.review_notes: as _read put it in place, else one query). `token`: the
+    page's CSRF token, masked once for its forms."""
     clock = workdays.clock(status=case.status, document_type=case.document_type,
                            history=history, rules=workdays.rules_for(request))
     drawn = clock_html(clock)
@@ -452,7 +453,8 @@ def review_extras_html(case, history, flags, request):
         from shtc.review import risk_panel_html
 
         drawn += risk_panel_html(flags, request=request)
-    return drawn + review_notes.notes_html(case, review_notes.events_of(case), request)
+    return drawn + review_notes.notes_html(case, review_notes.events_of(case), request,
+                                           token=token)
 
 
 def _one_rows(case):
@@ -472,7 +474,7 @@ def _one_rows(case):
 def _one_row_query(fk):
     """The rows of fk's model naming a case (parameter `case`), compiled once."""
     return PreparedInstances(fk.model, lambda case: fk.model._default_manager.filter(
-        **{fk.name: case}).order_by(), parameters=("case",))
+        **{fk.name: case}).order_by(), parameters=("case",), keep_plan=True)
 
 
 class Section:

@@ -137,15 +137,17 @@ def _values(request, context, user):
     }
 
 
-def framed_content(request, response, flags=()):
+def framed_content(request, response, flags=(), content=None):
     """`response` (a TemplateResponse not yet rendered, whose template extends the admin's
     frame) with its block "content" drawn by its template for the request and its frame
-    from a skeleton (framed()): the case list."""
+    from a skeleton (framed()): the case list. `content`: None, or a function of the
+    template's name, the response's context and the request's CSRF token giving the block's
+    HTML as the template draws it, or None where the template is to draw it
+    (admin_list.content_block)."""
     template = response.resolve_template(response.template_name)
     compiled = template.template
     extends = next((node for node in compiled.nodelist if isinstance(node, ExtendsNode)), None)
-    content = extends and extends.blocks.get("content")
-    if content is None:  # its content is not its own: drawn by its templates
+    if not (extends and extends.blocks.get("content")):  # not its own: drawn by its templates
         return response
     hollow = _HOLLOWED.get(template.origin.template_name)
     if hollow is None:
@@ -153,8 +155,14 @@ def framed_content(request, response, flags=()):
             '{% extends "' + template.origin.template_name + '" %}'
             "{% block content %}{{ content }}{% endblock %}")
     context = {**response.context_data, "csrf_token": get_token(request)}
-    drawn = make_context(context, request, autoescape=template.backend.engine.autoescape)
-    with drawn.render_context.push_state(compiled), drawn.bind_template(compiled):
-        drawn.template_name = compiled.name
-        context["content"] = SafeString(content.render(drawn))
+    written = content and content(template.origin.template_name, context,
+                                  context["csrf_token"])
+    if written is not None:
+        context["content"] = written
+    else:
+        block = extends.blocks["content"]
+        drawn = make_context(context, request, autoescape=template.backend.engine.autoescape)
+        with drawn.render_context.push_state(compiled), drawn.bind_template(compiled):
+            drawn.template_name = compiled.name
+            context["content"] = SafeString(block.render(drawn))
     return framed(request, hollow, context, flags)

@@ -125,6 +125,10 @@ class BasicDataForm(PortalForm):
     cannot change (a change of an earlier case, an application loaded from an assurance),
     shown locked to an agent too. Procedures subclass it and add their fields."""
 
+    # Unbound, its drawing is kept per state ({% form_fields %}: permits/templatetags/
+    # form_fields.py, _kept_key).
+    keep_drawing = True
+
     applicant_identifier = forms.CharField(label=field_label(Application, "applicant_identifier"),
                                            max_length=20)
     applicant_name = forms.CharField(label=field_label(Application, "applicant_name"),
@@ -201,6 +205,10 @@ class ReferenceForm(PortalForm):
     a 餘額重簽 with the quantities left; 證書號碼, 原收件編號 or 保證書編號 loads an earlier case
     as the starting point of a new one (reference_draft_create). `fields`: the ones the
     entry's page offers (CaseEntry.reference_field_names)."""
+
+    # Unbound, its drawing is kept per state ({% form_fields %}: permits/templatetags/
+    # form_fields.py, _kept_key).
+    keep_drawing = True
 
     balance_permit_no = AsciiCharField(label=gettext_lazy("Cancelled permit number for "
                                                           "balance re-issue"),

@@ -170,16 +170,17 @@ ITEM_SUMS = PreparedQuery(
     lambda application: Item.objects.filter(application=application).order_by()
     .values("currency", "origin_country").annotate(total=Sum("amount"), count=Count("pk"))
     .order_by("currency", "origin_country")
-    .values_list("currency", "origin_country", "total", "count"), parameters=("application",))
+    .values_list("currency", "origin_country", "total", "count"), parameters=("application",),
+    keep_plan=True)
 # [(origin,)] of a case's items, each once (item_origins()).
 ITEM_ORIGINS = PreparedQuery(
     lambda application: Item.objects.filter(application=application).order_by()
-    .values_list("origin_country").distinct(), parameters=("application",))
+    .values_list("origin_country").distinct(), parameters=("application",), keep_plan=True)
 # A page of a case's items in 項次 order (unique in a case: the index item_line_unique
 # reads them in order), `limit`, `offset` (PagedInstances).
 ITEM_PAGE = PagedInstances(
     Item, lambda application: Item.objects.filter(application=application).order_by(
-        "line_no"), parameters=("application",))
+        "line_no"), parameters=("application",), keep_plan=True)
 # The pages a number is read at once for (more is a page past the end at any case's size).
 MAX_PAGE = 10 ** 6
 _ORIGINS = "_item_origins"  # where the origins read beside the page are kept on the case

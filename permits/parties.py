@@ -134,6 +134,10 @@ class PartyForm(PortalForm):
     any mistake in them is the buyer form's to report.
     """
 
+    # Unbound, its drawing is kept per state ({% form_fields %}: permits/templatetags/
+    # form_fields.py, _kept_key).
+    keep_drawing = True
+
     name = EnglishTextField(label=_label("name"), max_length=200)
     address = EnglishTextField(label=_label("address"), max_length=300,
                                punctuation=ADDRESS_PUNCTUATION)

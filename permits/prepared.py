@@ -25,13 +25,25 @@ for users who do not see every case (ApplicationQuerySet.sees_every_case).
 import datetime
 import functools
 import json
+import re
 import threading
 
 from django.core.exceptions import ImproperlyConfigured
 from django.db import connection, connections, router
 from django.db.backends.utils import CursorDebugWrapper
-from django.db.models import Field, ForeignKey, Lookup, Model, Q, Subquery, signals
+from django.db.models import (
+    Field,
+    ForeignKey,
+    Func,
+    Lookup,
+    Model,
+    Q,
+    Subquery,
+    Value,
+    signals,
+)
 from django.db.models.base import ModelState
+from django.db.models.functions import Cast
 from django.db.models.query import get_related_populators
 
 # Sentinels of each kind, two sets (0 and 1): values inside the range of every integer field
@@ -57,9 +69,14 @@ class PreparedQuery:
     """`build(**parameters)` → a queryset ending in values_list(); `rows(**values)` runs it
     with `values` for the parameters and returns its rows (tuples)."""
 
-    def __init__(self, build, *, parameters, wrap=None, kinds=None, keep_plan=False):
+    def __init__(self, build, *, parameters, wrap=None, kinds=None, keep_plan=False,
+                 inline_constants=False):
         self.build = build
         self.parameters = tuple(parameters)
+        # Whether the query's own values (a status, a kind: not parameters) are written into
+        # its SQL on PostgreSQL (_inlined) rather than bound: the planner of a kept plan
+        # (keep_plan) sees them, and may use a partial index whose condition names them.
+        self.inline_constants = inline_constants
         # Whether PostgreSQL may keep the statement's plan where the database's OPTIONS allow
         # prepared statements (_cursor): only for a query whose best plan does not depend on
         # the values (a case by its id). After five runs PostgreSQL may use one generic plan
@@ -118,6 +135,8 @@ class PreparedQuery:
         # decimals floats): the compiler's own converters, applied to every row.
         fields = [select[0] for select in compiler.select[:compiler.col_count]]
         converters = compiler.get_converters(fields) if self.wrap is None else {}
+        if self.inline_constants and connections[alias].vendor == "postgresql":
+            sql, params, slots = _inlined(connections[alias], sql, params, slots)
         if self.wrap is not None:
             sql = self.wrap(sql)
         return sql, tuple(params), tuple(slots), converters, self._reading(compiler, alias)
@@ -192,6 +211,37 @@ class PreparedQuery:
         return self._run(values)[1]
 
 
+# A placeholder of Django's SQL, or an escaped percent sign.
+_PLACEHOLDER = re.compile(r"%[%s]")
+
+
+def _inlined(connection, sql, params, slots):
+    """(sql, params, slots) with the query's own values (slots of no parameter) that are
+    texts or integers written into the SQL as literals, quoted by psycopg."""
+    from psycopg import sql as psycopg_sql
+
+    connection.ensure_connection()
+    raw = connection.connection
+    values = iter(zip(params, slots, strict=True))
+    kept_params, kept_slots = [], []
+
+    def placed(match):
+        if match.group() == "%%":
+            return "%%"
+        value, slot = next(values)
+        if slot[0] is None and isinstance(value, (str, int)) and not isinstance(value, bool):
+            literal = psycopg_sql.Literal(value).as_string(raw)
+            return literal.replace("%", "%%")
+        kept_params.append(value)
+        kept_slots.append(slot)
+        return "%s"
+
+    sql = _PLACEHOLDER.sub(placed, sql)
+    if next(values, None) is not None:
+        raise ImproperlyConfigured("PreparedQuery: placeholders and parameters differ")
+    return sql, tuple(kept_params), tuple(kept_slots)
+
+
 def _beyond_integers(bound):
     """Whether a parameter is an int no integer column holds (a 64-bit one at most): an id
     typed into a URL, 10**20, which no row has; SQLite refuses to bind it (OverflowError)."""
@@ -227,6 +277,13 @@ def _cursor(connection):
     cursor = _preparing_cursor_class()(raw)
     return (_PreparedDebugCursor(cursor, connection) if connection.queries_logged
             else connection.make_cursor(cursor))
+
+
+def plan_keeping_cursor(connection):
+    """_cursor() for a statement written by hand whose SQL never changes (the user's
+    permissions, portal.accounts.backends): prepared on the server, its plan kept for the
+    connection's life, where prepared statements are allowed; else Django's cursor."""
+    return _cursor(connection)
 
 
 class _PreparedDebugCursor(CursorDebugWrapper):
@@ -286,6 +343,50 @@ class AnyOf(Lookup):
         lhs, lhs_params = self.process_lhs(compiler, connection)
         rhs, rhs_params = self.process_rhs(compiler, connection)
         return f"{lhs} = ANY({rhs}::bigint[])", [*lhs_params, *rhs_params]
+
+
+class Opaque(Func):
+    """`value` (a PreparedQuery's parameter) as `(SELECT value::type)`: a value the planner
+    does not see when it plans, so that the plan it makes with the value (a custom plan) is
+    costed as the one it makes without (the generic plan) and PostgreSQL keeps the generic
+    one after five runs (plan_cache_mode auto: it keeps it only when it is costed no higher
+    than the custom plans). For a query whose best plan is the same whatever the value, such
+    as the queues' counts (permits.admin_queues), each an index-only scan of its own range:
+    the values seen, PostgreSQL planned them on every run, 1.2–2 ms at 100,000 cases, more
+    than some of them took to run. Elsewhere (SQLite keeps no plan) the value as it is."""
+
+    template = "(SELECT %(expressions)s)"
+
+    def __init__(self, value, output_field):
+        self.value = Value(value, output_field=output_field)
+        super().__init__(Cast(self.value, output_field), output_field=output_field)
+
+    def as_sql(self, compiler, connection, **extra_context):
+        if connection.vendor != "postgresql":
+            return compiler.compile(self.value)
+        return super().as_sql(compiler, connection, **extra_context)
+
+
+@Field.register_lookup
+class Prefix(Lookup):
+    """`field__prefix=text`: the text starts with `text` (one character at least), as a
+    range of the column's text_pattern_ops index (`>= text AND < text with its last
+    character the next one`, byte-wise, which in UTF-8 is the characters' order) with the
+    text hidden from the planner (Opaque) on PostgreSQL: a kept plan can read that range
+    for any text, where LIKE 'text%' is read from the index only when the planner sees the
+    pattern (and so plans it each time). Elsewhere Django's startswith."""
+
+    lookup_name = "prefix"
+
+    def as_sql(self, compiler, connection):
+        if connection.vendor != "postgresql":
+            return compiler.compile(self.lhs.get_lookup("startswith")(self.lhs, self.rhs))
+        lhs, lhs_params = self.process_lhs(compiler, connection)
+        rhs, rhs_params = self.process_rhs(compiler, connection)
+        text = f"({rhs})::text"
+        return (f"({lhs}::text ~>=~ (SELECT {text}) AND {lhs}::text ~<~ "
+                f"(SELECT left({text}, -1) || chr(ascii(right({text}, 1)) + 1)))",
+                [*lhs_params, *rhs_params, *lhs_params, *rhs_params, *rhs_params])
 
 
 class _Listed(Field):
@@ -389,15 +490,21 @@ def together(*calls):
     as one text, separated by semicolons, and their results are read one after the other
     (nextset()): one round trip, logged as one query, the statements read in one snapshot.
     A round trip cost the client about 0.1 ms of CPU and the page the server's reply time;
-    the case page read its four parts and the permit's versions in five (issue 10). The
-    statements are not prepared on the server (keep_plan): the look-ups by a key batched
-    here take it a few hundredths of a millisecond to plan. Elsewhere each runs alone."""
+    the case page read its four parts and the permit's versions in five (issue 10). Where
+    PostgreSQL's prepared statements are allowed, they go through psycopg's pipeline
+    instead (_pipelined), one round trip too, those of the queries that keep their plan
+    (keep_plan) prepared on the server: planning the reviewer's case page's nine took it
+    longer than running them. Elsewhere each runs alone."""
     statements = [(query, *query._statement(values)) for query, values in calls]
     aliases = {alias for _query, alias, _compiled, _bound in statements}
     if len(calls) < 2 or len(aliases) != 1 or not _batches(connections[aliases.pop()]) or \
             any(_beyond_integers(bound) for *_rest, bound in statements):
         return [query._result(*query._run(values)) for query, values in calls]
     connection = connections[statements[0][1]]
+    if _pipelines(connection):
+        return [query._result(*PreparedQuery._converted(compiled, rows, connection))
+                for (query, _alias, compiled, _bound), rows in zip(
+                    statements, _pipelined(connection, statements), strict=True)]
     results = []
     with connection.cursor() as cursor:
         cursor.execute(";\n".join(compiled[0] for _query, _alias, compiled, _bound in statements),
@@ -408,6 +515,73 @@ def together(*calls):
             results.append(query._result(*PreparedQuery._converted(
                 compiled, cursor.fetchall(), connection)))
     return results
+
+
+def _pipelines(connection):
+    """Whether together() sends its statements through psycopg 3's pipeline mode
+    (_pipelined): PostgreSQL where the server's prepared statements are allowed (_cursor),
+    libpq able to pipeline."""
+    connection.ensure_connection()
+    if getattr(connection.connection, "prepare_threshold", None) is None:
+        return False
+    import psycopg
+
+    return psycopg.Pipeline.is_supported()
+
+
+def _pipelined(connection, statements):
+    """The rows of each of `statements` (together()'s), sent in one round trip through
+    psycopg 3's pipeline mode: each bound on the server, and the statement of a query that
+    keeps its plan (keep_plan) prepared on the first run and then run by name, so that
+    PostgreSQL plans it no more (the reviewer's case page's nine look-ups by the case's key
+    took it 1.2 ms of planning at rest, 4.7 ms under load, against 1-3 ms of running them:
+    bench/README.md "Stop 24"); the others planned each time, as before. One Sync after
+    the statements: in autocommit mode one implicit transaction, as the semicolon-separated
+    text was. Logged as one query (that text, the values in it: _PipelinedDebugCursor) and
+    run through the connection's execute wrappers, as that text was. It costs the client
+    a little more CPU than the text (psycopg sends and polls once per statement)."""
+    from django.db.backends.postgresql.base import ServerBindingCursor
+
+    raw = connection.connection
+    fetched = []
+
+    class Pipelined:
+        """The cursor Django's wrapper runs: execute() sends the statements."""
+
+        def execute(self, sql, params=None):
+            cursors = []
+            with raw.pipeline():
+                for query, _alias, compiled, bound in statements:
+                    cursor = ServerBindingCursor(raw)
+                    cursor.execute(compiled[0], bound, prepare=bool(query.keep_plan))
+                    cursors.append(cursor)
+            for cursor in cursors:
+                fetched.append(cursor.fetchall())
+                cursor.close()
+
+        def close(self):
+            pass
+
+    connection.validate_thread_sharing()
+    cursor = Pipelined()
+    wrapper = (_PipelinedDebugCursor(cursor, connection) if connection.queries_logged
+               else connection.make_cursor(cursor))
+    wrapper.execute(";\n".join(compiled[0] for _query, _alias, compiled, _bound in statements),
+                    [value for *_rest, bound in statements for value in bound])
+    return fetched
+
+
+class _PipelinedDebugCursor(CursorDebugWrapper):
+    """Django's debug cursor (DEBUG, CaptureQueriesContext) for _pipelined(): the statements
+    logged as the one text, the values in it, that together() sent before the pipeline."""
+
+    def execute(self, sql, params=None):
+        import psycopg
+
+        with self.debug_sql(psycopg.ClientCursor(self.db.connection).mogrify(sql, params),
+                            params):
+            return self._execute_with_wrappers(sql, params, many=False,
+                                               executor=self._execute)
 
 
 def _batches(connection):

@@ -38,7 +38,8 @@ NOTE_FORM = "internal-note"  # the key of the note's form among posted_form()'s
 # with its authors and assignees, by a query compiled once per process.
 REVIEW_EVENTS_QUERY = PreparedInstances(
     ReviewEvent, lambda case: ReviewEvent.objects.filter(application=case).select_related(
-        "actor", "assignee").order_by("created_at", "pk"), parameters=("case",))
+        "actor", "assignee").order_by("created_at", "pk"), parameters=("case",),
+    keep_plan=True)
 
 
 class InternalNoteForm(TextRuleMixin, forms.Form):
@@ -136,10 +137,11 @@ def _event_text(event):
     return html.escape(gettext("Assigned to %(name)s.") % {"name": _who(event.assignee)})
 
 
-def notes_html(case, events, request):
+def notes_html(case, events, request, token=None):
     """The 內部註記 panel: the case's internal history `events` (ReviewEvent rows, oldest
     first, their actors and assignees read with them), each with its author and time, and
-    the form that adds a note. Every value escaped."""
+    the form that adds a note, with the page's CSRF `token` if given (masked once a page).
+    Every value escaped."""
     parts = ['<section class="module internal-notes" aria-labelledby="internal-notes-heading" '
              'data-testid="internal-notes">\n<h2 id="internal-notes-heading">'
              + html.escape(gettext("Internal notes")) + "</h2>\n"
@@ -167,7 +169,7 @@ def notes_html(case, events, request):
     url = keyed_url("admin:permits_application_note", case.pk)  # reversed once per process
     parts.append(
         f'<form method="post" action="{html.escape(url)}" id="internal-note-form" novalidate>'
-        f'<input type="hidden" name="csrfmiddlewaretoken" value="{get_token(request)}">'
+        f'<input type="hidden" name="csrfmiddlewaretoken" value="{token or get_token(request)}">'
         + field_html(form, "text", "id_internal_note", described="internal-notes-help")
         + '<div class="submit-row"><button type="submit" class="button">'
         + html.escape(gettext("Add the note")) + "</button></div></form>\n</section>\n")

@@ -7,9 +7,14 @@ from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.core.signals import setting_changed
+from django.dispatch import receiver
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template import engines
+from django.utils.functional import SimpleLazyObject
 from django.utils.safestring import mark_safe
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -250,6 +255,42 @@ def _case_page_case(user, pk):
     return found[0]
 
 
+# 上傳文件's form on the case page, as {% form_fields %} draws it (unbound: the page is a GET
+# and nothing else renders it), drawn once per process, language, document type and kinds
+# offered: what it prints depends on these alone (the kinds' labels, the settings' size
+# limit and file types). Forgotten when a setting changes; at most _UPLOAD_FORMS_KEPT.
+_UPLOAD_FORMS = {}
+_UPLOAD_FORMS_KEPT = 256
+
+
+@functools.cache
+def _upload_form_template():
+    return engines["django"].from_string("{% load form_fields %}{% form_fields form %}")
+
+
+def upload_form_html(form, document_type, kinds):
+    """The HTML of `form`, an unbound AttachmentForm(document_type=…, kinds=…) (made only
+    when drawn: a lazy object)."""
+    key = (get_language(), document_type, tuple(kinds))
+    html = _UPLOAD_FORMS.get(key)
+    if html is None:
+        if len(_UPLOAD_FORMS) >= _UPLOAD_FORMS_KEPT:
+            _UPLOAD_FORMS.clear()
+        html = _UPLOAD_FORMS[key] = _upload_form_template().render({"form": form})
+    return html
+
+
+def _upload_form(document_type, kinds):
+    """AttachmentForm(document_type=…, kinds=…), made when first used: the page prints its
+    drawing (upload_form_html), kept from an earlier request."""
+    return SimpleLazyObject(lambda: AttachmentForm(document_type=document_type, kinds=kinds))
+
+
+@receiver(setting_changed)
+def _forget_upload_forms(**kwargs):
+    _UPLOAD_FORMS.clear()
+
+
 @login_required
 def application_detail(request, pk):
     application = _case_page_case(request.user, pk)
@@ -275,8 +316,8 @@ def application_detail(request, pk):
         "may_supplement": may_supplement,
         "supplement_request": request_note if application.status == Status.SUPPLEMENT else "",
         "may_upload": may_upload,
-        "attachment_form": AttachmentForm(document_type=application.document_type,
-                                          kinds=upload_kinds) if may_upload else None,
+        "attachment_form": _upload_form(application.document_type, upload_kinds)
+        if may_upload else None,
         "required_documents": documents.status(application),
         "parties": party_rows(application),
         # The procedure's own rows (masks: 進口狀況) and pages to go on to (issue 9, 14).
@@ -290,6 +331,9 @@ def application_detail(request, pk):
         # Its items a page at a time (10,000 a case: issue 13), from those read above.
         "item_page": item_pages.listed_page(application.items.all(), request.GET.get("page")),
     }
+    if may_upload:
+        context["attachment_form_html"] = upload_form_html(
+            context["attachment_form"], application.document_type, upload_kinds)
     # Its lists written out in Python (permits.case_html): as template loops they were most
     # of the page's own template time (issue 10, profiled).
     context.update(case_html.lists(application, procedure, context))

@@ -7,3 +7,6 @@ class PortalConfig(AppConfig):
 
     name = "portal"
     verbose_name = _("Portal")
+
+    def ready(self):
+        from portal import pg_loaders  # noqa: F401 (PostgreSQL's timestamps by the C loader)

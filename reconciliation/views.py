@@ -4,7 +4,7 @@ from django.core.exceptions import ValidationError
 from django.shortcuts import render
 
 from permits.models import Application, Permit
-from permits.prepared import PreparedInstances, in_place
+from permits.prepared import PreparedInstances, in_place, together
 from reconciliation.forms import NOT_FOUND, DeclarationQueryForm
 from reconciliation.models import Declaration, DeclarationItem, MatchResult
 
@@ -25,7 +25,8 @@ def visible_declarations(user):
 # Django more CPU than PostgreSQL spent answering them (issue 10, profiled). The declaration
 # through the visibility rule of an ordinary account; the bureau's staff read it through the
 # ORM (visible_declarations). Each reads by a key: PostgreSQL may keep its plan where
-# prepared statements are on (permits.prepared keep_plan).
+# prepared statements are on (permits.prepared keep_plan). The items and the result go in
+# one round trip after the declaration (permits.prepared.together).
 DECLARATION = PreparedInstances(
     Declaration, lambda user, number: visible_declarations(User(pk=user)).filter(
         number=number)[:1], parameters=("user", "number"), kinds={"number": str},
@@ -58,10 +59,13 @@ def query(request):
         if declaration is None:
             form.add_error("number", ValidationError(NOT_FOUND, code="not_found"))
         else:
-            in_place(declaration, "items", ITEMS.instances(declaration=declaration.pk))
-            # The result of the revision on file: after an amendment, until it is matched
-            # again, the earlier revision's result no longer describes the declaration.
-            result = next(iter(RESULT.instances(declaration=declaration.pk,
-                                                revision=declaration.revision)), None)
+            # Its items and the result of the revision on file (after an amendment, until it
+            # is matched again, the earlier revision's result no longer describes the
+            # declaration), in one round trip (permits.prepared.together).
+            items, results = together(
+                (ITEMS, {"declaration": declaration.pk}),
+                (RESULT, {"declaration": declaration.pk, "revision": declaration.revision}))
+            in_place(declaration, "items", items)
+            result = next(iter(results), None)
     return render(request, "reconciliation/query.html",
                   {"form": form, "declaration": declaration, "result": result}, status=status)

@@ -244,7 +244,7 @@ def has_risk_flags(application):
 # (permits.admin_case._read, permits.prepared.together).
 RISK_FLAGS_QUERY = PreparedInstances(
     RiskFlag, lambda case: RiskFlag.objects.filter(application=case).select_related(
-        "matched_entry", "decided_by").order_by("pk"), parameters=("case",))
+        "matched_entry", "decided_by").order_by("pk"), parameters=("case",), keep_plan=True)
 
 
 def risk_panel_html(flags, request=None):

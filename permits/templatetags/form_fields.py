@@ -31,9 +31,12 @@ from crispy_forms.layout import HTML, Div, Layout
 from crispy_forms.templatetags.crispy_forms_filters import as_crispy_field
 from crispy_forms.templatetags.crispy_forms_tags import CrispyFormNode
 from django import forms, template
+from django.core.signals import setting_changed
+from django.dispatch import receiver
 from django.template import Template
 from django.templatetags.l10n import unlocalize
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import get_language
 
 from portal.escaping import escaped
 from portal.plain_fields import (
@@ -252,7 +255,7 @@ def _plain(form):
                                       for name, value in _PLAIN_HELPER.items())
 
 
-def _render_field(context, field):
+def _render_field(field):
     if field.is_hidden:
         return str(field)
     shape = _shape(field)
@@ -269,27 +272,148 @@ def _render_field(context, field):
     return input_html(field, shape)
 
 
-def _render_layout(context, form, objects):
-    """The layout `objects` of `form` as crispy prints them; None if one of them is not a
-    field name, an HTML piece or a plain Div."""
-    html = []
-    for item in objects:
+class _Piece(str):
+    """A layout's HTML piece in a drawing: its source, rendered with the page's context each
+    time the drawing is printed (it may name the request, as 9-1-1's port look-up link
+    does)."""
+
+
+def _layout_parts(form, objects, parts):
+    """`parts` extended with the drawing of the layout `objects` of `form` as crispy prints
+    them (the fields' markup, each HTML piece as a _Piece, the blanks crispy leaves between
+    them); None if one of them is not a field name, an HTML piece or a plain Div."""
+    for number, item in enumerate(objects):
+        if number:
+            parts.append(" ")
         if isinstance(item, str):
             if item not in form.fields:
                 return None  # crispy's: a warning, or an error in DEBUG
-            html.append(_render_field(context, form[item]))
+            parts.append(_render_field(form[item]))
         elif type(item) is HTML:
-            html.append(_html_template(str(item.html)).render(context))
+            parts.append(_Piece(str(item.html)))
         elif type(item) is Div and item.template == Div.template:
-            inner = _render_layout(context, form, item.fields)
-            if inner is None:
-                return None
             css_id = f' id="{item.css_id}"' if item.css_id else ""
             css_class = f' class="{item.css_class}"' if item.css_class else ""
-            html.append(f"<div{css_id}{css_class}{item.flat_attrs}> {inner} </div>")
+            parts.append(f"<div{css_id}{css_class}{item.flat_attrs}> ")
+            if _layout_parts(form, item.fields, parts) is None:
+                return None
+            parts.append(" </div>")
         else:
             return None
-    return " ".join(html)
+    return parts
+
+
+def _drawing(form, layout):
+    """(the form's media, its layout's parts, adjacent markup joined), or None when crispy
+    has to print the form."""
+    parts = _layout_parts(form, layout.fields, [])
+    if not parts:
+        return None
+    joined = []
+    for part in parts:
+        if joined and type(part) is not _Piece and type(joined[-1]) is not _Piece:
+            joined[-1] += part
+        else:
+            joined.append(part if type(part) is _Piece else str(part))
+    return str(form.media), tuple(joined)
+
+
+def _printed(context, parts):
+    return "".join(_html_template(str(part)).render(context) if type(part) is _Piece
+                   else part for part in parts)
+
+
+# --- Kept drawings (issue 10) ------------------------------------------------------------
+#
+# An unbound form of a class that says so (`keep_drawing = True`: the basic data, the
+# parties, 帶入參考資料) prints the same markup for the same state: its drawing is kept per
+# process under a key naming everything the markup is made of (_kept_key): the form's class,
+# the language, its prefix and ids, its layout, and for each field its name, kind, label,
+# required and disabled marks, help text, widget with its attributes, choices (a reference
+# table's as the options kept with its rows, so that a reloaded table makes a new key) and
+# initial value. A bound form, or one with errors, is drawn every time: it shows the user's
+# typing and the errors. The layout's HTML pieces are rendered with each page's context.
+# At most DRAWINGS_KEPT drawings (then all are forgotten); forgotten when a setting changes.
+DRAWINGS_KEPT = 256
+_DRAWINGS = {}
+
+
+def _hashable(value):
+    hash(value)  # TypeError when it is not
+    return value
+
+
+def _layout_key(objects):
+    key = []
+    for item in objects:
+        if isinstance(item, str):
+            key.append(item)
+        elif type(item) is HTML:
+            key.append((HTML, str(item.html)))
+        elif type(item) is Div and item.template == Div.template:
+            key.append((Div, item.css_id, item.css_class, item.flat_attrs,
+                        _layout_key(item.fields)))
+        else:
+            raise TypeError  # crispy's to print, never kept
+    return tuple(key)
+
+
+def _choices_key(widget):
+    choices = getattr(widget, "choices", None)
+    if choices is None:
+        return None
+    kept = getattr(widget, "_kept_options", None)
+    kept = kept() if kept is not None else None
+    if kept is not None:
+        return kept[0]  # the reference table's options, kept with its rows
+    if not isinstance(choices, list | tuple):
+        raise TypeError  # choices read anew (a callable): never kept
+    return tuple((value, translated(label)) for value, label in choices)
+
+
+def _field_key(form, name, field):
+    widget = field.widget
+    initial = form.get_initial_for_field(field, name)
+    return (name, type(field), type(widget), translated(field.label), field.label is None,
+            field.required,
+            field.disabled, translated(field.help_text), field.localize,
+            field.show_hidden_initial, field.label_suffix, widget.is_required,
+            widget.is_localized, getattr(widget, "input_type", None),
+            getattr(widget, "template_name", None), tuple(widget.attrs.items()),
+            _choices_key(widget), type(initial), initial)
+
+
+def _kept_key(form, layout):
+    """The key of `form`'s kept drawing, or None when it is drawn every time."""
+    if form.is_bound or not getattr(form, "keep_drawing", False) or form.errors:
+        return None
+    try:
+        return _hashable((
+            type(form), get_language(), form.prefix, form.auto_id, form.label_suffix,
+            form.use_required_attribute, getattr(form, "required_css_class", None),
+            getattr(form, "error_css_class", None),
+            _layout_key(layout.fields),
+            tuple(_field_key(form, name, field) for name, field in form.fields.items())))
+    except TypeError:  # a value that cannot be a key: drawn every time
+        return None
+
+
+def _layout_drawing(form, layout):
+    key = _kept_key(form, layout)
+    if key is None:
+        return _drawing(form, layout)
+    drawing = _DRAWINGS.get(key)
+    if drawing is None:
+        drawing = _drawing(form, layout)
+        if len(_DRAWINGS) >= DRAWINGS_KEPT:
+            _DRAWINGS.clear()
+        _DRAWINGS[key] = drawing
+    return drawing
+
+
+@receiver(setting_changed)
+def _forget_drawings(**kwargs):
+    _DRAWINGS.clear()
 
 
 class FormFieldsNode(template.Node):
@@ -304,9 +428,10 @@ class FormFieldsNode(template.Node):
             return self.crispy.render(context)  # what crispy prints for a missing form
         layout = getattr(getattr(form, "helper", None), "layout", None)
         if _plain(form) and isinstance(layout, Layout):
-            html = _render_layout(context, form, layout.fields)
-            if html:
-                media = str(form.media)  # display_form.html: include_media
+            drawing = _layout_drawing(form, layout)
+            if drawing is not None:
+                media, parts = drawing
+                html = _printed(context, parts)
                 errors = form.non_field_errors()
                 if errors:
                     items = "".join(f"<li>{escaped(error)}</li>" for error in errors)

@@ -121,7 +121,7 @@ def test_the_list_is_what_its_template_draws(client, reviewer, colleague,  # noq
             kept = client.get(changelist + query)
             assert [t.name for t in kept.templates][-1] == admin_frame.FILLED
             with mock.patch.object(admin_frame, "framed_content",
-                                   side_effect=lambda request, response, flags: response):
+                                   side_effect=lambda request, response, **kwargs: response):
                 each_time = client.get(changelist + query)
             assert admin_frame.FILLED not in [t.name for t in each_time.templates]
             assert without_tokens(kept) == without_tokens(each_time)

@@ -246,15 +246,21 @@ def test_each_queue_page_is_read_in_the_lists_order_from_its_index(
     on each case reached: 逾期 skipped thousands of newer cases that way)."""
     require_postgres()
     client.force_login(reviewer)
-    with CaptureQueriesContext(connection) as queries:
+    queries = []
+
+    def kept(execute, sql, params, many, context):  # (a kept plan's SQL is logged unbound)
+        queries.append((sql, params))
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(kept):
         listed(client, queue=queue)
-    (sql,) = [query["sql"] for query in queries.captured_queries
-              if "ORDER BY" in query["sql"] and "LIMIT" in query["sql"]
-              and f'"{column}"{condition}' in query["sql"]]
+    ((sql, params),) = [(sql, params) for sql, params in queries
+                        if "ORDER BY" in sql and "LIMIT" in sql
+                        and f'"{column}"{condition}' in sql]
     with connection.cursor() as cursor:
         cursor.execute("SET LOCAL enable_seqscan = off")
         cursor.execute("SET LOCAL enable_sort = off")
-        cursor.execute(f"EXPLAIN {sql}")
+        cursor.execute(f"EXPLAIN {sql}", params)
         plan = "\n".join(row[0] for row in cursor.fetchall())
     assert f"using {index} on permits_application" in plan, plan
     assert f"Index Cond: ({column}{condition}" in plan, plan
