@@ -79,8 +79,7 @@ from permits.models import (
     PermitState,
     Status,
 )
-from permits.prepared import PreparedQuery, among, arrays_supported
-from permits.prepared import _cursor as prepared_cursor
+from permits.prepared import PreparedQuery, among, arrays_supported, plan_keeping_cursor
 from permits.storage import files_delete_on_commit
 from portal.accounts.models import User
 from reconciliation import ledger
@@ -510,7 +509,7 @@ def _newest_sources(user, wanted, *, dates=True):
     # PostgreSQL still plans it for each user's values: a plan for the statement's generic
     # values would take its LIMIT for a tenth of every candidate and cost far more than any
     # custom one, so it is never chosen (pg_prepared_statements: custom plans only).
-    with prepared_cursor(connection) as cursor:
+    with plan_keeping_cursor(connection) as cursor:
         cursor.execute(_newest_sources_sql(dates), params)
         return cursor.fetchall()
 

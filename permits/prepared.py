@@ -78,9 +78,10 @@ class PreparedQuery:
         # (keep_plan) sees them, and may use a partial index whose condition names them.
         self.inline_constants = inline_constants
         # Whether PostgreSQL may keep the statement's plan where the database's OPTIONS allow
-        # prepared statements (_cursor): only for a query whose best plan does not depend on
-        # the values (a case by its id). After five runs PostgreSQL may use one generic plan
-        # for all values; for 申辦狀況查詢作業's list that plan took 35 ms instead of 2.
+        # prepared statements (plan_keeping_cursor): only for a query whose best plan does
+        # not depend on the values (a case by its id). After five runs PostgreSQL may use
+        # one generic plan for all values; for 申辦狀況查詢作業's list that plan took 35 ms
+        # instead of 2.
         self.keep_plan = keep_plan
         # {parameter: int, str, datetime.datetime or datetime.date}; int if not named.
         self.kinds = dict(kinds or {})
@@ -198,7 +199,7 @@ class PreparedQuery:
         if _beyond_integers(bound):  # no row has it (SQLite cannot even bind it)
             return compiled[4], []
         connection = connections[alias]
-        with (_cursor(connection) if self.keep_plan else connection.cursor()) as cursor:
+        with (plan_keeping_cursor(connection) if self.keep_plan else connection.cursor()) as cursor:
             cursor.execute(compiled[0], bound)
             rows = cursor.fetchall()
         return self._converted(compiled, rows, connection)
@@ -259,8 +260,9 @@ def _like_pattern(ops, value, other, first, second):
     return None
 
 
-def _cursor(connection):
-    """A cursor for the SQL of a PreparedQuery that keeps its plan: Django's own, or on
+def plan_keeping_cursor(connection):
+    """A cursor for SQL that never changes and keeps its plan (a PreparedQuery with
+    keep_plan, the user's permissions in portal.accounts.backends): Django's own, or on
     PostgreSQL, where the server's prepared statements are allowed (psycopg's
     `prepare_threshold` in the database's OPTIONS: Django leaves it unset, which keeps them
     off, for connection poolers), one that binds the values on the server and has PostgreSQL
@@ -277,13 +279,6 @@ def _cursor(connection):
     cursor = _preparing_cursor_class()(raw)
     return (_PreparedDebugCursor(cursor, connection) if connection.queries_logged
             else connection.make_cursor(cursor))
-
-
-def plan_keeping_cursor(connection):
-    """_cursor() for a statement written by hand whose SQL never changes (the user's
-    permissions, portal.accounts.backends): prepared on the server, its plan kept for the
-    connection's life, where prepared statements are allowed; else Django's cursor."""
-    return _cursor(connection)
 
 
 class _PreparedDebugCursor(CursorDebugWrapper):
@@ -519,8 +514,8 @@ def together(*calls):
 
 def _pipelines(connection):
     """Whether together() sends its statements through psycopg 3's pipeline mode
-    (_pipelined): PostgreSQL where the server's prepared statements are allowed (_cursor),
-    libpq able to pipeline."""
+    (_pipelined): PostgreSQL where the server's prepared statements are allowed
+    (plan_keeping_cursor), libpq able to pipeline."""
     connection.ensure_connection()
     if getattr(connection.connection, "prepare_threshold", None) is None:
         return False

@@ -16,7 +16,7 @@ pytestmark = pytest.mark.django_db
 def server_prepared(db):
     """PostgreSQL's prepared statements allowed on the connection, as the database's OPTIONS
     ({"prepare_threshold": 5}, psycopg's setting) allow them: PreparedQuery then binds its
-    values on the server and prepares its statements (permits.prepared._cursor)."""
+    values on the server and prepares its statements (permits.prepared.plan_keeping_cursor)."""
     from django.db import connection
 
     connection.ensure_connection()

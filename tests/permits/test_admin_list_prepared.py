@@ -224,7 +224,7 @@ def kept_plans(sql_start):
 
 @pytest.fixture
 def prepared_statements(db):
-    """PostgreSQL's prepared statements allowed (permits.prepared._cursor), on a fresh
+    """PostgreSQL's prepared statements allowed (permits.prepared.plan_keeping_cursor), on a fresh
     connection (none prepared yet)."""
     require_postgres()
     connection.ensure_connection()
