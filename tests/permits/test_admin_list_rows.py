@@ -105,6 +105,22 @@ def test_a_popups_page_gives_its_instances_with_their_clocks(signed_in, busy):  
     assert any(case.list_clock is not None for case in instances)
 
 
+def test_a_popups_page_shows_its_rows(signed_in, busy):  # noqa: F811
+    """A popup's list is drawn by Django's loop in the app's change_list_results.html (it
+    has no `body`): its rows are there, each a link that answers the opener (it showed an
+    empty table)."""
+    plain = signed_in.get(CHANGELIST).content.decode()
+    response = signed_in.get(CHANGELIST, {"_popup": "1"})
+    popup = response.content.decode()
+    shown = response.context["cl"].result_list
+    assert len(shown) >= len(busy)
+    body = popup[popup.index("<tbody>"):popup.index("</tbody>")]
+    assert body.count("<tr>") == len(shown) == plain.count("<tr>") - 1
+    assert body.count("data-popup-opener=") == len(shown)
+    for case in busy.values():
+        assert f'data-popup-opener="{case.pk}"' in body
+
+
 def test_page_rows_slices_and_annotations(busy):  # noqa: F811
     queryset = Application.objects.select_related("assignee").order_by("pk")
     page = admin_list.page_rows(queryset, 0, 10)
