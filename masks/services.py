@@ -502,8 +502,8 @@ def _newest_sources(user, wanted, *, dates=True):
     the list does not show it, and decoding 51 timestamps cost about 0.2 ms (Django's
     time-zone loader is psycopg's Python one)."""
     mask, me = DocumentType.MASK_IMPORT, user.pk
-    params = [me, mask, me, mask, Direction.IMPORT, DENSE_PERMITS, Direction.IMPORT,
-              DENSE_PERMITS, me, mask, me, wanted]
+    params = [me, mask, me, mask, DENSE_PERMITS, Direction.IMPORT, Direction.IMPORT, me, mask,
+              me, wanted]
     # A server-side prepared statement (where the database's OPTIONS allow them): the text
     # is parsed once per connection, about a fifth of the query's time at 100,000 cases.
     # PostgreSQL still plans it for each user's values: a plan for the statement's generic
@@ -521,7 +521,7 @@ def _newest_sources_sql(dates=True):
     declaration, permit, write_off, item, entry, report = (
         model._meta.db_table for model in
         (Declaration, Permit, WriteOff, DeclarationItem, LedgerEntry, StockReport))
-    dense = "(SELECT count(*) FROM visible)"
+    dense = "(SELECT yes FROM dense)"
     written_off = f"(SELECT true FROM {write_off} w WHERE w.permit_id = p.id LIMIT 1)"  # noqa: S608
     newest_d = "ORDER BY d.received_at DESC, d.number DESC"
     newest_p = "ORDER BY p.created_at DESC, p.permit_no DESC"
@@ -530,18 +530,20 @@ def _newest_sources_sql(dates=True):
     # and the outer LIMIT stops them; the filter on stock is applied as the rows come.
     return (
         f"WITH filed AS MATERIALIZED ({filed_permits_sql()}), "  # noqa: S608
-        f"visible AS MATERIALIZED ({held_permits_sql()} UNION ALL SELECT permit_id FROM filed)"
+        f"visible AS MATERIALIZED ({held_permits_sql()} UNION ALL SELECT permit_id FROM filed), "
+        # Whether the user sees many permits, counted once for both branches of menu 2.
+        f"dense AS MATERIALIZED (SELECT count(*) > %s AS yes FROM visible)"
         f" SELECT c.menu, c.source_no, c.permit_id, p.permit_no, cl.total, "
         f"COALESCE(sr.allocated, 0), COALESCE(sr.declared, 0), sr.id, "
         f"{'c.at' if dates else 'NULL'} FROM ("
         f"(SELECT '2' AS menu, d.number AS source_no, d.permit_id, d.id AS declaration_id, "
         f"d.received_at AS at FROM {declaration} d "
-        f"WHERE d.direction = %s AND {dense} > %s "
+        f"WHERE d.direction = %s AND {dense} "
         f"AND (d.permit_id IN (SELECT id FROM visible)) IS TRUE {newest_d}) "
         f"UNION ALL "
         f"(SELECT '2', d.number, d.permit_id, d.id, d.received_at "
         f"FROM (SELECT DISTINCT id FROM visible) v JOIN {declaration} d ON d.permit_id = v.id "
-        f"WHERE d.direction = %s AND {dense} <= %s {newest_d}) "
+        f"WHERE d.direction = %s AND NOT {dense} {newest_d}) "
         f"UNION ALL "
         # Menu 3: the holder's permits newest first (permit_holder_newest), each probed for a
         # write-off as it comes ...
@@ -590,11 +592,16 @@ def returnable_sources(*, user, limit=None):
             for report in reports[:limit]], len(reports) > limit
 
 
-def _ledger_by_source(permits):
+def _one_of(field, ids):
+    """Q: `field` is one of `ids`, an IN list of as many parameters (_NOTES_OF)."""
+    return Q(**{f"{field}__in": ids})
+
+
+def _ledger_by_source(permits, match=among):
     """(permit, declaration or None, SUM(quantity)) of the ledger of the mask permits
     `permits`, per stock source: menu 2's import declarations citing the permit, menu 3's
-    write-offs without one."""
-    return (LedgerEntry.objects.filter(among("permit_id", permits))
+    write-offs without one. `match(field, ids)`: the Q of "field is one of ids"."""
+    return (LedgerEntry.objects.filter(match("permit_id", permits))
             .filter(Q(declaration_item__isnull=True)
                     | Q(declaration_item__declaration__direction=Direction.IMPORT,
                         declaration_item__declaration__permit_id=F("permit_id")))
@@ -602,26 +609,53 @@ def _ledger_by_source(permits):
             .annotate(total=Sum("quantity")).order_by())
 
 
-def _stock_by_source(permits):
+def _stock_by_source(permits, match=among):
     """(permit, declaration or None, allocated, declared) of the StockReports of
     `permits`."""
-    return StockReport.objects.filter(among("permit_id", permits)).values_list(
+    return StockReport.objects.filter(match("permit_id", permits)).values_list(
         "permit_id", "declaration_id", "allocated", "declared")
 
 
-def _sources_of(permits):
+def _sources_of(permits, match=among):
     """_ledger_by_source's and _stock_by_source's rows in one query (UNION ALL), each as
     (permit, declaration or None, SUM(quantity), allocated, declared): a ledger row with no
     allocated and declared, a StockReport's with no sum. One round trip less for 我的案件."""
     nothing = Value(None, output_field=DecimalField())
-    return _ledger_by_source(permits).annotate(allocated_=nothing, declared_=nothing).union(
-        _stock_by_source(permits).annotate(total=nothing, allocated_=F("allocated"),
-                                           declared_=F("declared"))
+    return _ledger_by_source(permits, match).annotate(
+        allocated_=nothing, declared_=nothing).union(
+        _stock_by_source(permits, match).annotate(total=nothing, allocated_=F("allocated"),
+                                                  declared_=F("declared"))
         .values_list("permit_id", "declaration_id", "total", "allocated_", "declared_")
         .order_by(), all=True)
 
 
-_SOURCES_OF = PreparedQuery(_sources_of, parameters=("permits",))
+# 我的案件's notes (a page's permits, CASES_PER_PAGE at most) read by _sources_of with this
+# many permit ids, an IN list of parameters, the page's ids repeated to fill it: one SQL
+# text whatever the page, whose plan PostgreSQL keeps (keep_plan; the direction written
+# into it). With the ids as one array (among(): `= ANY(%s)`) it planned the statement for each
+# request: a plan for an array of unknown length is costed above one for the page's ids,
+# so the kept plan was never chosen, and planning was 0.4 of its 0.55 ms on the server
+# (EXPLAIN ANALYZE; the kept plan is the same plan: bench/README.md "Stop 25").
+NOTE_PERMITS = 25
+_NOTE_SLOTS = tuple(f"permit_{n}" for n in range(NOTE_PERMITS))
+_NOTES_OF = PreparedQuery(
+    lambda **permits: _sources_of([permits[name] for name in _NOTE_SLOTS], _one_of),
+    parameters=_NOTE_SLOTS, keep_plan=True, inline_constants=True)
+
+
+def _sources_of_page(permit_ids):
+    """_sources_of(permit_ids)'s rows, by _NOTES_OF (NOTE_PERMITS ids at a time). The ids
+    bound as bigints, whatever their size (psycopg binds a small int as a smallint, and
+    keeps a statement per combination of its parameters' types)."""
+    from psycopg.types.numeric import Int8
+
+    permit_ids = [Int8(permit_id) for permit_id in permit_ids]
+    rows = []
+    for start in range(0, len(permit_ids), NOTE_PERMITS):
+        chunk = permit_ids[start:start + NOTE_PERMITS]
+        chunk += chunk[:1] * (NOTE_PERMITS - len(chunk))
+        rows += _NOTES_OF.rows(**dict(zip(_NOTE_SLOTS, chunk, strict=True)))
+    return rows
 
 
 def permit_stock(permit_ids):
@@ -638,7 +672,7 @@ def permit_stock(permit_ids):
         return {}
     # A source is (permit, import declaration) for menu 2, (permit, None) for menu 3.
     if arrays_supported():  # one query, compiled once per process (permits.prepared)
-        rows = _SOURCES_OF.rows(permits=permit_ids)
+        rows = _sources_of_page(permit_ids)
         ledger = [row[:3] for row in rows if row[2] is not None]
         stock = [(*row[:2], *row[3:]) for row in rows if row[2] is None]
     else:

@@ -36,6 +36,7 @@ from django.core.exceptions import (
 from django.core.paginator import Paginator
 from django.core.signals import setting_changed
 from django.db import connection, models
+from django.db.models.expressions import RawSQL
 from django.dispatch import receiver
 from django.forms.models import BaseInlineFormSet
 from django.middleware.csrf import get_token
@@ -93,6 +94,7 @@ from permits.prepared import (
 from portal.accounts.identifiers import normalize
 from portal.escaping import escaped
 from portal.forms import TextRuleMixin
+from portal.languages import per_language
 from portal.templatetags.roc import roc, roc_datetime, roc_datetime_local
 
 # --- The admin's own pages (issue 10) ---------------------------------------------------------
@@ -406,14 +408,17 @@ def table_rows(prefix, cells, rows, start=0):
     `prefix`, its columns `cells` (_readonly_cell()), as Django's tabular inline draws a
     read-only row (the reviewers' case page draws them too: permits.admin_case, numbering
     a page of rows from `start`)."""
-    # A choice column's cells in the page's language, its labels drawn once a process.
+    # A choice column's cells in the page's language, its labels drawn once a process; a
+    # date's and a link's with what they look up (the time zone, the script prefix) once a
+    # table (in_language(): _readonly_cell, _field_cell).
     language = get_language()
-    cells = [(name, cell.in_language(language) if hasattr(cell, "in_language") else cell)
+    cells = [(f'<td class="field-{name}"><p>',
+              cell.in_language(language) if hasattr(cell, "in_language") else cell)
              for name, cell in cells]
     return [mark_safe(  # noqa: S308 (every value escaped by the cells)
         f'<tr class="form-row has_original" id="{prefix}-{index}">'
         f'<td class="original"><p>{html.escape(str(row))}</p></td>'
-        + "".join(f'<td class="field-{name}"><p>{cell(row)}</p></td>' for name, cell in cells)
+        + "".join([f"{opening}{cell(row)}</p></td>" for opening, cell in cells])
         + '<td class="delete"></td></tr>')
         for index, row in enumerate(rows, start)]
 
@@ -446,6 +451,26 @@ def _readonly_cell(model_admin, name, empty):
             return _escaped(empty)
         return value.__html__() if hasattr(value, "__html__") else _linebreaksbr(value)
 
+    dated = getattr(function, "datetime_field", None)  # shown()'s display of a timestamp
+    if dated is not None:
+        def in_language(language):
+            """The cell for one table: the time zone looked up once (localtime() looked it
+            up for each of the case page's dates); anything but an aware timestamp as cell()
+            draws it."""
+            zone = timezone.get_current_timezone()
+
+            def dated_cell(row):
+                try:
+                    value = getattr(row, dated)
+                except (AttributeError, ValueError, ObjectDoesNotExist):
+                    return cell(row)
+                if type(value) is not datetime.datetime or value.utcoffset() is None:
+                    return cell(row)
+                return html.escape(roc_datetime_local(value.astimezone(zone)))
+
+            return dated_cell
+
+        cell.in_language = in_language
     return function.__name__, cell
 
 
@@ -482,6 +507,33 @@ def _field_cell(model_admin, field, empty):
             shown = display_for_field(value, field, empty)
         return _linebreaksbr(shown)
 
+    if related is not None:
+        view = f"admin:{related.app_label}_{related.model_name}_change"
+
+        def in_language(language):
+            """The cell for one table: the path of the related rows' change page looked up
+            once (keyed_url asked the script prefix for each cell); a row without one, or
+            keyed otherwise, as cell() draws it."""
+            probe = keyed_url(view, _MARK, site)
+            if probe is None:
+                return cell
+            start, end = (html.escape(part) for part in probe.split(str(_MARK)))
+
+            def linked(row):
+                try:
+                    value = getattr(row, field.name)
+                except (AttributeError, ValueError, ObjectDoesNotExist):
+                    return cell(row)
+                if value is None or type(value.pk) is not int:
+                    return cell(row)
+                text = html.escape(str(value))
+                if "\n" in text or "\r" in text:
+                    return cell(row)
+                return f'<a href="{start}{value.pk}{end}">{text}</a>'
+
+            return linked
+
+        cell.in_language = in_language
     return cell
 
 
@@ -752,12 +804,12 @@ def case_search(queryset, term):
     a page: PostgreSQL cannot tell these two apart by its estimates, and chose to walk the
     whole list for a few cases or to sort thousands for a page."""
     for word in search_words(term):
-        found = few_found(word)
+        found, branches = _probed(word)
         if found is not None:
             queryset = queryset.filter(among("pk", found) if found else models.Q(pk__in=()))
         else:
             queryset = queryset.filter(functools.reduce(
-                operator.or_, (models.Q(**branch) for branch in search_branches(word))))
+                operator.or_, (models.Q(**branch) for branch in branches)))
     return queryset
 
 
@@ -767,29 +819,49 @@ def few_found(word):
     counting the up to 3,003 ids of the branches here cost more than the query. The query
     is compiled once per shape of word (_probe): Django's compiling of the union of three
     branches cost a millisecond of CPU, more than PostgreSQL's answer."""
+    return _probed(word)[0]
+
+
+def _probed(word):
+    """(few_found(word), None), or (None, the branches that find many) when `word` finds
+    more than FEW_FOUND: search_branches(word), on PostgreSQL only those the probe found
+    cases by (at the same moment as the cases it names when they are few), an applicant's
+    identifier's beginning that is one whole identifier as that identifier (`=`, which
+    application_identifier_status, 0015, reads in the list's order within a status: the
+    list of an applicant with 5,006 cases walked 1,841 cases of the list to fill a page)."""
     if not arrays_supported():
         found = set(case_matches(word, newest=FEW_FOUND + 1))
-        return found if len(found) <= FEW_FOUND else None
+        return ((found, None) if len(found) <= FEW_FOUND else (None, search_branches(word)))
     shape = search_shape(word)
     values = {"code": normalize(word), "word": word}
     # Its plan kept for a word of digits (an identifier's or its beginning), which no
     # branch finds more of by its plan: a word of letters may be in thousands of names,
     # which PostgreSQL reads newest first when it sees the word, and sorted otherwise.
     probe = _probe(shape, FEW_FOUND, kept=values["code"].isdigit())
-    ((count, ids),) = probe.rows(**{name: values[name] for name in probe.parameters})
-    # (None, None) when it finds none
+    ((count, ids, tags),) = probe.rows(**{name: values[name] for name in probe.parameters})
+    # (None, None, None) when it finds none
     if count is not None and count > FEW_FOUND:
-        return None
-    return ids or []
+        branches = [{(_APPLICANT_ID if lookup == _APPLICANT_ID_START and not tags & _LONGER
+                      else lookup): values[which]}
+                    for place, (lookup, which) in enumerate(shape, 1) if tags >> place & 1]
+        return None, branches
+    return ids or [], None
 
 
+_APPLICANT_ID, _APPLICANT_ID_START = "applicant_identifier", "applicant_identifier__startswith"
+# The probe's tag of the cases whose applicant's identifier starts with the word and is longer
+# (bit 0; a branch's tag is the bit of its place in the word's shape, from 1).
+_LONGER = 1
 _PROBES = {}
 
 
 def _probe(shape, few, *, kept=False):
     """The PreparedQuery of few_found() for words of `shape` (search_shape): the branches'
     union (case_matches, the words' patterns bound as Django binds them), wrapped in a
-    count and the ids as one array, the ids only when they are at most `few`. `kept`: its
+    count and the ids as one array, the ids only when they are at most `few`, and the tags
+    of the branches that found any, ORed (_probed(): the bit of each one's place in
+    `shape`, and _LONGER for an applicant's identifier longer than the word, one index
+    entry more read). `kept`: its
     plan kept (keep_plan), for words whose every branch is best read from its index
     whatever the word: the beginnings of numbers and identifiers read as a range of their
     index (Prefix: those words are letters and digits), every value hidden from the
@@ -798,19 +870,35 @@ def _probe(shape, few, *, kept=False):
     probe = _PROBES.get((shape, few, kept))
     if probe is None:
         def build(**values):
-            return case_matches(None, newest=few + 1, branches=[
-                {lookup.replace("__startswith", "__prefix") if kept else lookup:
-                 values[which]} for lookup, which in shape])
+            branches = [({lookup.replace("__startswith", "__prefix") if kept else lookup:
+                          values[which]}, 1 << place)
+                        for place, (lookup, which) in enumerate(shape, 1)]
+            if any(lookup == _APPLICANT_ID_START for lookup, _which in shape):
+                branches.append(({f"{_APPLICANT_ID}__longer": values["code"]}, _LONGER))
+            cases = []
+            for branch, tag in branches:  # (as case_matches(newest=few + 1) reads them)
+                found = Application.objects.filter(**branch).annotate(
+                    tag=RawSQL(f"{tag:d}", (), output_field=models.IntegerField()),  # noqa: S611
+                ).values_list("pk", "tag")
+                cases.append(found.order_by()[:1] if tag == _LONGER
+                             else found.order_by("-pk")[:few + 1]
+                             if any(name.startswith("applicant_name__") for name in branch)
+                             else found.order_by()[:few + 1])
+            first, *rest = cases
+            return first.union(*rest, all=True) if rest else first
 
         def wrap(sql):
-            # A case two branches find counts once (GROUP BY); `sql` is Django's, compiled.
+            # A case two branches find counts once (GROUP BY), the branches that found any
+            # as the bits of their tags; `sql` is Django's, compiled.
             if kept:
                 sql = re.sub(r"%[%s]", lambda found: "(SELECT %s)" if found.group() == "%s"
                              else "%%", sql)
-            ids = f"SELECT ARRAY_AGG(pk) FROM (SELECT pk FROM ({sql}) AS b(pk) GROUP BY pk) AS f"  # noqa: S608
+            ids = (f"SELECT ARRAY_AGG(pk) FILTER (WHERE tags <> {_LONGER:d}), BIT_OR(tags) "  # noqa: S608
+                   f"FROM (SELECT pk, BIT_OR(tag) FROM ({sql}) AS b(pk, tag) GROUP BY pk) "
+                   f"AS f(pk, tags)")
             size = "CARDINALITY(ids)"
-            return (f"SELECT {size}, CASE WHEN {size} <= {int(few):d} THEN ids END "  # noqa: S608
-                    f"FROM ({ids}) AS c(ids)")
+            return (f"SELECT {size}, CASE WHEN {size} <= {int(few):d} THEN ids END, tags "  # noqa: S608
+                    f"FROM ({ids}) AS c(ids, tags)")
 
         names = sorted({which for _lookup, which in shape})
         probe = _PROBES[(shape, few, kept)] = PreparedQuery(
@@ -938,12 +1026,7 @@ class CaseChangeList(ChangeList):
                 *([dated] if dated else []))
             if bounds:
                 self.bounds_rows = bounds[0]
-            history = {}
-            for case_id, new, created_at in changes:
-                history.setdefault(case_id, []).append(_Change(new, created_at))
-            clocks = {pk_of(case): workdays.clock(
-                status=status_of(case), document_type=type_of(case),
-                history=history.get(pk_of(case), ()), rules=rules) for case in rows}
+            clocks = _page_clocks(rows, pk_of, status_of, type_of, changes, rules)
             flags = {}
             for flag in open_flags:
                 flags.setdefault(flag.application_id, []).append(flag)
@@ -984,6 +1067,40 @@ class CaseChangeList(ChangeList):
 
 # {(admin class, model, columns): (the admin's ordering, its columns {index: "asc"/"desc"})}
 _DEFAULT_COLUMNS = {}
+
+
+def _page_clocks(rows, pk_of, status_of, type_of, changes, rules):
+    """{case id: workdays.clock()} of the page's cases `rows` (pk_of, status_of, type_of:
+    functions of a case) from their status changes `changes` ((case id, new status,
+    created_at), oldest first), counted once for the cases that share what clock() reads:
+    the status, the document type and each change's new status and day (in the time zone
+    in force, the one clock() counts in: the page's clocks are counted inside
+    workdays.one_today(), which pins it). A page's cases share a few such shapes (the list's
+    newest fifty: 6, 逾期's: 14), and a clock cost as much as reading its rows; the cases
+    that share one share its CaseClock (immutable; admin_list.clock_cells writes its cell
+    once)."""
+    zone = timezone.get_current_timezone()
+    history, days = {}, {}  # {case id: its changes}, {case id: [new, day, new, day, ...]}
+    for change in changes:
+        case_id, new, created_at = change
+        day = created_at.astimezone(zone).date()
+        found = history.get(case_id)
+        if found is None:
+            history[case_id], days[case_id] = [change], [new, day]
+        else:
+            found.append(change)
+            days[case_id] += (new, day)
+    clocks, shared = {}, {}
+    for case in rows:
+        pk, status, document_type = pk_of(case), status_of(case), type_of(case)
+        key = (status, document_type, *days.get(pk, ()))
+        made = shared.get(key)
+        if made is None:
+            made = shared[key] = workdays.clock(
+                status=status, document_type=document_type, rules=rules,
+                history=[_Change(new, at) for _case, new, at in history.get(pk, ())])
+        clocks[pk] = made
+    return clocks
 
 
 admin_list.SORTED_QUERY_STRINGS.add(CaseChangeList.get_query_string)
@@ -1320,10 +1437,9 @@ def _cell_writer(name, field, value_of, empty, get=None):
             value_of = get(field.attname)
         nowrap = isinstance(field, models.DateField | models.TimeField)
         opening = td_nowrap if nowrap else td
-        if field.flatchoices:  # each label's whole cell, once a page
-            shown_empty = f"{opening}{_escaped(empty)}</td>"
-            cells = {value: f"{opening}{label}</td>"
-                     for value, label in _labels_html(field, get_language()).items()}
+        cells = _choice_cells(field, opening, empty)
+        if cells is not None:  # each label's whole cell, once a process and language
+            cells, shown_empty = cells
             return lambda case: cells.get(value_of(case), shown_empty)
         if isinstance(field, models.CharField | models.TextField):
             shown_empty = _escaped(empty)
@@ -1341,6 +1457,31 @@ def _cell_writer(name, field, value_of, empty, get=None):
         return f"{td_nowrap if nowrap else td}{text}</td>"
 
     return paired
+
+
+# {(field, language, the cell's opening tag, the empty value's text): ({value: its
+# label's whole cell}, the empty cell)} of the list's choice columns (_choice_cells).
+_CHOICE_CELLS = {}
+
+
+def _choice_cells(field, opening, empty):
+    """({value: its label's whole cell}, the cell of a value that has none) of the choice
+    field `field` in the language in force, made once a process (as _labels_html() keeps
+    the labels: not for choices given by a callable); None for a field of no choices."""
+    if field.choices is None:  # (a field of none: the same to the end)
+        return None
+    language = get_language()
+    key = (field, language, opening, empty)
+    made = _CHOICE_CELLS.get(key)
+    if made is None:
+        if not field.flatchoices:
+            return None
+        made = ({value: f"{opening}{label}</td>"
+                 for value, label in _labels_html(field, language).items()},
+                f"{opening}{_escaped(empty)}</td>")
+        if not isinstance(field.choices, CallableChoiceIterator):
+            _CHOICE_CELLS[key] = made
+    return made
 
 
 def case_rows(cl, columns):
@@ -1366,22 +1507,51 @@ def case_rows(cl, columns):
         first_cell = _cell_html(first_field, first_value, empty)
         writers = [_cell_writer(name, field, value_of, empty) for name, field, value_of in rest]
         pk_of, cases = operator.attrgetter("pk"), page
-    # The change page's link, made once: "0" stands for the case.
+    # The change page's link, made once (its path once a process: fixed_url): "0" stands
+    # for the case; its parts escaped once (an escape is of each character: a key, digits,
+    # needs none).
     opts, context = cl.opts, {"preserved_filters": cl.preserved_filters, "opts": cl.opts}
-    path = reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=("0",),
-                   current_app=cl.model_admin.admin_site.name)
+    path = fixed_url(f"admin:{opts.app_label}_{opts.model_name}_change",
+                     current_app=cl.model_admin.admin_site.name, object_id="0")
     head, tail = path.rsplit("/0/", 1)
-    query = add_preserved_filters(context, path)[len(path):]
+    query = _preserved_query(context, path)
+    head, tail = _escaped(f"{head}/"), _escaped(f"/{tail}{query}")
     # The first cell's opening tag, with and without "nowrap", made once.
     heads = (f'<th class="field-{first}"><a href="', f'<th class="field-{first} nowrap"><a href="')
     for index, case in enumerate(cases):
         pk = pk_of(case)
-        url = (f"{head}/{pk}/{tail}{query}" if isinstance(pk, int)
-               else add_preserved_filters(context, cl.url_for_result(page[index])))
+        url = (f"{head}{pk}{tail}" if isinstance(pk, int)
+               else _escaped(add_preserved_filters(context, cl.url_for_result(page[index]))))
         text, nowrap = first_cell(case)
         yield SafeString(  # every value escaped by _escaped(); no lazy check
-            f'{heads[nowrap]}{_escaped(url)}">{text}</a></th>'
+            f'{heads[nowrap]}{url}">{text}</a></th>'
             + "".join([writer(case) for writer in writers]))
+
+
+# {(path, the list's preserved filters, its model's options, script prefix, URL
+# configuration): the query string add_preserved_filters() gives the path}, bounded.
+_PRESERVED = {}
+_PRESERVED_MAX = 512
+
+
+def _preserved_query(context, path):
+    """add_preserved_filters(context, path)'s query string (what it adds to `path`), once a
+    process for the same filters: on a filtered list (a queue, a status, a search) it
+    resolved the path anew on every page (a tenth of a millisecond)."""
+    key = (path, context["preserved_filters"], context["opts"], get_script_prefix(),
+           get_urlconf())
+    query = _PRESERVED.get(key)
+    if query is None:
+        if len(_PRESERVED) >= _PRESERVED_MAX:
+            _PRESERVED.clear()
+        query = _PRESERVED[key] = add_preserved_filters(context, path)[len(path):]
+    return query
+
+
+@receiver(setting_changed)
+def _urls_changed(*, setting, **kwargs):
+    if setting == "ROOT_URLCONF":
+        _PRESERVED.clear()
 
 
 class Unchosen:
@@ -1474,13 +1644,14 @@ def moves_html(request, case, moves, move_url, suggested, token=None, withheld=(
     page's CSRF token, if it has one already (each new one is a mask made anew).
     `withheld`: why a move is not offered to this reviewer (four eyes), a line each."""
     escape = html.escape
+    words = _moves_words()
     parts = [
         '<section class="module aligned review-moves" id="review-moves" '
         'aria-labelledby="review-moves-heading">\n'
-        f'<h2 id="review-moves-heading">{escape(gettext("Review"))} · '
+        f'<h2 id="review-moves-heading">{words[0]} · '
         f'<a href="{escape(fixed_url("admin:permits_application_workflow"))}">'
-        f'{escape(gettext("Statuses and moves"))}</a></h2>\n'
-        f'<p class="review-moves-status">{escape(gettext("Status"))}: '
+        f'{words[1]}</a></h2>\n'
+        f'<p class="review-moves-status">{words[2]}: '
         f'<strong data-testid="review-status">{escape(case.get_status_display())}</strong></p>\n']
     if moves:
         parts.append(
@@ -1488,13 +1659,11 @@ def moves_html(request, case, moves, move_url, suggested, token=None, withheld=(
             f'<input type="hidden" name="csrfmiddlewaretoken" '
             f'value="{token or get_token(request)}">\n'
             '<div class="form-row">\n<label for="id_move_note">'
-            + escape(gettext("Note to the applicant (required for the moves marked *)"))
+            + words[3]
             + '</label>\n<textarea name="note" id="id_move_note" rows="3" cols="80"></textarea>\n'
             "</div>\n")
         if suggested:
-            parts.append('<p class="help" data-testid="suggested-move">' + escape(gettext(
-                "The highlighted move is the one this kind of case usually takes next "
-                "(preselected).")) + "</p>\n")
+            parts.append('<p class="help" data-testid="suggested-move">' + words[4] + "</p>\n")
         parts.append('<div class="submit-row">\n')
         for to, label, note_required in moves:
             chosen = to == suggested
@@ -1508,10 +1677,18 @@ def moves_html(request, case, moves, move_url, suggested, token=None, withheld=(
                      f"{escape(str(reason))}</p>\n" for reason in withheld)
         parts.append("</form>\n")
     else:
-        parts.append("<p>" + escape(gettext("This case is closed: no further moves."))
-                     + "</p>\n")
+        parts.append("<p>" + words[5] + "</p>\n")
     parts.append("</section>")
     return mark_safe("".join(parts))  # noqa: S308 (every value escaped)
+
+
+# The moves' section's words, escaped, looked up once a language and process.
+_moves_words = per_language(lambda: tuple(html.escape(text) for text in (
+    gettext("Review"), gettext("Statuses and moves"), gettext("Status"),
+    gettext("Note to the applicant (required for the moves marked *)"),
+    gettext("The highlighted move is the one this kind of case usually takes next "
+            "(preselected)."),
+    gettext("This case is closed: no further moves."))))
 
 
 # The case page's case, with the permit version it changes (and that version's case, which

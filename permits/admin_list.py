@@ -24,7 +24,7 @@ from operator import itemgetter
 from urllib.parse import quote_plus
 
 from django.conf import settings
-from django.contrib.admin.filters import ChoicesFieldListFilter
+from django.contrib.admin.filters import ChoicesFieldListFilter, DateFieldListFilter
 from django.contrib.admin.templatetags.admin_list import _coerce_field_name, result_headers
 from django.contrib.admin.utils import label_for_field
 from django.contrib.admin.views.main import (
@@ -441,8 +441,12 @@ def query_string(params, new_params=None, remove=None, quoted=None, around=None)
     the caller). Django's own costs 60,000 instructions a link. A link that only sets one
     parameter to a text (the columns' sorting: three a column) is that text between the
     other parameters, written once a page and name in `around` (a dict kept by the caller
-    for the same `params`)."""
+    for the same `params`); so is a link that removes only parameters the list has not
+    (the date drill-down's links)."""
     quoted = {} if quoted is None else quoted
+    if remove and around is not None and not any(
+            name.startswith(prefix) for name in params for prefix in remove):
+        remove = None  # (nothing to remove)
     if around is not None and not remove and new_params and len(new_params) == 1:
         ((name, value),) = new_params.items()
         if type(name) is str and type(value) is str:
@@ -634,17 +638,36 @@ def drilldown(parts):
     if not parts or not parts["show"]:
         return ""
     out = ['\n<nav class="toplinks">\n']
-    back = parts["back"]
+    back, language = parts["back"], get_language()
     if back:
         out.append(f'<a href="{_e(back["link"])}" class="date-back">&lsaquo; '
-                   f'{_e(roc_years(back["title"]))}</a>')
+                   f'{_roc_title(back["title"], language)}</a>')
     out.append("\n")
     for choice in parts["choices"]:
-        title = _e(roc_years(choice["title"]))
+        title = _roc_title(choice["title"], language)
         out.append(f'\n<a href="{_e(choice["link"])}">{title}</a>\n' if choice.get("link")
                    else f"\n{title}\n")
     out.append("\n</nav>\n")
     return "".join(out)
+
+
+_ROC_TITLES = {}  # {(a title, language): its _roc_title()}, bounded
+_ROC_TITLES_MAX = 4096
+
+
+def _roc_title(title, language):
+    """_e(roc_years(title)) of a drill-down's title in `language`, the one in force: a
+    text's once a process (a year's, a month's: a pattern's substitution each, with a
+    look-up of the language, for each of the drill-down's links)."""
+    if type(title) is not str:  # (a lazy text: "All dates")
+        return _e(roc_years(title))
+    key = (title, language)
+    done = _ROC_TITLES.get(key)
+    if done is None:
+        if len(_ROC_TITLES) >= _ROC_TITLES_MAX:
+            _ROC_TITLES.clear()
+        done = _ROC_TITLES[key] = _e(roc_years(title))
+    return done
 
 
 # --- The table: admin/permits/application/change_list_results.html --------------------------
@@ -663,6 +686,31 @@ def headers(cl):
     if columns is None:  # a column whose header this does not keep
         return list(result_headers(cl))
     ordering_field_columns = cl.get_ordering_field_columns()
+    # The same headers for the same columns, language, order and list's parameters (their
+    # links), kept per process (a copy of each dict given: the caller's to change).
+    kept_key = None
+    if (type(cl).get_query_string in SORTED_QUERY_STRINGS
+            and all(fixed is not None or isinstance(text, Promise)
+                    for text, _name, fixed in columns)):
+        kept_key = (key, get_language(), tuple(ordering_field_columns.items()),
+                    _params_key(cl))
+        kept = _KEPT_HEADERS.get(kept_key)
+        if kept is not None:
+            return [dict(header) for header in kept]
+    out = _made_headers(cl, columns, ordering_field_columns)
+    if kept_key is not None:
+        if len(_KEPT_HEADERS) >= _KEPT_HEADERS_MAX:
+            _KEPT_HEADERS.clear()
+        _KEPT_HEADERS[kept_key] = [dict(header) for header in out]
+    return out
+
+
+# {(the columns' key, language, order, the list's parameters): headers()}, bounded
+_KEPT_HEADERS = {}
+_KEPT_HEADERS_MAX = 512
+
+
+def _made_headers(cl, columns, ordering_field_columns):
     out = []
     for i, (text, name, fixed) in enumerate(columns):
         if fixed is not None:  # not sortable: the same each time
@@ -791,6 +839,9 @@ def _forget(*, setting, **kwargs):
     override_settings: the catalogues, the static files' storage)."""
     _HEADER_TEXTS.clear()
     _search_icon.cache_clear()
+    _FILTERS.clear()
+    _ROC_TITLES.clear()
+    _KEPT_HEADERS.clear()
 
 
 def _header_text(label, language):
@@ -884,9 +935,17 @@ def one_filter(cl, spec):
     drawn = choice_filter(cl, spec)
     if drawn is not None:
         return drawn
+    drawn = date_filter(cl, spec)
+    if drawn is not None:
+        return drawn
     if spec.template != "admin/filter.html":
         return get_template(spec.template).render(
             {"title": spec.title, "choices": list(spec.choices(cl)), "spec": spec})
+    return listed_filter(cl, spec)
+
+
+def listed_filter(cl, spec):
+    """admin/filter.html of `spec`, from its choices()."""
     out = [filter_head(spec.title), "<ul>\n"]
     for choice in spec.choices(cl):
         selected = ' class="selected"' if choice["selected"] else ""
@@ -914,6 +973,17 @@ def choice_filter(cl, spec):
     labels = _choice_labels(spec)
     if labels is None:
         return None
+    # What the HTML is made of but the labels (kept with them): the field, its parameters'
+    # names, the list's parameters (the choice chosen among them).
+    key = (ChoicesFieldListFilter, type(spec), spec.field, spec.lookup_kwarg,
+           spec.lookup_kwarg_isnull, get_language(), _params_key(cl))
+    drawn = _FILTERS.get(key)
+    if drawn is None:
+        drawn = _kept_filter(key, _choice_filter(cl, spec, labels))
+    return drawn
+
+
+def _choice_filter(cl, spec, labels):
     head, choices = labels
     kwarg, isnull = spec.lookup_kwarg, spec.lookup_kwarg_isnull
     chosen = spec.lookup_val
@@ -936,6 +1006,55 @@ def choice_filter(cl, spec):
 # {(filter class, field, language): (the filter's title, escaped, [(a value as text, its
 # label's HTML)])}
 _CHOICE_LABELS = {}
+# {(kind, filter class, what its HTML is made of, ...): the HTML} of choice_filter() and
+# date_filter(), bounded (_FILTERS_MAX); emptied when a setting changes (_forget).
+_FILTERS = {}
+_FILTERS_MAX = 512
+
+
+def _kept_filter(key, drawn):
+    if len(_FILTERS) >= _FILTERS_MAX:
+        _FILTERS.clear()
+    _FILTERS[key] = drawn
+    return drawn
+
+
+def _params_key(cl):
+    """The list's parameters (cl.filter_params, {name: [values]}) as a key, made once a
+    page: each filter's links are made of them (get_query_string())."""
+    key = cl.__dict__.get("params_key")
+    if key is None:
+        key = cl.__dict__["params_key"] = tuple(
+            (name, tuple(values)) for name, values in sorted(cl.filter_params.items()))
+    return key
+
+
+def date_filter(cl, spec):
+    """listed_filter() of a filter of a date (Django's DateFieldListFilter, its __init__()
+    and choices() not overridden: "Any date", "Today", "Past 7 days", ...), drawn once a
+    day, language and list's parameters: its links are the list's parameters with the
+    day's bounds (get_query_string(): each written anew), its titles lazy texts cast on
+    every page. None where listed_filter() draws it each time: counts shown (facets),
+    another template, a list whose get_query_string() is not the list's."""
+    kind = type(spec)
+    if (not isinstance(spec, DateFieldListFilter)
+            or kind.__init__ is not DateFieldListFilter.__init__
+            or kind.choices is not DateFieldListFilter.choices
+            or spec.template != "admin/filter.html" or cl.add_facets
+            or type(cl).get_query_string not in SORTED_QUERY_STRINGS):
+        return None
+    # The links are the day's (today as __init__ found it, in the time zone in force: the
+    # other bounds are made from it) and the field's (null: "No date", "Has date"); the
+    # chosen one is among the list's parameters.
+    today = spec.links[1][1][spec.lookup_kwarg_since]
+    key = (DateFieldListFilter, kind, spec.field, spec.field_path, spec.field.null,
+           str(today), getattr(today, "tzinfo", None), get_language(), _params_key(cl))
+    drawn = _FILTERS.get(key)
+    if drawn is None:
+        drawn = _kept_filter(key, listed_filter(cl, spec))
+    return drawn
+
+
 # The change lists' get_query_string() that write a link as Django's does: the list's
 # parameters with the changes, sorted, urlencode()d (permits.admin.CaseChangeList adds its own).
 SORTED_QUERY_STRINGS = {ChangeList.get_query_string}
@@ -1083,20 +1202,27 @@ def clock_cells(get=None):
     page of the list, in the language in force: the cell of an open stage with a target
     depends only on that stage's clock (StageClock: stage, days, target, open, due), so the
     page's cases in the same stage with the same days and due date share it (the words and
-    the due date's text, 19 µs a cell, written once). With `get`, of a row (_page_value)."""
-    seen = {}
+    the due date's text, 19 µs a cell, written once). Cases that share their clock (one
+    CaseClock: permits.admin._page_clocks) get its cell at once. With `get`, of a row
+    (_page_value)."""
+    seen, done = {}, {}  # done: {id(clock): (clock, its cell)}
     clock_of = _page_value(get, "list_clock", None)
 
     def cell(case):
         clock = clock_of(case)
         if clock is None:
             return ""
+        kept = done.get(id(clock))
+        if kept is not None and kept[0] is clock:
+            return kept[1]
         current = clock.current
         if current is None or current.target is None:
-            return clock_cell(clock)
-        found = seen.get(current)
-        if found is None:
-            found = seen[current] = clock_cell(clock)
+            found = clock_cell(clock)
+        else:
+            found = seen.get(current)
+            if found is None:
+                found = seen[current] = clock_cell(clock)
+        done[id(clock)] = (clock, found)
         return found
 
     return cell

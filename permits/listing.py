@@ -94,6 +94,10 @@ class Drafts:
 
     of: Callable
     limit: int
+    # `branches(user)` → of(user) as two querysets that never share a draft, each without an
+    # OR (permits.entry.draft_branches): on PostgreSQL the page reads each from its own index
+    # in the list's order, one plan for every user (VisibleCases._prepared keeps it).
+    branches: Callable | None = None
 
     def rows(self, user):
         """Through the ORM (SQLite, bureau staff): the DRAFT_COLUMNS rows of `user`'s drafts,
@@ -169,10 +173,13 @@ class VisibleCases:
             return filed.union(mine, all=True).order_by(*self.ordering)[start:stop]
         filed, mine = (branch.annotate(draft=Value(False)).values_list("id", date, "draft")
                        [:stop] for branch in branches)
-        drafts = self.drafts.of(self.user).order_by("-updated_at", "-id").annotate(
-            draft=Value(True)).values_list("id", "updated_at", "draft")[:self.drafts.limit]
+        drafts = ((self.drafts.of(self.user),) if self.drafts.branches is None
+                  else self.drafts.branches(self.user))
+        drafts = [branch.order_by("-updated_at", "-id").annotate(draft=Value(True))
+                  .values_list("id", "updated_at", "draft")[:self.drafts.limit]
+                  for branch in drafts]
         # The drafts first, then as many cases as asked (more if there are fewer drafts).
-        return filed.union(mine, drafts, all=True).order_by(
+        return filed.union(mine, *drafts, all=True).order_by(
             "-draft", *self.ordering)[:stop + self.drafts.limit]
 
     def _rows(self, key):
@@ -231,8 +238,18 @@ class VisibleCases:
 
             kinds = {name: kind for name, kind in (criteria.kinds if criteria else {}).items()
                      if name in given}
+            # 我的案件's first page (and the home box) keeps its plan: every branch is an index
+            # range in the list's order cut at the page's end, so that the one plan PostgreSQL
+            # keeps for all users is the one it makes for each, without planning it each time
+            # (bench/README.md "Stop 25 (applicants' pages)"); the statuses written into the
+            # SQL, for the partial indexes to serve it. Not the query pages' (their
+            # criteria decide the plan), nor a deep page's (its OFFSET), nor drafts read
+            # with an OR (Drafts.branches).
+            keep_plan = (criteria is None and start == 0
+                         and (not with_drafts or drafts.branches is not None))
             query = _PREPARED[key] = PreparedQuery(build, parameters=("user", *given),
-                                                   kinds=kinds,
+                                                   kinds=kinds, keep_plan=keep_plan,
+                                                   inline_constants=keep_plan,
                                                    wrap=lambda sql: page_sql % sql)
             if len(_PREPARED) > PREPARED_PAGES:  # the first pages are the ones asked for
                 # (another thread may have dropped the same one: no KeyError)

@@ -239,9 +239,12 @@ class Application(ChoiceLabels, models.Model):
                          condition=~Q(status="draft"),
                          name="application_agent_filed"),
             # Each user's drafts (我的案件's 暫存中的案件, entry.drafts_of), newest first.
-            models.Index(fields=["applicant", "-updated_at"], condition=Q(status="draft"),
-                         name="application_applicant_drafts"),
-            models.Index(fields=["agent", "-updated_at"], condition=Q(status="draft"),
+            # In the list's whole order (the id last), each read as one range by the page's
+            # kept plan (entry.draft_branches; bench/README.md "Stop 25"): the agent of a
+            # draft in the applicant's index, for its branch's "no agent".
+            models.Index(fields=["applicant", "-updated_at", "-id"], include=["agent"],
+                         condition=Q(status="draft"), name="application_applicant_drafts"),
+            models.Index(fields=["agent", "-updated_at", "-id"], condition=Q(status="draft"),
                          name="application_agent_drafts"),
             # The reviewers' queues (issue 14: permits.admin_queues): the cases the bureau
             # has open, small beside the closed ones; their three counts are one index-only

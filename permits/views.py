@@ -100,7 +100,8 @@ def dashboard(request):
     """我的案件: newest first, with what each case needs from the user; above them the
     drafts (暫存) the user is entering, each with a link to go on with it."""
     # The drafts shown above the first page, one more: are there others?
-    cases = _listed(request.user, drafts=Drafts(entry.drafts_of, DRAFTS_SHOWN + 1))
+    cases = _listed(request.user, drafts=Drafts(entry.drafts_of, DRAFTS_SHOWN + 1,
+                                                entry.draft_branches))
     page = case_page(cases, request.GET.get("page"), per_page=CASES_PER_PAGE)
     page.object_list = _with_dashboard_notes(page.object_list)
     page.rows = case_rows(page.object_list)

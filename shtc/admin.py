@@ -4,6 +4,8 @@ approval a re-export needs, and the UN/LOCODE location codes with an upload of a
 release. Nothing is deleted: a membership ends with its "member until" date, an area or a
 country is retired by clearing "in use", and a location stays (a permit may name it)."""
 
+from html import escape as _html_escape
+
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
@@ -16,6 +18,7 @@ from django.utils.translation import gettext_lazy as _
 from permits.admin import PortalDisplayMixin, ReadOnlyAdmin, ReadOnlyInline
 from permits.admin_upload import UploadAdmin
 from portal.forms import PortalForm
+from portal.languages import per_language
 from shtc import locode, review
 from shtc.models import (
     ControlledArea,
@@ -61,87 +64,124 @@ class ShtcReviewInline(ReadOnlyInline):
                 f'data-testid="shtc-review">\n{review_panel_html(case)}\n</div>')
 
 
-def _row(label, value, attributes=""):
-    """A line of the panel: its label and its value (HTML)."""
-    return (f'<div class="form-row"><div class="flex-container"><label>{escape(label)}:</label>'
-            f'\n<div class="readonly"{attributes}>{value}</div></div></div>\n')
+def _esc(text):
+    """escape(`text`) as text: the same characters escaped, without keep_lazy's look for lazy
+    arguments on each of the panel's thirty values."""
+    return _html_escape(str(text))
+
+
+def _panel_words():
+    """The panel's fixed words in the language in force, escaped, and each line's opening
+    (its label): looked up once a language and process (_words)."""
+    def opening(label):
+        return (f'<div class="form-row"><div class="flex-container"><label>{_esc(label)}:'
+                '</label>\n<div class="readonly"')
+
+    return {
+        "heading": _esc(gettext("SHTC review")),
+        "consultation": _esc(gettext(
+            "A warning holds for this case: doubtful cases go to inter-agency consultation "
+            "(協查中, 25 to 30 working days, SHTC-13). Move it to consultation unless the "
+            "documents settle the doubt.")),
+        "controlled": _esc(gettext("controlled area")),
+        "none": _esc(gettext("none")),
+        "all four": _esc(gettext("all four")),
+        "partial": _esc(gettext("Partial shipments")),
+        "one": _esc(gettext("One shipment only")),
+        "none required": _esc(gettext("None required.")),
+        "missing": _esc(gettext("missing")),
+        "never extended": _esc(gettext("An expired permit is never extended (SHTC-14).")),
+        "route": opening(gettext("End-use assurance")),
+        "destination": opening(gettext("Destination country")),
+        "regimes": opening(gettext("Export control regimes")),
+        "port": opening(gettext("Transit port code")),
+        "shipment": opening(gettext("Partial or one shipment")),
+        "end use": opening(gettext("Specific end use (English)")),
+        "website": opening(gettext("End user's English website")),
+        "documents": opening(gettext("Required documents")),
+        "validity": opening(gettext("Validity")),
+    }
+
+
+_words = per_language(_panel_words)
+
+
+def _line(opening, value, attributes=""):
+    """A line of the panel: its label's opening (_panel_words()), its value (HTML)."""
+    return f"{opening}{attributes}>{value}</div></div></div>\n"
 
 
 def review_panel_html(application):
     """The reviewer's panel of an SHTC case (SHTC-13, SHTC-14) from shtc.review.panel(), as
     HTML, every value escaped; "" for a case without SHTC data. Written in Python (issue 10:
-    the template's tags cost more than the rest of the panel); admin/shtc/review_panel.html
-    prints it on Django's change form."""
+    the template's tags cost more than the rest of the panel), its fixed words once a
+    language (_words); admin/shtc/review_panel.html prints it on Django's change form."""
     panel = review.panel(application)
     if panel is None:
         return ""
+    words = _words()
     parts = ['<fieldset class="module aligned shtc-review" aria-labelledby="shtc-review-heading">'
-             f'\n<h2 id="shtc-review-heading">{escape(gettext("SHTC review"))}</h2>\n']
+             f'\n<h2 id="shtc-review-heading">{words["heading"]}</h2>\n']
     if panel["consultation"]:
-        parts.append('<p class="errornote" data-testid="shtc-consultation">' + escape(gettext(
-            "A warning holds for this case: doubtful cases go to inter-agency consultation "
-            "(協查中, 25 to 30 working days, SHTC-13). Move it to consultation unless the "
-            "documents settle the doubt.")) + "</p>\n")
+        parts.append('<p class="errornote" data-testid="shtc-consultation">'
+                     + words["consultation"] + "</p>\n")
     if panel["warnings"]:
         parts.append('<ul class="messagelist" data-testid="shtc-warnings">'
-                     + "".join(f'<li class="warning" data-code="{escape(warning["code"])}">'
-                               f'{escape(str(warning["message"]))}</li>'
+                     + "".join(f'<li class="warning" data-code="{_esc(warning["code"])}">'
+                               f'{_esc(warning["message"])}</li>'
                                for warning in panel["warnings"]) + "</ul>\n")
-    destination = escape(panel["destination"])
+    destination = _esc(panel["destination"])
     if panel["controlled"]:
-        destination += f" · {escape(gettext('controlled area'))}"
-    regimes = "、".join(escape(regime) for regime in panel["regimes"]) \
-        or escape(gettext("none"))
+        destination += f' · {words["controlled"]}'
+    regimes = "、".join(_esc(regime) for regime in panel["regimes"]) or words["none"]
     if panel["all_regimes"]:
-        regimes += " (" + escape(gettext("all four")) + ")"
+        regimes += " (" + words["all four"] + ")"
     partial = panel["partial_shipment"]
     parts += [
-        _row(gettext("End-use assurance"), escape(str(panel["assurance_route"])),
-             ' data-testid="shtc-route"'),
-        _row(gettext("Destination country"), destination, ' data-testid="shtc-destination"'),
-        _row(gettext("Export control regimes"), regimes, ' data-testid="shtc-regimes"'),
-        _row(gettext("Transit port code"), escape(panel["transit_port"] or "-"),
-             ' data-testid="shtc-transit-port"'),
-        _row(gettext("Partial or one shipment"),
-             escape(gettext("Partial shipments" if partial else "One shipment only")),
-             f' data-testid="shtc-partial-shipment" data-partial="{"yes" if partial else "no"}"'),
-        _row(gettext("Specific end use (English)"), linebreaksbr(panel["end_use"] or "-"),
-             ' data-testid="shtc-end-use"')]
+        _line(words["route"], _esc(panel["assurance_route"]), ' data-testid="shtc-route"'),
+        _line(words["destination"], destination, ' data-testid="shtc-destination"'),
+        _line(words["regimes"], regimes, ' data-testid="shtc-regimes"'),
+        _line(words["port"], _esc(panel["transit_port"] or "-"),
+              ' data-testid="shtc-transit-port"'),
+        _line(words["shipment"], words["partial" if partial else "one"],
+              f' data-testid="shtc-partial-shipment" data-partial="{"yes" if partial else "no"}"'),
+        _line(words["end use"], linebreaksbr(panel["end_use"] or "-"),
+              ' data-testid="shtc-end-use"')]
     if panel["end_user_url"]:
-        url = escape(panel["end_user_url"])
-        parts.append(_row(gettext("End user's English website"),
-                          f'<a href="{url}" rel="noopener noreferrer" target="_blank">{url}</a>'))
-    parts.append(_row(gettext("Required documents"), _documents_html(panel)))
-    parts.append(_row(gettext("Validity"), *_validity_html(panel["validity"])))
+        url = _esc(panel["end_user_url"])
+        parts.append(_line(words["website"],
+                           f'<a href="{url}" rel="noopener noreferrer" target="_blank">{url}</a>'))
+    parts.append(_line(words["documents"], _documents_html(panel, words)))
+    parts.append(_line(words["validity"], *_validity_html(panel["validity"], words)))
     parts.append("</fieldset>")
     return mark_safe("".join(parts))  # noqa: S308 (every value escaped)
 
 
-def _documents_html(panel):
+def _documents_html(panel, words):
     if not panel["documents"]:
-        return escape(gettext("None required."))
-    missing = escape(gettext("missing"))
+        return words["none required"]
+    missing = words["missing"]
     items = []
     for document in panel["documents"]:
         uploaded = document["uploaded"]
         items.append(
-            f'<li data-code="{escape(document["code"])}" '
+            f'<li data-code="{_esc(document["code"])}" '
             f'data-uploaded="{"yes" if uploaded else "no"}">'
             + ("✔" if uploaded else f"<strong>✘ {missing}</strong>")
-            + f' {escape(str(document["label"]))}\n'
-            + "".join(f'· <a href="{escape(file["url"])}">{escape(file["name"])}</a> '
+            + f' {_esc(document["label"])}\n'
+            + "".join(f'· <a href="{_esc(file["url"])}">{_esc(file["name"])}</a> '
                       for file in document["files"]) + "</li>")
     result = '<ul data-testid="shtc-documents">\n' + "\n".join(items) + "\n</ul>"
     if panel["missing"]:
         count = len(panel["missing"])
-        result += '\n<p data-testid="shtc-missing">' + escape(ngettext(
+        result += '\n<p data-testid="shtc-missing">' + _esc(ngettext(
             "%(counter)s required document is missing.",
             "%(counter)s required documents are missing.", count) % {"counter": count}) \
             + "</p>"
     return result
 
 
-def _validity_html(validity):
+def _validity_html(validity, words):
     """(HTML, attributes) of the validity's line: recorded at approval, kept by a change, or
     what approving today would give."""
     state = validity["state"]
@@ -156,14 +196,13 @@ def _validity_html(validity):
         text = gettext("If approved today (%(day)s): %(months)s months, until %(end)s.") % {
             "day": validity["on"], "months": validity["months"],
             "end": validity["valid_until"]}
-    value = f"<p>{escape(text)}</p>"
+    value = f"<p>{_esc(text)}</p>"
     if state != "kept":
-        value += f"<p>{escape(str(validity['reason']))}</p>"
-    value += ('<p class="help">'
-              + escape(gettext("An expired permit is never extended (SHTC-14).")) + "</p>")
+        value += f"<p>{_esc(validity['reason'])}</p>"
+    value += '<p class="help">' + words["never extended"] + "</p>"
     months = validity.get("months") or ""
-    return value, (f' data-testid="shtc-validity" data-state="{escape(state)}" '
-                   f'data-months="{escape(str(months))}"')
+    return value, (f' data-testid="shtc-validity" data-state="{_esc(state)}" '
+                   f'data-months="{_esc(months)}"')
 
 
 class KeptAdmin(PortalDisplayMixin, admin.ModelAdmin):

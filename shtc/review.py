@@ -14,6 +14,8 @@ Plain functions over the database, no request: each reads a fixed number of quer
 whatever the number of items, parties or documents.
 """
 
+import functools
+
 from dateutil.relativedelta import relativedelta
 from django.conf import settings
 from django.utils import timezone, translation
@@ -86,7 +88,9 @@ def take_validity(application, results):
         application.__dict__[_BUYERS_READ] = (read[0], results[0])
 
 
+@functools.lru_cache(maxsize=64)
 def valid_until(valid_from, months):
+    # Kept for the last days asked (two relativedeltas cost the panel 20 µs a view).
     # As the framework counts (permits.procedures.Procedure.validity): the day before the
     # same date `months` later (115/12/03 + 6 months → 116/06/02).
     return valid_from + relativedelta(months=months) - relativedelta(days=1)

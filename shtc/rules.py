@@ -17,6 +17,7 @@ RegimeMembershipQuerySet.on() does, so a kept copy answers any day.
 """
 
 import datetime
+import functools
 from typing import NamedTuple
 
 from dateutil.relativedelta import relativedelta
@@ -115,14 +116,25 @@ def has_own_procedure(country):
     return area is not None and area.own_procedure
 
 
+@functools.lru_cache(maxsize=64)
 def half_year_before(on):
     """The first day of the half year that ends on `on`: the same day six months earlier
-    (the last day of the month when that month is shorter: 08-31 → 02-28)."""
+    (the last day of the month when that month is shorter: 08-31 → 02-28). Kept for the
+    last days asked (a relativedelta cost a reviewer's panel 15 µs a time)."""
     return on - relativedelta(months=SHORT_MONTHS)
 
 
 def _normalise_name(name):
+    if type(name) is str:
+        return _normalised(name)
     return " ".join(str(name or "").split()).casefold()
+
+
+@functools.lru_cache(maxsize=4096)
+def _normalised(name):
+    """A name compared without case and runs of blanks; kept for the names last compared
+    (the reviewer's panel compares the exporter's buyers' names, 50 a case, on each view)."""
+    return " ".join(name.split()).casefold()
 
 
 def releases_to_importer(*, exporter, destination, importer_name, on, buyers=None):

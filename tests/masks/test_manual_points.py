@@ -11,6 +11,7 @@ from decimal import Decimal
 
 import pytest
 from django.core.management import call_command
+from django.db import connection
 from django.template.loader import render_to_string
 from django.utils import translation
 
@@ -157,6 +158,45 @@ def test_it_shows_the_stock_in_my_cases(client, url, make_mask_permit, applicant
         client.get(url("permits:dashboard"))
 
 
+def test_my_cases_prints_what_it_printed_with_the_drafts_and_notes_read_as_before(
+        client, url, make_mask_permit, applicant, agent, make_case, monkeypatch):
+    """我的案件 (stop 25): its drafts read in two branches (entry.draft_branches) and its
+    stock notes by NOTE_PERMITS ids (services._sources_of_page) print the page byte for byte
+    as the drafts read by drafts_of()'s one branch and the notes by one array did, in both
+    languages, for the applicant (notes, its drafts and its agent's) and the agent."""
+    import re
+
+    from django.conf import settings
+
+    from permits import entry
+
+    for quantity in ("10", "7", "3"):
+        cleared_declaration(make_mask_permit, applicant, quantity=quantity)
+    make_case(applicant)
+    make_case(applicant, actor=agent)
+    written_off_permit(make_mask_permit, applicant)
+
+    def pages():
+        shown = []
+        for user in (applicant, agent):
+            client.force_login(user)
+            for language in ("zh-hant", "en"):
+                client.cookies[settings.LANGUAGE_COOKIE_NAME] = language
+                response = client.get(url("permits:dashboard"))
+                shown.append(re.sub(r'name="csrfmiddlewaretoken" value="[^"]+"', "",
+                                    response.content.decode()))
+        return shown
+
+    now = pages()
+    assert 'data-testid="dashboard-note"' in now[0] and "data-testid=\"draft-" in now[0]
+    assert now[0] != now[1]  # the two languages
+    monkeypatch.setattr(entry, "draft_branches", None)
+    if connection.vendor == "postgresql":
+        monkeypatch.setattr(services, "_sources_of_page",
+                            lambda ids: list(services._sources_of(ids)))
+    assert pages() == now
+
+
 def test_it_sums_in_my_cases_what_the_stock_page_lists_per_source(make_mask_permit, applicant):
     """我的案件's totals (permit_stock: two grouped queries, one round trip) equal the sums
     of the stock page's sources (_sources: one UNION), whatever state each source is in."""
@@ -184,6 +224,13 @@ def test_it_sums_in_my_cases_what_the_stock_page_lists_per_source(make_mask_perm
         (*row[:2], *row[3:]) for row in services._sources_of(list(permits)) if row[2] is None)
     assert expected[partly.permit_id] == {"stock": D(6), "pending": D(4)}
     assert declared.permit_id not in expected and untouched.permit_id in expected
+    if connection.vendor == "postgresql":
+        # 我的案件's statement of NOTE_PERMITS ids, the page's repeated to fill it (masks.
+        # services._NOTES_OF): _sources_of's rows, one of the page's ids or more than fill it.
+        for ids in ([written.pk], list(permits),
+                    [*range(10**9, 10**9 + services.NOTE_PERMITS), *permits]):
+            assert sorted(map(repr, services._sources_of_page(ids))) == sorted(
+                repr(row) for row in services._sources_of(list(permits)) if row[0] in ids)
 
 
 def test_it_hides_the_stock_of_a_fully_declared_permit_in_my_cases(client, url,

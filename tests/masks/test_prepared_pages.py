@@ -75,7 +75,7 @@ def test_the_pages_queries_run_as_server_prepared_statements(
     # The look-ups by id (the case, the declaration, the stock) keep their plans, and so do
     # the case page's parts, read together in one round trip after the case (permits.
     # prepared.together, through psycopg's pipeline: bench/README.md "Stop 24"); the lists
-    # (我的案件, the query), whose best plan depends on the values, do not.
+    # (but 我的案件's first page, below), whose best plan depends on the values, do not.
     # 口罩流向登錄作業's list is prepared for its parsing only (PostgreSQL plans it for each
     # user: masks.services._newest_sources).
     assert len(statements) >= 7
@@ -86,7 +86,18 @@ def test_the_pages_queries_run_as_server_prepared_statements(
     flow_start = [statement for statement in statements
                   if statement.startswith("WITH filed AS MATERIALIZED")]
     assert len(flow_start) == 1
+    # 我的案件's first page keeps its plan (its branches are index ranges cut at the page:
+    # permits.listing.VisibleCases._prepared), its statuses written into it.
+    my_cases = [statement for statement in statements
+                if "UNION" in statement and "page.draft" in statement]
+    assert len(my_cases) == 1
+    assert "'draft'" in my_cases[0]
+    # So do its stock notes, read by NOTE_PERMITS ids whatever the page (masks.services).
+    notes = [statement for statement in statements
+             if statement.startswith('(SELECT "reconciliation_ledgerentry"."permit_id"')]
+    assert len(notes) == 1
+    assert f"${2 * mask_services.NOTE_PERMITS})" in notes[0]
     # (The user's permissions, portal.accounts.backends, one statement by the user's id.)
     assert not [statement for statement in statements
-                if "UNION" in statement and statement not in flow_start
+                if "UNION" in statement and statement not in flow_start + my_cases + notes
                 and 'FROM "auth_permission" p' not in statement]

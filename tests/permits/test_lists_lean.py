@@ -73,10 +73,11 @@ ITEM = {"tariff_code": "85423100003", "description": "FPGA", "quantity": "1.0000
         "unit": "PCE", "unit_price": "10.0000", "currency": "USD", "origin_country": "TW"}
 
 
+@pytest.mark.parametrize("branches", [None, entry.draft_branches])
 @pytest.mark.parametrize("limit", [2, 11])
 def test_the_first_page_reads_the_drafts_the_orm_reads(drafts_and_cases, applicant, agent,
-                                                        other_applicant, limit):
-    drafts = Drafts(entry.drafts_of, limit)
+                                                        other_applicant, limit, branches):
+    drafts = Drafts(entry.drafts_of, limit, branches)
     for user in (applicant, agent, other_applicant):
         for prepared in ("test_lists_lean", None):
             cases = listed(user, drafts=drafts, prepared=prepared)
@@ -100,9 +101,33 @@ def test_the_first_page_reads_the_drafts_the_orm_reads(drafts_and_cases, applica
     assert sorted(row[-1] for row in cases.drafts_shown) == [0, 1, 3]
 
 
-def test_the_drafts_of_a_user_without_filed_cases_are_read(make_case, applicant):
+def test_the_draft_branches_are_drafts_of_once_each(drafts_and_cases, applicant, agent,
+                                                    other_applicant, reviewer):
+    # 我的案件 reads drafts_of() in two branches (Drafts.branches): together they are its
+    # drafts, and no draft is in both.
+    for user in (applicant, agent, other_applicant, reviewer):
+        filed, own = (list(branch.values_list("pk", flat=True))
+                      for branch in entry.draft_branches(user))
+        assert not set(filed) & set(own)
+        assert sorted(filed + own) == sorted(entry.drafts_of(user).values_list("pk", flat=True))
+    assert entry.draft_branches(agent)[0].exists() and entry.draft_branches(applicant)[1].exists()
+
+
+def test_only_my_cases_first_page_keeps_its_plan(applicant):
+    # Its branches are index ranges cut at the page, one plan good for every user (bench/
+    # README.md "Stop 25"); a deep page (OFFSET) and drafts read with drafts_of's OR are
+    # planned for each request, as the query pages are (their criteria decide the plan).
+    with_branches = Drafts(entry.drafts_of, 11, entry.draft_branches)
+    assert listed(applicant, drafts=with_branches)._prepared(0, 26).keep_plan
+    assert listed(applicant)._prepared(0, 9).keep_plan
+    assert not listed(applicant)._prepared(25, 51).keep_plan
+    assert not listed(applicant, drafts=Drafts(entry.drafts_of, 11))._prepared(0, 26).keep_plan
+
+
+@pytest.mark.parametrize("branches", [None, entry.draft_branches])
+def test_the_drafts_of_a_user_without_filed_cases_are_read(make_case, applicant, branches):
     draft = make_case(applicant)
-    cases = listed(applicant, drafts=Drafts(entry.drafts_of, 11))
+    cases = listed(applicant, drafts=Drafts(entry.drafts_of, 11, branches))
     assert cases[0:26] == []
     assert [row[0] for row in cases.drafts_shown] == [draft.pk]
 

@@ -215,7 +215,7 @@ def test_the_filter_shows_the_counts_and_the_column_who_has_the_case(client, que
 @pytest.mark.postgres
 def test_the_counts_are_one_query_read_from_the_queues_indexes(queues, reviewer):
     require_postgres()
-    query = admin_queues._counts_query()  # noqa: SLF001
+    query = admin_queues._counts_query(admin_queues.COUNT_CAP)  # noqa: SLF001
     with CaptureQueriesContext(connection) as queries:
         admin_queues.queue_counts(reviewer)
     assert len(queries) == 1
@@ -231,6 +231,93 @@ def test_the_counts_are_one_query_read_from_the_queues_indexes(queues, reviewer)
     # application_queues (0013) (bench/README.md, "Stop 23 (clocks and queues)"); here it
     # chose application_queues for 我的案件 in one run of the whole suite.
     assert "Seq Scan" not in plan and plan.count(" Scan using ") == 3, plan
+    # Each stops at the cap (COUNT_CAP): a Limit over its scan.
+    assert plan.count("->  Limit ") == 3 and "Only Scan" in plan, plan
+
+
+# --- The counts, up to a cap (issue 10: no full count) ---------------------------------------
+
+
+def filter_labels(client, language):
+    """The 工作佇列 filter's three labels on the list, in `language`."""
+    client.cookies["django_language"] = language
+    response = client.get(CHANGELIST)
+    assert response.status_code == 200
+    ((spec, labels),) = [(spec, [str(title) for _name, title in spec.lookup_choices])
+                         for spec in response.context["cl"].filter_specs
+                         if isinstance(spec, admin_queues.QueueFilter)]
+    return labels, response.content.decode()
+
+
+@pytest.mark.parametrize(("language", "words"), [
+    ("en", ("Unassigned", "My cases", "Overdue")), ("zh-hant", ("待分派", "我的案件", "逾期"))])
+def test_counts_below_the_cap_are_exact(client, queues, reviewer, monkeypatch, language, words):
+    monkeypatch.setattr(admin_queues, "COUNT_CAP", 3)
+    assert admin_queues.queue_counts(reviewer) == {"unassigned": 2, "mine": 2, "overdue": 1}
+    client.force_login(reviewer)
+    labels, page = filter_labels(client, language)
+    assert labels == [f"{words[0]} (2)", f"{words[1]} (2)", f"{words[2]} (1)"]
+    assert all(label in page for label in labels)
+
+
+@pytest.mark.parametrize(("language", "words"), [
+    ("en", ("Unassigned", "My cases", "Overdue")), ("zh-hant", ("待分派", "我的案件", "逾期"))])
+def test_a_count_at_the_cap_is_shown_as_the_cap_and_more(
+        client, queues, reviewer, make_case, applicant, monkeypatch, language, words):
+    """A queue holding COUNT_CAP cases or more is counted up to COUNT_CAP and shown as
+    "COUNT_CAP+" (zh-hant "COUNT_CAP 件以上"), whatever more it holds."""
+    from django.utils import translation
+
+    monkeypatch.setattr(admin_queues, "COUNT_CAP", 2)
+    assert admin_queues.queue_counts(reviewer) == {"unassigned": 2, "mine": 2, "overdue": 1}
+    for _ in range(3):  # more than the cap: still counted as the cap
+        make_case(applicant, status=Status.INITIAL_REVIEW)
+    assert admin_queues.queue_counts(reviewer) == {"unassigned": 2, "mine": 2, "overdue": 1}
+    client.force_login(reviewer)
+    labels, page = filter_labels(client, language)
+    with translation.override(language):
+        # ("2 件以上" in zh-hant with /tmp/po/queues.po merged into the catalogue)
+        capped = translation.gettext("%(count)s+") % {"count": "2"}
+    assert capped.startswith("2") and capped != "2" and (language != "en" or capped == "2+")
+    assert labels == [f"{words[0]} ({capped})", f"{words[1]} ({capped})", f"{words[2]} (1)"]
+    assert all(label in page for label in labels)
+
+
+def test_the_cap_is_written_as_the_page_writes_numbers(settings, monkeypatch):
+    """The cap's number as the page prints numbers (localized: grouped where thousands
+    are grouped), in both languages."""
+    from django.utils import translation
+
+    monkeypatch.setattr(admin_queues, "COUNT_CAP", 1000)
+    with translation.override("en"):
+        assert admin_queues.shown_count(999) == "999"
+        assert admin_queues.shown_count(1000) == "1000+"
+        settings.USE_THOUSAND_SEPARATOR = True
+        assert admin_queues.shown_count(1000) == "1,000+"
+        assert admin_queues.shown_count(999) == "999"
+    settings.USE_THOUSAND_SEPARATOR = False
+    with translation.override("zh-hant"):
+        assert admin_queues.shown_count(1000).startswith("1000")
+        assert admin_queues.shown_count(3) == "3"
+
+
+def test_the_cap_costs_the_list_no_query(client, queues, reviewer, monkeypatch):
+    """The list's queries the same with the counts capped or not, the three counts still
+    one query."""
+    client.force_login(reviewer)
+
+    def run():
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(CHANGELIST).status_code == 200
+        return [query["sql"] for query in queries]
+
+    run()  # (the first request of the process reads what it keeps)
+    uncapped = run()
+    monkeypatch.setattr(admin_queues, "COUNT_CAP", 1)
+    capped = run()
+    assert len(capped) == len(uncapped)
+    assert len([sql for sql in capped if "COUNT(*)" in sql]) == 1
+    assert "LIMIT 1)" in next(sql for sql in capped if "COUNT(*)" in sql)
 
 
 @pytest.mark.postgres
