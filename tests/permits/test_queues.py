@@ -7,6 +7,7 @@ refusals as messages; the list's and the case page's queries constant."""
 
 import datetime
 import importlib
+import re
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -230,7 +231,9 @@ def test_the_counts_are_one_query_read_from_the_queues_indexes(queues, reviewer)
     # 我的案件's comes from the assigned open cases' (0014), the others' from
     # application_queues (0013) (bench/README.md, "Stop 23 (clocks and queues)"); here it
     # chose application_queues for 我的案件 in one run of the whole suite.
-    assert "Seq Scan" not in plan and plan.count(" Scan using ") == 3, plan
+    # (On a handful of rows the planner may also read one through a bitmap of the index.)
+    read = re.findall(r"(?:Index Only Scan|Index Scan|Bitmap Index Scan) (?:using|on) ", plan)
+    assert "Seq Scan" not in plan and len(read) == 3, plan
     # Each stops at the cap (COUNT_CAP): a Limit over its scan.
     assert plan.count("->  Limit ") == 3 and "Only Scan" in plan, plan
 
