@@ -121,13 +121,9 @@ def shown_count(count):
     (localized; str() where no thousands are grouped, as permits.admin_list prints the
     list's numbers: localize() cost 18 µs a number), and COUNT_CAP (where queue_counts
     stopped counting) as "1000+", COUNT_CAP or more."""
-    return _shown(count, _words()[1])
-
-
-def _shown(count, capped):
     number = min(count, COUNT_CAP)
     number = formats.localize(number) if settings.USE_THOUSAND_SEPARATOR else str(number)
-    return number if count < COUNT_CAP else capped % {"count": number}
+    return number if count < COUNT_CAP else _words()[1] % {"count": number}
 
 
 # The queues' labels and the text of a count at the cap, looked up once a language: each
@@ -144,8 +140,8 @@ class QueueFilter(admin.SimpleListFilter):
 
     def lookups(self, request, model_admin):
         counts = queue_counts(request.user)
-        labels, capped = _words()
-        return [(name, f"{labels[name]} ({_shown(counts[name], capped)})") for name in QUEUES]
+        labels = _words()[0]
+        return [(name, f"{labels[name]} ({shown_count(counts[name])})") for name in QUEUES]
 
     def queryset(self, request, queryset):
         name = self.value()
