@@ -89,6 +89,7 @@ from permits.prepared import (
     PreparedQuery,
     among,
     arrays_supported,
+    id_array,
     together,
 )
 from portal.accounts.identifiers import normalize
@@ -1021,8 +1022,9 @@ class CaseChangeList(ChangeList):
             # Both in one round trip (together()), and the date drill-down's bounds
             # (_date_range) with them.
             dated = _bounds_call(self)
+            array = id_array(ids)  # encoded once for both statements
             changes, open_flags, *bounds = together(
-                (_page_history(), {"ids": ids}), (_page_flags(), {"ids": ids}),
+                (_page_history(), {"ids": array}), (_page_flags(), {"ids": array}),
                 *([dated] if dated else []))
             if bounds:
                 self.bounds_rows = bounds[0]

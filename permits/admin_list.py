@@ -229,8 +229,22 @@ class _PageQuery(PreparedQuery):
         _where_kinds(base.query.where, kinds)
         names = [f"p{n}" for n in range(len(values))]
 
-        kept = connections[queryset.db].vendor == "postgresql" and _plan_kept(base.query.where)
+        postgresql = connections[queryset.db].vendor == "postgresql"
+        kept = postgresql and _plan_kept(base.query.where)
+        # The ids first where an index gives them in the list's order whatever the values
+        # (_ids_first), the plan then kept (where the server's prepared statements are allowed:
+        # planned each time it cost more than the page's SQL as it was); as the other shapes
+        # if that SQL is not the one expected.
+        first = postgresql and _ids_first(base.query) and _keeps_plans(connections[queryset.db])
+        for ids_first in ((True, False) if first else (False,)):
+            prepared = cls._made(base, names, kinds, values, kept=kept or ids_first,
+                                 ids_first=ids_first)
+            if prepared is not None:
+                return prepared
+        return None
 
+    @classmethod
+    def _made(cls, base, names, kinds, values, *, kept, ids_first):
         def build(**sentinels):
             built = base._chain()
             built.query.where = _with_values(base.query.where, sentinels, iter(names),
@@ -241,6 +255,7 @@ class _PageQuery(PreparedQuery):
             name: int if kind is list else kind for name, kind in zip(names, kinds,
                                                                       strict=True)},
             keep_plan=kept, inline_constants=True)
+        prepared.ids_first = base.model if ids_first else None
         try:  # compiled now, with the values of the queryset it is made of
             _alias, compiled, _bound = prepared._statement(
                 {**dict(zip(names, values, strict=True)), "limit": 1, "offset": 0})
@@ -253,6 +268,8 @@ class _PageQuery(PreparedQuery):
     def _reading(self, compiler, alias):
         return _Reader(compiler.klass_info, compiler.select, alias)
 
+    ids_first = None  # the model whose page is read as its ids first (_ids_first_sql)
+
     def _statement(self, values):
         values = dict(values)
         limit, offset = int(values.pop("limit")), int(values.pop("offset"))
@@ -261,8 +278,9 @@ class _PageQuery(PreparedQuery):
         # parameter, a statement is planned for a tenth of its rows, and PostgreSQL kept no
         # plan (keep_plan), the plans made with the values costed lower. A page's statement
         # for each page number, the first one's the most used.
-        return (alias, (f"{compiled[0]} LIMIT {limit:d} OFFSET {offset:d}", *compiled[1:]),
-                bound)
+        sql = (_ids_first_sql(compiled[0], connections[alias], self.ids_first, limit, offset)
+               if self.ids_first else f"{compiled[0]} LIMIT {limit:d} OFFSET {offset:d}")
+        return alias, (sql, *compiled[1:]), bound
 
     def _result(self, reading, rows):
         return [reading.make(row) for row in rows]
@@ -298,6 +316,61 @@ def _plan_kept(node):
                                         child.lhs.target.column) not in _KEPT_PLAN_CONDITIONS:
             return False
     return True
+
+
+# The conditions (columns compared by equality with a value) of a page whose ids an index
+# gives in the list's order (its newest submitted first) whatever the values: an applicant's
+# cases in a status (application_identifier_status, migration 0015; a search for a whole
+# identifier, permits.admin._probed, with a chosen status).
+_IDS_FIRST = {frozenset({"status", "applicant_identifier"})}
+_IDS_FIRST_ORDER = '{table}."submitted_at" DESC NULLS LAST, {table}.{pk} DESC'
+
+
+def _ids_first(query):
+    """Whether the page of `query` is read as its ids first (_ids_first_sql), its plan kept:
+    its WHERE the conditions of one of _IDS_FIRST, on the list's own table. Planned with
+    the values, its statement of three joins cost PostgreSQL 0.6 ms of planning to 0.2 of
+    running (an applicant with 5,006 cases in the bench); a plan kept for the statement as
+    it was read an applicant's 13,795 approved cases by a bitmap and a sort (138 ms). Its
+    ids read first, by the index, in a subquery the kept plan reads alike for any values,
+    the rows then by their ids: 0.01 ms planning, 0.3-0.4 running, for either."""
+    where = query.where
+    if where.connector != "AND" or where.negated or not where.children:
+        return False
+    columns = set()
+    for child in where.children:
+        if (not isinstance(child, Lookup) or child.lookup_name != "exact"
+                or type(child.lhs) is not Col or child.lhs.alias != query.base_table
+                or type(child.rhs) is not str or _fixed(child) is not None):
+            return False
+        columns.add(child.lhs.target.column)
+    return len(columns) == len(where.children) and frozenset(columns) in _IDS_FIRST
+
+
+def _keeps_plans(connection):
+    """Whether a statement's plan may be kept on `connection` (PostgreSQL's): the server's
+    prepared statements allowed, as permits.prepared.plan_keeping_cursor asks."""
+    connection.ensure_connection()
+    return getattr(connection.connection, "prepare_threshold", None) is not None
+
+
+def _ids_first_sql(sql, connection, model, limit, offset):
+    """The page's SQL `sql` (Django's, compiled: SELECT ... FROM the table and its joins
+    WHERE ... ORDER BY the list's order) reading the page's ids first: `WHERE id =
+    ANY(ARRAY(SELECT id FROM the table WHERE ... ORDER BY ... LIMIT ... OFFSET ...))`, the
+    same rows in the same order (the order ends with the id). ImproperlyConfigured for SQL
+    of another form (_PageQuery.of then makes the page's SQL as for other shapes)."""
+    quote = connection.ops.quote_name
+    table, pk = quote(model._meta.db_table), quote(model._meta.pk.column)
+    head, found, rest = sql.partition(" WHERE ")
+    where, ordered, order = rest.rpartition(" ORDER BY ")
+    if (not found or not ordered or " WHERE " in where or " ORDER BY " in where
+            or not head.startswith("SELECT ") or f" FROM {table}" not in head
+            or order != _IDS_FIRST_ORDER.format(table=table, pk=pk)):
+        raise ImproperlyConfigured("_ids_first_sql: not the SQL of a page in the list's order")
+    ids = (f"SELECT {table}.{pk} FROM {table} WHERE {where} ORDER BY {order} "  # noqa: S608
+           f"LIMIT {limit:d} OFFSET {offset:d}")
+    return f"{head} WHERE {table}.{pk} = ANY(ARRAY({ids})) ORDER BY {order}"
 
 
 def _where_kinds(node, kinds):

@@ -321,6 +321,16 @@ def among(field, ids):
     return Q(**{f"{field}__any": ids if isinstance(ids, (int, list)) else list(ids)})
 
 
+def id_array(ids):
+    """`ids` (integers) as the text of one PostgreSQL array, '{1,2,3}': for an array
+    parameter (among(), `__any`) given to several statements of one round trip, encoded once.
+    psycopg's dumper of a list looks at each id to choose the array's type, then dumps each,
+    for every statement (about 60 µs of CPU for a page's fifty ids); a text is sent as it is,
+    its type (unknown) taken from the SQL's cast (`::bigint[]`), on the server or bound by the
+    client alike."""
+    return "{" + ",".join([str(int(pk)) for pk in ids]) + "}"
+
+
 @ForeignKey.register_lookup
 @Field.register_lookup
 class AnyOf(Lookup):

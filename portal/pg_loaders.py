@@ -43,7 +43,11 @@ def loader_class(timezone):
         def load(self, data):
             if self._parse is None:
                 return super().load(data)
-            return self._parse(data).replace(tzinfo=self.timezone)
+            value = self._parse(data)
+            # Already in the connection's time zone (the C loader's tzinfo for a session in
+            # UTC is datetime.timezone.utc, Django's too): replace() would make its copy.
+            return value if value.tzinfo is self.timezone else value.replace(
+                tzinfo=self.timezone)
 
     CTzLoader.timezone = timezone
     CTzLoader.__qualname__ = CTzLoader.__name__ = "CTzLoader"

@@ -20,7 +20,9 @@ from urllib.parse import quote_plus
 
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Page, Paginator
+from django.db import connections, router
 from django.db.models import Field, Func, IntegerField, Q, Subquery
+from django.db.models.expressions import RawSQL
 from django.shortcuts import render
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.utils.safestring import mark_safe
@@ -116,12 +118,14 @@ def buttons_html(buttons, *, text, outline):
 COUNTED_PAGES = 10_000
 
 
-def counted_page(rows, number):
+def counted_page(rows, number, count=None):
     """Paginator(rows, PER_PAGE).get_page(number) of `rows` (a values_list queryset in its
     order), the page's rows and their count read in one query (the count a scalar subquery
     beside each row): one round trip and one compiled query less than the Paginator's count
     and then its page (issue 10, Stop 22). A number that is not a page (text, 0, past the
-    end) gives what get_page gives (the first page, or the last), through the Paginator."""
+    end) gives what get_page gives (the first page, or the last), through the Paginator.
+    `count`, an expression of the rows' number kept elsewhere, is read instead of counting
+    them."""
     paginator = Paginator(rows, PER_PAGE)
     try:
         wanted = int(number)
@@ -129,13 +133,14 @@ def counted_page(rows, number):
         wanted = 1
     if not 1 <= wanted <= COUNTED_PAGES:
         return paginator.get_page(number)
-    count = rows.order_by().values(n=Func(template="COUNT(*)", output_field=IntegerField()))
+    if count is None:
+        count = Subquery(rows.order_by().values(
+            n=Func(template="COUNT(*)", output_field=IntegerField())), output_field=Field())
     bottom = (wanted - 1) * PER_PAGE
     # The count as the database gives it (an int: COUNT is a bigint), without a converter
     # called on each of the 200 rows (an IntegerField's int(), which it already is).
-    found = list(rows.annotate(count=Subquery(count, output_field=Field()))
-                 [bottom:bottom + PER_PAGE])
-    if not found:
+    found = list(rows.annotate(count=count)[bottom:bottom + PER_PAGE])
+    if not found or found[0][-1] is None:
         return paginator.get_page(number)
     paginator.count = found[0][-1]  # what the Paginator would have counted
     return Page([row[:-1] for row in found], wanted, paginator)
@@ -189,7 +194,8 @@ def port_lookup(request):
             ports = ports.filter(Q(code__startswith=prefix.upper()[:5])
                                  | Q(name__icontains=query) | Q(name_ascii__icontains=query))
         page = counted_page(ports.values_list("code", "name", "subdivision"),
-                            request.GET.get("page"))
+                            request.GET.get("page"),
+                            None if query else _kept_count(country))
         # Every row's link is the same but for the code (last): built once, the code added.
         head = (pick_url(target, "") if target
                 else link(country=country, q=query, page=page.number) + "&picked=")
@@ -225,3 +231,14 @@ def _editions_of(country):
         Port.objects.filter(country=country).values_list("edition", flat=True)
         .distinct().order_by("edition")))
 
+
+# The number of a country's codes as PostgreSQL keeps it (shtc migration 0011: triggers on
+# the port table update it in the same transaction as every write of a code, so it is the
+# count of the codes the same statement lists); None (count them) elsewhere.
+KEPT_COUNT = "SELECT n FROM shtc_port_country_count WHERE country = %s"
+
+
+def _kept_count(country):
+    if connections[router.db_for_read(Port)].vendor != "postgresql":
+        return None
+    return RawSQL(KEPT_COUNT, (country,), output_field=Field())  # noqa: S611 (a parameter)

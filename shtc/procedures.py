@@ -5,11 +5,11 @@ a consignee version, the red-flag affidavit) and what its case page shows."""
 
 from django.core.exceptions import ValidationError
 from django.db.models import OuterRef, Subquery
-from django.urls import reverse
 from django.utils.text import format_lazy
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from permits.case_html import case_link
 from permits.models import DocumentType, Kind, PartyRole, Status
 from permits.procedures import COMMON_DOCUMENT_KINDS, Procedure
 from shtc.models import AssuranceRoute, Port, ShtcApplication
@@ -249,9 +249,9 @@ class ShtcProcedure(Procedure):
         links = []
         if application.status != Status.DRAFT and self.upload_kinds(application):
             links.append({"label": filing_title(application), "code": "filing",
-                          "url": reverse("shtc:filing_case", args=[application.pk])})
+                          "url": case_link("shtc:filing_case", application.pk)})
         links.extend({"label": DOCUMENT_LABELS[slug], "code": slug,
-                      "url": reverse("shtc:case_document", args=[application.pk, slug])}
+                      "url": case_link("shtc:case_document", application.pk, slug)}
                      for slug in documents_of(application))
         from shtc import iran
 

@@ -23,12 +23,15 @@ def _postgresql():
         pytest.skip("no C module of psycopg")
 
 
-def _read(loader_class):
-    """VALUES as read through `loader_class` on this connection."""
+def _read(loader_class, values=VALUES, setting=None):
+    """`values` as read through `loader_class` on this connection (after `setting`, a SET
+    LOCAL statement, if given)."""
     connection.ensure_connection()
     with connection.cursor() as cursor:
+        if setting:
+            cursor.execute(setting)
         cursor.cursor.adapters.register_loader("timestamptz", loader_class)
-        cursor.execute("SELECT " + ", ".join(["%s::timestamptz"] * len(VALUES)), VALUES)
+        cursor.execute("SELECT " + ", ".join(["%s::timestamptz"] * len(values)), values)
         return cursor.fetchone()
 
 
@@ -81,3 +84,22 @@ def test_another_datestyle_is_refused_as_django_refuses_it():
                 cursor.execute("SELECT %s::timestamptz", [VALUES[0]])
                 cursor.fetchone()
             assert "DateStyle" in str(refused.value) or "datestyle" in str(refused.value).lower()
+
+
+
+def test_a_session_in_another_zone_gives_djangos_values():
+    """The C loader's value already in the connection's zone is given as it is; in another
+    session zone its tzinfo is replaced, as Django's loader does."""
+    _postgresql()
+    from django.db.backends.postgresql.psycopg_any import BaseTzLoader
+
+    class Djangos(BaseTzLoader):
+        timezone = connection.timezone
+
+    values = [value for value in VALUES if not value.startswith("9999")]  # (year 10000)
+    ours, djangos = (_read(loader_class, values, "SET LOCAL TIME ZONE 'Asia/Taipei'")
+                     for loader_class in (pg_loaders.loader_class(connection.timezone),
+                                          Djangos))
+    assert ours == djangos
+    assert [value.tzinfo for value in ours] == [value.tzinfo for value in djangos]
+    assert [value.utcoffset() for value in ours] == [value.utcoffset() for value in djangos]

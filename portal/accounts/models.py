@@ -1,4 +1,7 @@
+from django.contrib import auth
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
+from django.core.exceptions import PermissionDenied
+from django.core.signals import setting_changed
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Upper
@@ -24,6 +27,58 @@ class IdentifierType(models.TextChoices):
 class Role(models.TextChoices):
     APPLICANT = "applicant", _("Importer / exporter")
     AGENT = "agent", _("Filing agent (e.g. customs broker)")
+
+
+# The authentication backends' methods by name, each tuple in AUTHENTICATION_BACKENDS' order
+# (issue 10). django.contrib.auth imports and makes every backend anew on each has_perm,
+# has_module_perms and get_*_permissions (get_backends()): three backends, about ten calls
+# on every reviewer's admin page. They are made once a process here, and made again when
+# the setting changes (_forget_backends).
+_BACKEND_METHODS = {}
+
+
+def backend_methods(name):
+    """The bound method `name` of each backend that has one, as django.contrib.auth's
+    _user_has_perm() and its siblings find them (get_backends(), hasattr): one backend
+    instance each for every method, made by get_backends() itself (its errors too)."""
+    try:
+        return _BACKEND_METHODS[name]
+    except KeyError:
+        pass
+    backends = _BACKEND_METHODS.get(None)
+    if backends is None:
+        backends = _BACKEND_METHODS[None] = tuple(auth.get_backends())
+    methods = _BACKEND_METHODS[name] = tuple(
+        getattr(backend, name) for backend in backends if hasattr(backend, name))
+    return methods
+
+
+def _forget_backends(*, setting, **kwargs):
+    if setting == "AUTHENTICATION_BACKENDS":
+        _BACKEND_METHODS.clear()
+
+
+setting_changed.connect(_forget_backends, dispatch_uid="portal.accounts.models.backends")
+
+
+def _first_of(methods, *args):
+    """django.contrib.auth.models._user_has_perm()'s answer: True at the first backend that
+    says so, False where one raises PermissionDenied (it stops the others) or none does."""
+    for method in methods:
+        try:
+            if method(*args):
+                return True
+        except PermissionDenied:
+            return False
+    return False
+
+
+def _permissions_of(user, obj, name):
+    """django.contrib.auth.models._user_get_permissions(): the union of the backends'."""
+    permissions = set()
+    for method in backend_methods(name):
+        permissions.update(method(user, obj))
+    return permissions
 
 
 class UserManager(BaseUserManager):
@@ -112,6 +167,28 @@ class User(AbstractBaseUser, PermissionsMixin):
         if names is not None:  # (portal.accounts.backends): no query
             return REVIEWERS_GROUP in names
         return self.groups.filter(name=REVIEWERS_GROUP).exists()
+
+    # PermissionsMixin's methods, asking the backends made once (backend_methods) instead of
+    # django.contrib.auth.get_backends(), which makes them on every call; the same answers
+    # (active superusers first, a backend's PermissionDenied stopping the others).
+    def get_user_permissions(self, obj=None):
+        return _permissions_of(self, obj, "get_user_permissions")
+
+    def get_group_permissions(self, obj=None):
+        return _permissions_of(self, obj, "get_group_permissions")
+
+    def get_all_permissions(self, obj=None):
+        return _permissions_of(self, obj, "get_all_permissions")
+
+    def has_perm(self, perm, obj=None):
+        if self.is_active and self.is_superuser:
+            return True
+        return _first_of(backend_methods("has_perm"), self, perm, obj)
+
+    def has_module_perms(self, app_label):
+        if self.is_active and self.is_superuser:
+            return True
+        return _first_of(backend_methods("has_module_perms"), self, app_label)
 
     def get_full_name(self):
         return self.name

@@ -205,6 +205,32 @@ def test_it_writes_the_parties_and_the_procedures_rows_as_the_loops_did(language
              required_documents=required)
 
 
+@pytest.mark.parametrize("prefix", ["/", "/portal/"])
+def test_its_links_reversed_once_are_reverses(prefix):
+    """case_link (each path reversed once per process, script prefix and URL configuration)
+    gives what reverse() gives, for the case page's links, each key, and a script prefix
+    set after the path was kept under another."""
+    from django.urls import get_script_prefix, set_script_prefix
+
+    from shtc.procedures import DOCUMENT_LABELS
+
+    before = get_script_prefix()
+    set_script_prefix(prefix)
+    try:
+        for _ in range(2):
+            for pk in (1, 7, 918_273_645, 10**12):
+                for name, rest in [("permits:attachment_download", ()),
+                                   ("permits:permit_print", ()), ("shtc:filing_case", ()),
+                                   *(("shtc:case_document", (slug,))
+                                     for slug in DOCUMENT_LABELS)]:
+                    assert case_html.case_link(name, pk, *rest) == reverse(
+                        name, args=[pk, *rest])
+                    assert case_html._link(name, *rest)(pk) == reverse(name,
+                                                                       args=[pk, *rest])
+    finally:
+        set_script_prefix(before)
+
+
 @pytest.mark.django_db  # the country names
 @LANGUAGES
 def test_it_writes_the_permit_and_the_basic_data_as_the_template_did(language):
