@@ -67,6 +67,19 @@ def _celery_join_flag():
     yield
 
 
+@pytest.fixture(autouse=True)
+def _default_language():
+    # A request through the test client activates its language (LocaleMiddleware) and leaves
+    # it active in the thread after the response: a test after one that asked for English
+    # would run in English (seen: test_parties after test_fixed_text). Every test starts in
+    # the portal's default language.
+    from django.utils import translation
+
+    translation.deactivate()
+    yield
+    translation.deactivate()
+
+
 @pytest.fixture
 def make_user(db):
     from portal.accounts.models import IdentifierType, Role, User
