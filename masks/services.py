@@ -501,61 +501,86 @@ def _newest_sources(user, wanted, *, dates=True):
     Without `dates` each row's date (the last column, which only orders them) is None:
     the list does not show it, and decoding 51 timestamps cost about 0.2 ms (Django's
     time-zone loader is psycopg's Python one)."""
-    mask, me = DocumentType.MASK_IMPORT, user.pk
-    params = [me, mask, me, mask, DENSE_PERMITS, Direction.IMPORT, Direction.IMPORT, me, mask,
-              me, wanted]
-    # A server-side prepared statement (where the database's OPTIONS allow them): the text
-    # is parsed once per connection, about a fifth of the query's time at 100,000 cases.
-    # PostgreSQL still plans it for each user's values: a plan for the statement's generic
-    # values would take its LIMIT for a tenth of every candidate and cost far more than any
-    # custom one, so it is never chosen (pg_prepared_statements: custom plans only).
+    # A server-side prepared statement (where the database's OPTIONS allow them) whose plan
+    # PostgreSQL keeps: planning it cost 1.2 ms a request, more than running it for most
+    # users (bench/README.md "Stop 26 (flow start and port look-up)"). The user's id is its
+    # one parameter; the rest is written into the text.
     with plan_keeping_cursor(connection) as cursor:
-        cursor.execute(_newest_sources_sql(dates), params)
+        cursor.execute(_newest_sources_sql(dates, int(wanted), int(DENSE_PERMITS)),
+                       [user.pk] * 4)
         return cursor.fetchall()
 
 
+def _literal(value):
+    """A model's constant (a choice's value) as an SQL string literal."""
+    if not value.isalnum():
+        raise ValueError(value)
+    return f"'{value}'"
+
+
 @functools.cache
-def _newest_sources_sql(dates=True):
-    """The SQL of _newest_sources, written out once from the models' tables and columns;
-    every value is a parameter. Without `dates`, NULL in place of each row's date."""
+def _newest_sources_sql(dates, wanted, dense_permits):
+    """The SQL of _newest_sources, written out once per length and threshold from the models'
+    tables and columns, with one parameter, the user's id (four times). Without `dates`,
+    NULL in place of each row's date.
+
+    Its plan is the same for every user, so PostgreSQL keeps it (after five runs: generic
+    plans only in pg_prepared_statements), and it is good for every holder
+    (tests/masks/test_sources_kept_plan.py): the constants (the document type, the
+    direction, which the partial index mask_import_newest needs in the text, the
+    threshold, the LIMIT) are written in; the user's id is read through a sub-select,
+    `(SELECT $n::bigint)`, which PostgreSQL does not look into when it plans, so the plan
+    made for one user's values is the plan for any user and costs no less than it (a plain
+    parameter would let each user's plan look cheaper than the kept one, which is then
+    never chosen); and menu 2's permit-by-permit branch reads each permit's declarations
+    from its index (LATERAL), which a plan for any user would otherwise read by hashing
+    every import declaration (20 ms for a holder of one permit)."""
     declaration, permit, write_off, item, entry, report = (
         model._meta.db_table for model in
         (Declaration, Permit, WriteOff, DeclarationItem, LedgerEntry, StockReport))
+    me, mask, imported = "(SELECT %s::bigint)", _literal(DocumentType.MASK_IMPORT), _literal(
+        Direction.IMPORT)
     dense = "(SELECT yes FROM dense)"
     written_off = f"(SELECT true FROM {write_off} w WHERE w.permit_id = p.id LIMIT 1)"  # noqa: S608
     newest_d = "ORDER BY d.received_at DESC, d.number DESC"
     newest_p = "ORDER BY p.created_at DESC, p.permit_no DESC"
-    # Only the models' table names go into the text; every value is a parameter. No branch
-    # has a LIMIT: each is read lazily in the list's order (an index, or a sort of few rows)
-    # and the outer LIMIT stops them; the filter on stock is applied as the rows come.
+    # Only the models' table names, the model constants (_literal) and integers go into the
+    # text; the user's id is a parameter. No branch has a LIMIT: each is read lazily in the
+    # list's order (an index, or a sort of few rows) and the outer LIMIT stops them; the
+    # filter on stock is applied as the rows come.
     return (
-        f"WITH filed AS MATERIALIZED ({filed_permits_sql()}), "  # noqa: S608
-        f"visible AS MATERIALIZED ({held_permits_sql()} UNION ALL SELECT permit_id FROM filed), "
+        # (The two branches of permits.listing.visible_permits_sql, their parameters (user id,
+        # document type) written as above.)
+        f"WITH filed AS MATERIALIZED ({filed_permits_sql() % (me, mask)}), "  # noqa: S608
+        f"visible AS MATERIALIZED ({held_permits_sql() % (me, mask)} "
+        f"UNION ALL SELECT permit_id FROM filed), "
         # Whether the user sees many permits, counted once for both branches of menu 2.
-        f"dense AS MATERIALIZED (SELECT count(*) > %s AS yes FROM visible)"
+        f"dense AS MATERIALIZED (SELECT count(*) > {dense_permits} AS yes FROM visible)"
         f" SELECT c.menu, c.source_no, c.permit_id, p.permit_no, cl.total, "
         f"COALESCE(sr.allocated, 0), COALESCE(sr.declared, 0), sr.id, "
         f"{'c.at' if dates else 'NULL'} FROM ("
         f"(SELECT '2' AS menu, d.number AS source_no, d.permit_id, d.id AS declaration_id, "
         f"d.received_at AS at FROM {declaration} d "
-        f"WHERE d.direction = %s AND {dense} "
+        f"WHERE d.direction = {imported} AND {dense} "
         f"AND (d.permit_id IN (SELECT id FROM visible)) IS TRUE {newest_d}) "
         f"UNION ALL "
         f"(SELECT '2', d.number, d.permit_id, d.id, d.received_at "
-        f"FROM (SELECT DISTINCT id FROM visible) v JOIN {declaration} d ON d.permit_id = v.id "
-        f"WHERE d.direction = %s AND NOT {dense} {newest_d}) "
+        f"FROM (SELECT DISTINCT id FROM visible) v CROSS JOIN LATERAL (SELECT d.number, "
+        f"d.permit_id, d.id, d.received_at FROM {declaration} d WHERE d.permit_id = v.id "
+        f"AND d.direction = {imported} OFFSET 0) d WHERE NOT {dense} {newest_d}) "
         f"UNION ALL "
         # Menu 3: the holder's permits newest first (permit_holder_newest), each probed for a
         # write-off as it comes ...
         f"(SELECT '3', p.permit_no, p.id, NULL, p.created_at FROM {permit} p "
-        f"WHERE p.holder_id = %s AND p.document_type = %s AND {written_off} {newest_p}) "
+        f"WHERE p.holder_id = {me} AND p.document_type = {mask} AND {written_off} "
+        f"{newest_p}) "
         f"UNION ALL "
         # ... and those filed as agent but held by another (the holder's are above): the
         # write-offs (a few thousand, in their permit index) kept if their permit is one.
         f"(SELECT '3', p.permit_no, p.id, NULL, p.created_at FROM (SELECT DISTINCT "
         f"w.permit_id FROM {write_off} w WHERE (w.permit_id IN (SELECT permit_id FROM filed)) "
         f"IS TRUE) x CROSS JOIN LATERAL (SELECT p.id, p.permit_no, p.created_at FROM "
-        f"{permit} p WHERE p.id = x.permit_id AND p.holder_id <> %s OFFSET 0) p "
+        f"{permit} p WHERE p.id = x.permit_id AND p.holder_id <> {me} OFFSET 0) p "
         f"WHERE EXISTS (SELECT FROM filed) {newest_p})"
         f") c JOIN {permit} p ON p.id = c.permit_id "
         # What was cleared: menu 2 released under the declaration's items, menu 3 written off
@@ -573,7 +598,7 @@ def _newest_sources_sql(dates=True):
         # _sources()' has_stock: something cleared not yet in flows, or flows not declared.
         f"WHERE cl.total > COALESCE(sr.allocated, 0) "
         f"OR COALESCE(sr.allocated, 0) > COALESCE(sr.declared, 0) "
-        f"ORDER BY c.at DESC, c.source_no DESC LIMIT %s")
+        f"ORDER BY c.at DESC, c.source_no DESC LIMIT {wanted}")
 
 
 def returnable_sources(*, user, limit=None):

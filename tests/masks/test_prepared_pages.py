@@ -76,8 +76,9 @@ def test_the_pages_queries_run_as_server_prepared_statements(
     # the case page's parts, read together in one round trip after the case (permits.
     # prepared.together, through psycopg's pipeline: bench/README.md "Stop 24"); the lists
     # (but 我的案件's first page, below), whose best plan depends on the values, do not.
-    # 口罩流向登錄作業's list is prepared for its parsing only (PostgreSQL plans it for each
-    # user: masks.services._newest_sources).
+    # 口罩流向登錄作業's list keeps one plan for every user (the user's id hidden from the
+    # planner, its constants written in: masks.services._newest_sources; tested in
+    # test_sources_kept_plan.py).
     assert len(statements) >= 7
     for table in ("permits_application", "reconciliation_declaration", "masks_stockreport"):
         assert [statement for statement in statements
