@@ -37,6 +37,7 @@ from django.utils import formats, timezone
 from django.utils.encoding import force_str
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext, gettext_lazy
+from psycopg.types.numeric import Int8
 
 from permits.models import Application, Item, Permit, PermitVersion, Status
 from permits.prepared import PreparedQuery, made, plainly_made
@@ -120,10 +121,12 @@ class VisibleCases:
     page's query reads the user's drafts too, as DRAFT_COLUMNS rows in `drafts_shown`: one
     query and one round trip for 我的案件's first page, where there were two. `related`:
     names of one-to-one rows of the case (Application.shtc) read with it, in place as
-    select_related() puts them (None where the case has none): a query less on 9-1-2."""
+    select_related() puts them (None where the case has none): a query less on 9-1-2.
+    `versions=False`: the permit versions not read (a list that shows none, 9-1-2's: two
+    joins less to plan and run); case.permit_version then reads its own."""
 
     def __init__(self, queryset=None, *, user, ordering, prepared=None, criteria=None,
-                 drafts=None, related=()):
+                 drafts=None, related=(), versions=True):
         if queryset is not None:
             self.queryset = queryset  # else narrowed when read (cached_property below)
         self.user = user
@@ -136,6 +139,7 @@ class VisibleCases:
         self.drafts = drafts
         self.drafts_shown = None  # read with the first page
         self.related = tuple(related)
+        self.versions = versions
 
     @functools.cached_property
     def queryset(self):
@@ -160,6 +164,14 @@ class VisibleCases:
 
     def _with_drafts(self, start):
         return self.drafts is not None and start == 0
+
+    def _ordered(self):
+        """The two branches as one UNION ALL in the list's order, neither cut: a deep page's
+        ids, LIMIT and OFFSET added by the page's statement (_DeepPage), which PostgreSQL
+        reads as one Merge Append of the two index ranges stopped at the page's end."""
+        filed, mine = (branch.order_by(*self.ordering).values_list("id", self._date_field)
+                       for branch in self._branches())
+        return filed.union(mine, all=True).order_by(*self.ordering)
 
     def _union(self, stop, start=0):
         """The ids of the cases from `start` to `stop`, as (id, date) rows: one UNION ALL of
@@ -188,7 +200,7 @@ class VisibleCases:
             if self._with_drafts(start):
                 self.drafts_shown = self.drafts.rows(self.user)
             return self.queryset.visible_to(self.user).order_by(*self.ordering).values_list(
-                *CASE_COLUMNS, *VERSION_COLUMNS,
+                *CASE_COLUMNS, *(VERSION_COLUMNS if self.versions else ()),
                 *(f"{name}__{attname}" for name in self.related
                   for attname in _related(name)[1]))[key]
         # The page's ids first, then their rows joined with their versions and permits: the
@@ -196,21 +208,23 @@ class VisibleCases:
         if self.criteria is not None:
             given = {name: self.criteria.values[name] for name in self.criteria.given}
             rows = self._prepared(start, key.stop).rows(user=self.user.pk, **given)
+        elif self.prepared and start:
+            rows = self._prepared(start, key.stop).rows(user=self.user.pk, offset=start)
         elif self.prepared:
             rows = self._prepared(start, key.stop).rows(user=self.user.pk)
         else:
             ids, params = self._union(key.stop, start).query.sql_with_params()
             with connection.cursor() as cursor:
                 cursor.execute(_page_sql(self._date_field, self._with_drafts(start),
-                                         self.related) % ids, params)
+                                         self.related, self.versions) % ids, params)
                 rows = cursor.fetchall()
         rows = _dated(rows, _text_dates(self._date_field, self._with_drafts(start),
-                                        self.related))
+                                        self.related, self.versions))
         if not self._with_drafts(start):
             return rows
         # The drafts' rows come first, marked, with the date they were saved and how many
         # items they have (_page_sql).
-        marked = len(CASE_COLUMNS) + len(VERSION_COLUMNS) + sum(
+        marked = len(CASE_COLUMNS) + len(VERSION_COLUMNS) * self.versions + sum(
             len(_related(name)[1]) for name in self.related)
         self.drafts_shown = [(row[0], *(row[index] for index in _DRAFT_CASE_COLUMNS),
                               row[marked + 1], row[marked + 2])
@@ -221,12 +235,23 @@ class VisibleCases:
         criteria = self.criteria
         given = criteria.given if criteria is not None else ()
         with_drafts = self._with_drafts(start)
+        # A deep page of a list without criteria (我的案件's page 2 on): one statement for
+        # every page of its length, its OFFSET a parameter (_DeepPage).
+        deep = criteria is None and start > 0
         key = (criteria.name if criteria is not None else self.prepared, given, self.ordering,
-               start, stop, self.drafts if with_drafts else None, self.related)
+               None if deep else start, stop - start if deep else stop,
+               self.drafts if with_drafts else None, self.related, self.versions)
         query = _PREPARED.get(key)
+        if query is None and deep:
+            queryset, ordering = self.queryset, self.ordering
+            page_sql = _page_sql(self._date_field, False, self.related, self.versions)
+            query = _PREPARED[key] = _DeepPage(
+                lambda user: VisibleCases(queryset, user=user, ordering=ordering)._ordered(),
+                parameters=("user",), keep_plan=True, inline_constants=True,
+                wrap=lambda sql: page_sql % f"{sql} LIMIT {stop - start} OFFSET %s")
         if query is None:
             queryset, ordering, drafts = self.queryset, self.ordering, self.drafts
-            page_sql = _page_sql(self._date_field, with_drafts, self.related)
+            page_sql = _page_sql(self._date_field, with_drafts, self.related, self.versions)
 
             def build(user, **values):
                 if criteria is not None:  # the criteria given as parameters, the others None
@@ -243,8 +268,8 @@ class VisibleCases:
             # keeps for all users is the one it makes for each, without planning it each time
             # (bench/README.md "Stop 25 (applicants' pages)"); the statuses written into the
             # SQL, for the partial indexes to serve it. Not the query pages' (their
-            # criteria decide the plan), nor a deep page's (its OFFSET), nor drafts read
-            # with an OR (Drafts.branches).
+            # criteria decide the plan), nor drafts read with an OR (Drafts.branches); a
+            # deep page keeps its own (_DeepPage).
             keep_plan = (criteria is None and start == 0
                          and (not with_drafts or drafts.branches is not None))
             query = _PREPARED[key] = PreparedQuery(build, parameters=("user", *given),
@@ -266,8 +291,25 @@ class VisibleCases:
     def __getitem__(self, key):
         if not isinstance(key, slice) or key.step is not None or key.stop is None:
             raise TypeError("VisibleCases is read in pages (slices)")
-        make = _maker(self.related)
+        make = _maker(self.related, self.versions)
         return [make(row) for row in self._rows(key)]
+
+
+class _DeepPage(PreparedQuery):
+    """A deep page of 我的案件 (VisibleCases._prepared): `rows(user=…, offset=…)`, the OFFSET
+    the statement's last parameter, bound as a bigint whatever its size (psycopg binds a
+    small int as a smallint and keeps a statement per combination of types), so that every
+    deep page of a list is one statement whose plan PostgreSQL keeps. Its LIMIT stays in the
+    text: a LIMIT parameter is planned for a tenth of the rows, and that generic plan hashed
+    every permit version (50 ms for the broker's page 500); with the page's length written
+    in, the generic plan is the one made for each user and page (bench/README.md "Stop 26
+    (applicants' lists)")."""
+
+    def _statement(self, values):
+        values = dict(values)
+        offset = Int8(values.pop("offset"))
+        alias, compiled, bound = super()._statement(values)
+        return alias, compiled, [*bound, offset]
 
 
 @functools.cache
@@ -302,14 +344,14 @@ def _selected(expression, field):
 
 
 @functools.cache
-def _text_dates(date_field, drafts=False, related=()):
-    """The positions, in a row of _page_sql(date_field, drafts, related), of the timestamps
-    it reads as text."""
+def _text_dates(date_field, drafts=False, related=(), versions=True):
+    """The positions, in a row of _page_sql(date_field, drafts, related, versions), of the
+    timestamps it reads as text."""
     if not _reads_text_dates():
         return ()
     fields = [*(Application._meta.get_field(name) for name in CASE_COLUMNS),
-              *(PermitVersion._meta.get_field(name) for name in _VERSION_FIELDS),
-              Permit._meta.get_field("permit_no"),
+              *((*(PermitVersion._meta.get_field(name) for name in _VERSION_FIELDS),
+                 Permit._meta.get_field("permit_no")) if versions else ()),
               *(_related(name)[0]._meta.get_field(attname) for name in related
                 for attname in _related(name)[1])]
     if drafts:
@@ -337,9 +379,10 @@ _from_iso = datetime.fromisoformat
 
 
 @functools.cache
-def _page_sql(date_field, drafts=False, related=()):
+def _page_sql(date_field, drafts=False, related=(), versions=True):
     """SELECT the list columns of the cases whose (id, `date_field`) rows a subquery (%s)
-    gives, in its order, then the columns of each one-to-one row `related` (_related).
+    gives, in its order, with their permit versions' (unless not `versions`), then the
+    columns of each one-to-one row `related` (_related).
     Written out once from the models' tables and columns. With `drafts`, the subquery's
     rows are marked (id, date, draft), and each row says whether it is a draft's and, for a
     draft, when it was saved and how many items it has (counted for the drafts only), the
@@ -350,10 +393,16 @@ def _page_sql(date_field, drafts=False, related=()):
     def selected(model, name):
         return _selected(column(model, name), model._meta.get_field(name))
 
-    case = [selected(Application, name) for name in CASE_COLUMNS]
-    version = [selected(PermitVersion, name) for name in _VERSION_FIELDS]
     application, permit_version, permit, item = (model._meta.db_table for model in
                                                  (Application, PermitVersion, Permit, Item))
+    columns = [selected(Application, name) for name in CASE_COLUMNS]
+    version_joins = ""
+    if versions:
+        columns += [*(selected(PermitVersion, name) for name in _VERSION_FIELDS),
+                    f"{permit}.permit_no"]
+        version_joins = (
+            f"LEFT JOIN {permit_version} ON {permit_version}.application_id = page.id "
+            f"LEFT JOIN {permit} ON {permit}.id = {permit_version}.permit_id ")
     joins, related_columns = [], ""
     for name in related:
         field = Application._meta.get_field(name).remote_field  # the row's key to its case
@@ -375,12 +424,10 @@ def _page_sql(date_field, drafts=False, related=()):
     # Only the models' own table and column names and a field name of the code's ordering
     # go into the text; every value is a parameter of the subquery.
     return (
-        f"SELECT {', '.join(case + version)}, {permit}.permit_no"  # noqa: S608
-        f"{related_columns}{draft_columns} "
+        f"SELECT {', '.join(columns)}{related_columns}{draft_columns} "  # noqa: S608
         f"FROM (%s) AS page "
         f"JOIN {application} ON {application}.id = page.id "
-        f"LEFT JOIN {permit_version} ON {permit_version}.application_id = page.id "
-        f"LEFT JOIN {permit} ON {permit}.id = {permit_version}.permit_id {''.join(joins)}"
+        f"{version_joins}{''.join(joins)}"
         f'ORDER BY {draft_order}page."{date_field}" DESC, page.id DESC')
 
 
@@ -390,15 +437,16 @@ def _case(row, related=()):
     return _maker(related)(row)
 
 
-def _maker(related=()):
+def _maker(related=(), versions=True):
     """_case() for the rows of one page: the database and whether each model may be made
     plainly (permits.prepared.plainly_made: two signals asked, through their weak
-    references, for each of a page's 75 instances) looked up once a page."""
+    references, for each of a page's 75 instances) looked up once a page. Not `versions`:
+    the rows hold none, and case.permit_version is left to read its own."""
     db = connection.alias
     models = (Application, PermitVersion, Permit, *(_related(name)[0] for name in related))
     plainly = {model: plainly_made(model) for model in models}
     case_end = len(CASE_COLUMNS)
-    version_end = case_end + len(VERSION_COLUMNS)
+    version_end = case_end + len(VERSION_COLUMNS) * versions
     set_version = Application.issued_version.related.set_cached_value
     set_permit = PermitVersion.permit.field.set_cached_value
     ones = []
@@ -410,14 +458,16 @@ def _maker(related=()):
     def make(row):
         case = made(Application, db, CASE_COLUMNS, row[:case_end],
                     plainly=plainly[Application])
-        *version_values, permit_no = row[case_end:version_end]
-        version = None
-        if version_values[0] is not None:
-            version = made(PermitVersion, db, _VERSION_FIELDS, version_values,
-                           plainly=plainly[PermitVersion])
-            set_permit(version, made(Permit, db, ("id", "permit_no"),
-                                     (version.permit_id, permit_no), plainly=plainly[Permit]))
-        set_version(case, version)
+        if versions:
+            *version_values, permit_no = row[case_end:version_end]
+            version = None
+            if version_values[0] is not None:
+                version = made(PermitVersion, db, _VERSION_FIELDS, version_values,
+                               plainly=plainly[PermitVersion])
+                set_permit(version, made(Permit, db, ("id", "permit_no"),
+                                         (version.permit_id, permit_no),
+                                         plainly=plainly[Permit]))
+            set_version(case, version)
         position = version_end
         for model, names, pk_index, set_one in ones:
             values = row[position:position + len(names)]
