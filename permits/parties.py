@@ -32,6 +32,7 @@ from permits import procedures
 from permits.fields import CountryField, country_names, to_ascii
 from permits.models import Application, Party, PartyRole, Status
 from portal.forms import PortalForm, field_label
+from portal.languages import per_language
 
 # The fields a party copies from the buyer when "同買方資料" is ticked.
 COPIED_FIELDS = ("name", "address", "country", "name_zh")
@@ -144,16 +145,21 @@ class PartyForm(PortalForm):
     country = CountryField(label=_label("country"))
     name_zh = ChineseNameField(label=_label("name_zh"), max_length=120, required=False)
     same_as_buyer = forms.BooleanField(label=_label("same_as_buyer"), required=False)
+    # The widgets' own attributes, on the class's fields (after the maxlength their fields
+    # give them) rather than set in __init__: an unbound form then copies none of these
+    # fields (portal.forms: fields copied on use, issue 10). parties.js hides the copied
+    # fields while 同買方資料 is ticked; without it they stay visible and are ignored.
+    for field in (name, address):
+        field.widget.attrs.update(autocomplete="off", lang="en")
+    name_zh.widget.attrs["lang"] = "zh-Hant"
+    same_as_buyer.widget.attrs["data-same-as-buyer"] = ""
+    del field
 
     def __init__(self, *args, role, with_buyer=True, **kwargs):
         kwargs.setdefault("prefix", role)
         super().__init__(*args, **kwargs)
         self.role = PartyRole(role)
         self.heading = self.role.label
-        for name in ("name", "address"):
-            self.fields[name].widget.attrs.setdefault("autocomplete", "off")
-            self.fields[name].widget.attrs.setdefault("lang", "en")
-        self.fields["name_zh"].widget.attrs.setdefault("lang", "zh-Hant")
         if self.role == PartyRole.END_USER:
             self.fields["name_zh"].help_text = _(
                 "Required for a company in mainland China (CN).")
@@ -161,9 +167,6 @@ class PartyForm(PortalForm):
             del self.fields["same_as_buyer"]
             self.helper.layout = Layout(*COPIED_FIELDS)
         else:
-            # parties.js hides the copied fields while the box is ticked; without it they
-            # stay visible and are ignored.
-            self.fields["same_as_buyer"].widget.attrs["data-same-as-buyer"] = ""
             self.helper.layout = Layout(
                 "same_as_buyer", Div(*COPIED_FIELDS, css_class="party-fields"))
         if self.copies_buyer:
@@ -300,6 +303,14 @@ def parties_of(application):
     return {PartyRole(party.role): party for party in application.parties.all()}
 
 
+# party_rows' words in the language in force, made once a language: its headings and labels
+# are lazy texts, each a gettext when cast (a dozen a case page).
+_row_words = per_language(lambda: (
+    {role: str(role.label) for role in PartyRole},
+    {name: str(_label(name)) for name in (*COPIED_FIELDS, "same_as_buyer")},
+    _t("Yes")))
+
+
 def party_rows(application):
     """The case's parties for a read-only page: [(role label, [(field label, value)])], in
     the procedure's order (then any other stored role)."""
@@ -309,17 +320,18 @@ def party_rows(application):
     order = [*_roles(procedures.get(application.document_type)),
              *(role for role in PartyRole if role in stored)]
     names = country_names({p.country for p in stored.values()})
+    headings, labels, yes = _row_words()
     rows = []
     for role in dict.fromkeys(order):
         party = stored.get(role)
         if party is None:
             continue
-        fields = [(_label("name"), party.name), (_label("address"), party.address),
-                  (_label("country"), f"{party.country} {names[party.country]}"
+        fields = [(labels["name"], party.name), (labels["address"], party.address),
+                  (labels["country"], f"{party.country} {names[party.country]}"
                    if party.country in names else party.country)]
         if party.name_zh:
-            fields.append((_label("name_zh"), party.name_zh))
+            fields.append((labels["name_zh"], party.name_zh))
         if party.same_as_buyer:
-            fields.append((_label("same_as_buyer"), _t("Yes")))
-        rows.append((role.label, fields))
+            fields.append((labels["same_as_buyer"], yes))
+        rows.append((headings[role], fields))
     return rows

@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy
 from permits.case_html import case_link
 from permits.models import DocumentType, Kind, PartyRole, Status
 from permits.procedures import COMMON_DOCUMENT_KINDS, Procedure
+from portal.languages import per_language
 from shtc.models import AssuranceRoute, Port, ShtcApplication
 
 # SHTC-2, in the manual's order (步驟4): the codes the 9-1-2 upload page offers.
@@ -141,6 +142,13 @@ def filing_title(application):
     return IRAN_APPLICATION_TITLE if is_iran_application(application) else FILING_TITLE
 
 
+# detail_links' words in the language in force, made once a language: the documents' labels
+# and the two upload pages' titles are lazy texts, each a gettext when cast.
+_link_words = per_language(lambda: (
+    {slug: str(label) for slug, label in DOCUMENT_LABELS.items()},
+    {False: str(FILING_TITLE), True: str(IRAN_APPLICATION_TITLE)}))
+
+
 def documents_of(application):
     """The slugs of DOCUMENTS the case offers now: none before it is registered or filed;
     without an end-use assurance (SHTC-5) only the red-flag affidavit (步驟6)."""
@@ -247,10 +255,11 @@ class ShtcProcedure(Procedure):
         takes documents (upload_kinds: 登錄中, 補件, and a case without an end-use assurance
         or a 9-2-2 application after its 申請, SHTC-5, SHTC-7). A draft is still its entry's."""
         links = []
+        labels, titles = _link_words()
         if application.status != Status.DRAFT and self.upload_kinds(application):
-            links.append({"label": filing_title(application), "code": "filing",
+            links.append({"label": titles[is_iran_application(application)], "code": "filing",
                           "url": case_link("shtc:filing_case", application.pk)})
-        links.extend({"label": DOCUMENT_LABELS[slug], "code": slug,
+        links.extend({"label": labels[slug], "code": slug,
                       "url": case_link("shtc:case_document", application.pk, slug)}
                      for slug in documents_of(application))
         from shtc import iran
