@@ -26,10 +26,12 @@ characters as typed.
 """
 
 import contextlib
+import copy
 import datetime
 import re
 import sys
 import unicodedata
+from collections.abc import MutableMapping
 
 from crispy_forms.helper import FormHelper
 from django import forms
@@ -125,18 +127,100 @@ class TextRuleMixin:
     form of the admin site that is not a PortalForm adds it alone."""
 
     def full_clean(self):
-        for field in self.fields.values():
-            _text_rule(field)
+        # An unbound form cleans nothing (Django's full_clean stops there): its fields are
+        # left as they are, uncopied (FieldsCopiedOnUse).
+        if self.is_bound:
+            for field in self.fields.values():
+                _text_rule(field)
         super().full_clean()
+
+
+class FieldsCopiedOnUse(MutableMapping):
+    """An unbound form's fields (issue 10), each deep-copied from the class's the first time
+    it is taken out (by name, or by iterating values or items), as Django copies them all in
+    BaseForm.__init__: whatever the form, a template or crispy then changes (disabled, a
+    widget's attributes or choices, required) changes the form's own copy, never the class's
+    nor another request's. A field never taken out is never copied: a form whose drawing is
+    kept ({% form_fields %}) is drawn from its key, which reads the fields through
+    read_only_items() alone. One memo for the form, so that what two fields share stays
+    shared, as in Django's one deepcopy of the dict."""
+
+    def __init__(self, base):
+        self._fields = dict(base)
+        self._shared = set(self._fields)  # names whose field is still the class's
+        self._memo = {}
+
+    def __getitem__(self, name):
+        field = self._fields[name]
+        if name in self._shared:
+            field = self._fields[name] = copy.deepcopy(field, self._memo)
+            self._shared.discard(name)
+        return field
+
+    def __setitem__(self, name, field):
+        self._fields[name] = field
+        self._shared.discard(name)
+
+    def __delitem__(self, name):
+        del self._fields[name]
+        self._shared.discard(name)
+
+    def __iter__(self):
+        return iter(self._fields)
+
+    def __len__(self):
+        return len(self._fields)
+
+    def __contains__(self, name):
+        return name in self._fields
+
+    def read_only_items(self):
+        """(name, field) of each field, the class's own where not yet copied: to read,
+        never to change."""
+        return self._fields.items()
+
+
+class _CopiedOnUse:
+    """An unbound form's base_fields while BaseForm.__init__ runs: its `copy.deepcopy
+    (self.base_fields)` makes FieldsCopiedOnUse of the class's fields instead of copying
+    them all."""
+
+    def __init__(self, base):
+        self.base = base
+
+    def __deepcopy__(self, memo):
+        return FieldsCopiedOnUse(self.base)
+
+
+def _binds(args, kwargs):
+    # BaseForm's own test (data or files given), on its arguments before it runs.
+    data = args[0] if args else kwargs.get("data")
+    files = args[1] if len(args) > 1 else kwargs.get("files")
+    return data is not None or files is not None
 
 
 class PortalFormMixin(TextRuleMixin):
     """Builds the crispy FormHelper once. Crispy renders every error next to its field and
     the bound values back into the inputs, so a bad form loses nothing the user typed. The
-    text rule applies (TextRuleMixin)."""
+    text rule applies (TextRuleMixin).
+
+    An unbound form of a class whose drawing is kept (`keep_drawing`: the entry steps' basic
+    data, parties, 帶入參考資料) copies its fields only as they are used (FieldsCopiedOnUse):
+    Django's deep copy of them all was about a tenth of 9-1-1's page, and its drawing, when
+    kept, needs none of them (issue 10). A bound form is cleaned, which takes every field:
+    Django copies them as usual."""
+
+    keep_drawing = False
 
     def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
+        if self.keep_drawing and not _binds(args, kwargs):
+            self.base_fields = _CopiedOnUse(type(self).base_fields)
+            try:
+                super().__init__(*args, **kwargs)
+            finally:
+                del self.base_fields  # the class's again
+        else:
+            super().__init__(*args, **kwargs)
         self.helper = FormHelper(self)
         # Templates write the <form> tag themselves (with novalidate, so that the server's
         # messages, in the user's language, are the ones shown) and the buttons the manuals

@@ -333,6 +333,8 @@ def _printed(context, parts):
 # table's as the options kept with its rows, so that a reloaded table makes a new key) and
 # initial value. A bound form, or one with errors, is drawn every time: it shows the user's
 # typing and the errors. The layout's HTML pieces are rendered with each page's context.
+# The key reads the fields without copying them (portal.forms.FieldsCopiedOnUse): a drawing
+# found kept leaves the form's untouched fields uncopied.
 # At most DRAWINGS_KEPT drawings (then all are forgotten); forgotten when a setting changes.
 DRAWINGS_KEPT = 256
 _DRAWINGS = {}
@@ -371,29 +373,59 @@ def _choices_key(widget):
     return tuple((value, translated(label)) for value, label in choices)
 
 
-def _field_key(form, name, field):
+def _field_state(name, field):
+    # What the markup takes from the field and its widget, but its choices and initial value.
     widget = field.widget
-    initial = form.get_initial_for_field(field, name)
     return (name, type(field), type(widget), translated(field.label), field.label is None,
             field.required,
             field.disabled, translated(field.help_text), field.localize,
             field.show_hidden_initial, field.label_suffix, widget.is_required,
             widget.is_localized, getattr(widget, "input_type", None),
-            getattr(widget, "template_name", None), tuple(widget.attrs.items()),
-            _choices_key(widget), type(initial), initial)
+            getattr(widget, "template_name", None), tuple(widget.attrs.items()))
+
+
+# _field_state() of the form classes' own fields, per language. An unbound form reads its
+# fields in place until it takes one out (portal.forms.FieldsCopiedOnUse), and the class's
+# are never changed (a form changes its own copies), so their state is read once. Bounded
+# as the drawings are; forgotten with them.
+_CLASS_FIELD_STATES = {}
+
+
+def _field_key(form, name, field, language):
+    if type(form).base_fields.get(name) is field:
+        key = (field, name, language)
+        state = _CLASS_FIELD_STATES.get(key)
+        if state is None:
+            if len(_CLASS_FIELD_STATES) >= DRAWINGS_KEPT * 4:
+                _CLASS_FIELD_STATES.clear()
+            state = _CLASS_FIELD_STATES[key] = _field_state(name, field)
+    else:  # the form's own copy, which it may have changed
+        state = _field_state(name, field)
+    initial = form.get_initial_for_field(field, name)
+    return (state, _choices_key(field.widget), type(initial), initial)
+
+
+def _fields_read(form):
+    # The fields as the key reads them: an unbound form's not yet copied (portal.forms.
+    # FieldsCopiedOnUse) are read where they are, the class's, and stay uncopied.
+    fields = form.fields
+    read_only = getattr(fields, "read_only_items", None)
+    return read_only() if read_only is not None else fields.items()
 
 
 def _kept_key(form, layout):
     """The key of `form`'s kept drawing, or None when it is drawn every time."""
     if form.is_bound or not getattr(form, "keep_drawing", False) or form.errors:
         return None
+    language = get_language()
     try:
         return _hashable((
-            type(form), get_language(), form.prefix, form.auto_id, form.label_suffix,
+            type(form), language, form.prefix, form.auto_id, form.label_suffix,
             form.use_required_attribute, getattr(form, "required_css_class", None),
             getattr(form, "error_css_class", None),
             _layout_key(layout.fields),
-            tuple(_field_key(form, name, field) for name, field in form.fields.items())))
+            tuple(_field_key(form, name, field, language)
+                  for name, field in _fields_read(form))))
     except TypeError:  # a value that cannot be a key: drawn every time
         return None
 
@@ -414,6 +446,7 @@ def _layout_drawing(form, layout):
 @receiver(setting_changed)
 def _forget_drawings(**kwargs):
     _DRAWINGS.clear()
+    _CLASS_FIELD_STATES.clear()
 
 
 class FormFieldsNode(template.Node):
