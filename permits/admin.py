@@ -5,7 +5,6 @@ import functools
 import html
 import operator
 import re
-from typing import NamedTuple
 
 from django import forms
 from django.conf import settings
@@ -1078,41 +1077,32 @@ def _page_clocks(rows, pk_of, status_of, type_of, changes, rules):
     the status, the document type and each change's new status and day (in the time zone
     in force, the one clock() counts in: the page's clocks are counted inside
     workdays.one_today(), which pins it). A page's cases share a few such shapes (the list's
-    newest fifty: 6, 逾期's: 14), and a clock cost as much as reading its rows; the cases
-    that share one share its CaseClock (immutable; admin_list.clock_cells writes its cell
-    once)."""
-    zone = timezone.get_current_timezone()
-    history, days = {}, {}  # {case id: its changes}, {case id: [new, day, new, day, ...]}
-    for change in changes:
-        case_id, new, created_at = change
+    newest fifty: 6, 逾期's: 14, a search's 29), and clock() keeps each shape's clock for
+    the next pages (given the days, workdays.kept_clock()); the cases that share one share
+    its CaseClock (immutable; admin_list.clock_cells writes its cell once)."""
+    zone, today = workdays.zone_and_today()
+    days = {}  # {case id: [new, day, new, day, ...]}, each change's day read once
+    for case_id, new, created_at in changes:
         day = created_at.astimezone(zone).date()
-        found = history.get(case_id)
+        found = days.get(case_id)
         if found is None:
-            history[case_id], days[case_id] = [change], [new, day]
+            days[case_id] = [new, day]
         else:
-            found.append(change)
-            days[case_id] += (new, day)
+            found += (new, day)
     clocks, shared = {}, {}
     for case in rows:
         pk, status, document_type = pk_of(case), status_of(case), type_of(case)
-        key = (status, document_type, *days.get(pk, ()))
+        case_days = days.get(pk, ())
+        key = (status, document_type, *case_days)
         made = shared.get(key)
         if made is None:
-            made = shared[key] = workdays.clock(
-                status=status, document_type=document_type, rules=rules,
-                history=[_Change(new, at) for _case, new, at in history.get(pk, ())])
+            made = shared[key] = workdays.clock(status=status, document_type=document_type,
+                                                rules=rules, today=today, days=case_days)
         clocks[pk] = made
     return clocks
 
 
 admin_list.SORTED_QUERY_STRINGS.add(CaseChangeList.get_query_string)
-
-
-class _Change(NamedTuple):
-    """A status change as workdays.clock() reads it."""
-
-    new: str
-    created_at: datetime.datetime
 
 
 @functools.cache
@@ -1803,6 +1793,19 @@ class ApplicationAdmin(PortalDisplayMixin, admin.ModelAdmin):
 
     def get_changelist(self, request, **kwargs):
         return CaseChangeList
+
+    def get_preserved_filters(self, request):
+        """Django's, encoded once a request: the list asked for it twice (its ChangeList,
+        then changelist_view's context), each time a urlencode of the query string. Kept
+        with what it reads (this admin, the request's query and the URL it resolved to),
+        so that a request given another query is encoded anew."""
+        kept = getattr(request, "_preserved_filters", None)
+        if kept is not None and kept[0] is self and kept[1] is request.GET \
+                and kept[2] is request.resolver_match:
+            return kept[3]
+        found = super().get_preserved_filters(request)
+        request._preserved_filters = (self, request.GET, request.resolver_match, found)
+        return found
 
     def get_paginator(self, request, queryset, per_page, orphans=0,
                       allow_empty_first_page=True):

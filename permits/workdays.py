@@ -41,7 +41,7 @@ import itertools
 import logging
 import time
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import NamedTuple
 
 import holidays
@@ -219,6 +219,9 @@ class Rules:
 
     calendar: Calendar
     targets: dict
+    # {shape: its CaseClock} of kept_clock(): the rules are kept per process (kept_rules(),
+    # replaced when they change), and the list's pages show the same cases' clocks again.
+    clocks: dict = field(default_factory=dict, compare=False, repr=False)
 
     def target(self, document_type, stage):
         return self.targets.get((document_type, stage))
@@ -420,29 +423,62 @@ def one_today():
         _ONE_TODAY.reset(token)
 
 
-def clock(*, status, document_type, history, rules, today=None):
-    """The clock of one case in `status` from its status history `history` (StatusChange
-    rows, or anything with `new` and `created_at`, oldest first), read by nobody here."""
+def zone_and_today(today=None):
+    """(the time zone clock() counts in, `today` or the zone's today): one_today()'s if
+    pinned."""
     pinned = _ONE_TODAY.get()
-    if pinned is not None:  # (one_today())
-        zone = pinned[0]
-        if today is None:
-            today = pinned[1]
-    else:
-        zone = timezone.get_current_timezone()  # (looked up once, not for each date)
-        if today is None:
-            today = timezone.now().astimezone(zone).date()
+    if pinned is not None:
+        return pinned if today is None else (pinned[0], today)
+    zone = timezone.get_current_timezone()  # (looked up once, not for each date)
+    return zone, timezone.now().astimezone(zone).date() if today is None else today
+
+
+def clock(*, status, document_type, history=(), rules, today=None, days=None):
+    """The clock of one case in `status` from its status history `history` (StatusChange
+    rows, or anything with `new` and `created_at`, oldest first), read by nobody here. Or,
+    instead of `history`, `days`: its changes as [new, day, new, day, ...], each day already
+    in the time zone clock() counts in (permits.admin._page_clocks reads them so); then the
+    clock is kept for its shape (kept_clock())."""
+    zone, today = zone_and_today(today)
+    if days is not None:
+        return kept_clock((today, status, document_type, *days), rules)
+    shape = [today, status, document_type]
+    for change in history:  # each change's day read once
+        shape += (change.new, change.created_at.astimezone(zone).date())
+    return _shape_clock(shape, rules)
+
+
+# Shapes kept per Rules by kept_clock() before the memo is emptied (a page has at most fifty).
+CLOCK_MEMO_SIZE = 5_000
+
+
+def kept_clock(shape, rules):
+    """clock() of `shape`, a tuple (today, status, document type, then each change's new
+    status and its day in the zone clock() counts in, oldest first): everything a clock
+    reads besides `rules`. Computed once per shape and rules (Rules.clocks; bounded): the
+    same CaseClock (immutable) for every case and page of that shape."""
+    kept = rules.clocks
+    found = kept.get(shape)
+    if found is None:
+        if len(kept) >= CLOCK_MEMO_SIZE:
+            kept.clear()
+        found = kept[shape] = _shape_clock(shape, rules)
+    return found
+
+
+def _shape_clock(shape, rules):
+    """clock() of `shape` (kept_clock()'s)."""
+    today, status, document_type = shape[0], shape[1], shape[2]
     calendar = rules.calendar
     # stage -> [(first day, last day)], in the order first entered: a span runs from the
-    # day of a change into a stage to the day of the next change (or today). Each change's
-    # day is read once.
+    # day of a change into a stage to the day of the next change (or today).
     spans = {}
     running = None  # the spans of the stage the previous change entered, and its first day
-    for change in history:
-        day = change.created_at.astimezone(zone).date()
+    for index in range(3, len(shape), 2):
+        day = shape[index + 1]
         if running is not None:
             running[0].append((running[1], day))
-        stage = STAGE_OF.get(change.new)
+        stage = STAGE_OF.get(shape[index])
         running = None if stage is None else (spans.setdefault(stage, []), day)
     if running is not None:
         running[0].append((running[1], today))

@@ -116,7 +116,7 @@ def test_the_list_with_its_kept_parts_is_the_list_drawn_anew(signed_in, shapes, 
             patch.setattr(permits_admin, "_page_clocks", lambda rows, pk_of, status_of,
                           type_of, changes, rules: {pk_of(case): workdays.clock(
                               status=status_of(case), document_type=type_of(case),
-                              history=[permits_admin._Change(new, at)
+                              history=[SimpleNamespace(new=new, created_at=at)
                                        for case_id, new, at in changes
                                        if case_id == pk_of(case)], rules=rules)
                               for case in rows})
