@@ -19,6 +19,7 @@ original (帶入原始資料 / 帶入參考資料) into a new draft with draft_f
 checks its gates when it is loaded and again, under the permit's lock, when it is issued.
 """
 
+import copy
 import datetime
 import re
 
@@ -47,7 +48,7 @@ from permits.storage import files_delete_on_commit
 from portal.accounts import identifiers
 from portal.accounts.identifiers import normalize
 from portal.accounts.models import IdentifierType, Role, User
-from portal.forms import AsciiCharField, PortalForm, field_label
+from portal.forms import AsciiCharField, PortalForm, field_label, put_field
 
 IMPORT_DRAFT = "import_draft"  # 匯入暫存資料
 PERMIT_NO_LENGTH = 14
@@ -125,6 +126,20 @@ def draft_branches(user):
 
 # --- Forms ------------------------------------------------------------------------------------
 
+# Each basic form class's 申請人統一編號 locked (disabled), made once rather than set on each
+# form's copy: an unbound form then copies it only when taken out (portal.forms.put_field,
+# issue 10). A class's fields never change, so neither does this.
+_LOCKED_APPLICANT = {}
+
+
+def _locked_applicant(form_class):
+    field = _LOCKED_APPLICANT.get(form_class)
+    if field is None:
+        field = copy.deepcopy(form_class.base_fields["applicant_identifier"])
+        field.disabled = True
+        _LOCKED_APPLICANT[form_class] = field
+    return field
+
 
 class BasicDataForm(PortalForm):
     """申請人 basic data. On an applicant's own case the identifier is the account's and
@@ -169,7 +184,7 @@ class BasicDataForm(PortalForm):
         self.user = user
         self.fixed_applicant = fixed_applicant
         if fixed_applicant:
-            self.fields["applicant_identifier"].disabled = True
+            put_field(self.fields, "applicant_identifier", _locked_applicant(type(self)))
             self.initial["applicant_identifier"] = fixed_applicant
         if user.is_agent:
             # ACC-4: the agent's identifier is preset from its account and cannot change.
@@ -181,7 +196,7 @@ class BasicDataForm(PortalForm):
             # The crispy layout was made from the fields before: only those left.
             self.helper.layout = Layout(*self.fields)
             # ACC-4: preset and locked. A disabled field ignores what is posted.
-            self.fields["applicant_identifier"].disabled = True
+            put_field(self.fields, "applicant_identifier", _locked_applicant(type(self)))
             self.initial["applicant_identifier"] = fixed_applicant or user.identifier
 
     def clean_applicant_identifier(self):

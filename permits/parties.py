@@ -19,6 +19,7 @@ Error codes (tests look at these, never at the wording):
     not_draft           parties changed on a case that is no longer a draft
 """
 
+import copy
 import re
 
 from crispy_forms.layout import Div, Layout
@@ -31,7 +32,7 @@ from django.utils.translation import gettext_lazy as _
 from permits import procedures
 from permits.fields import CountryField, country_names, to_ascii
 from permits.models import Application, Party, PartyRole, Status
-from portal.forms import PortalForm, field_label
+from portal.forms import PortalForm, field_label, put_field, read_field
 from portal.languages import per_language
 
 # The fields a party copies from the buyer when "同買方資料" is ticked.
@@ -161,8 +162,7 @@ class PartyForm(PortalForm):
         self.role = PartyRole(role)
         self.heading = self.role.label
         if self.role == PartyRole.END_USER:
-            self.fields["name_zh"].help_text = _(
-                "Required for a company in mainland China (CN).")
+            put_field(self.fields, "name_zh", END_USER_NAME_ZH)
         if self.role == PartyRole.BUYER or not with_buyer:
             del self.fields["same_as_buyer"]
             self.helper.layout = Layout(*COPIED_FIELDS)
@@ -178,7 +178,7 @@ class PartyForm(PortalForm):
         """Whether "同買方資料" is ticked (in the submitted data, or the stored party)."""
         if "same_as_buyer" not in self.fields:
             return False
-        field = self.fields["same_as_buyer"]
+        field = read_field(self.fields, "same_as_buyer")
         if self.is_bound:
             return bool(field.widget.value_from_datadict(self.data, self.files,
                                                          self.add_prefix("same_as_buyer")))
@@ -206,6 +206,12 @@ class PartyForm(PortalForm):
         data = {name: self.cleaned_data.get(name) or "" for name in COPIED_FIELDS}
         data["same_as_buyer"] = False
         return data
+
+
+# The end user's 中文名稱 with its help (SHTC-15), made once rather than set on each form's
+# copy: an unbound form then copies it only when taken out (portal.forms.put_field, issue 10).
+END_USER_NAME_ZH = copy.deepcopy(PartyForm.base_fields["name_zh"])
+END_USER_NAME_ZH.help_text = _("Required for a company in mainland China (CN).")
 
 
 def _roles(procedure_or_roles):

@@ -179,6 +179,42 @@ class FieldsCopiedOnUse(MutableMapping):
         never to change."""
         return self._fields.items()
 
+    def read_only(self, name):
+        """`name`'s field, the class's own if not yet copied: to read, never to change."""
+        return self._fields[name]
+
+    def shared(self, name):
+        """Whether `name`'s field is still a class's own (never changed), not yet copied."""
+        return name in self._shared
+
+    def none_taken(self):
+        """Whether every field is still a class's own (never changed): none taken out."""
+        return len(self._shared) == len(self._fields)
+
+    def share(self, name, field):
+        """`field` in `name`'s place: a field made once for a class's forms that no form
+        changes (as a class's own), copied on use as those are."""
+        self._fields[name] = field
+        self._shared.add(name)
+
+
+def put_field(fields, name, field):
+    """`field`, made once for a form class and never changed, in `name`'s place of a form's
+    `fields`: an unbound form's (FieldsCopiedOnUse) copies it only when taken out, as it
+    does the class's own; Django's dict of a bound form takes a copy at once."""
+    if isinstance(fields, FieldsCopiedOnUse):
+        fields.share(name, field)
+    else:
+        fields[name] = copy.deepcopy(field)
+
+
+def read_field(fields, name):
+    """`name`'s field of a form's `fields`, to read only: an unbound form's is not copied for
+    it (FieldsCopiedOnUse)."""
+    if isinstance(fields, FieldsCopiedOnUse):
+        return fields.read_only(name)
+    return fields[name]
+
 
 class _CopiedOnUse:
     """An unbound form's base_fields while BaseForm.__init__ runs: its `copy.deepcopy

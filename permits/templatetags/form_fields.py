@@ -39,6 +39,7 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language
 
 from portal.escaping import escaped
+from portal.forms import FieldsCopiedOnUse
 from portal.plain_fields import (
     add_classes,
     attrs_html,
@@ -391,26 +392,77 @@ def _field_state(name, field):
 _CLASS_FIELD_STATES = {}
 
 
-def _field_key(form, name, field, language):
-    if type(form).base_fields.get(name) is field:
-        key = (field, name, language)
-        state = _CLASS_FIELD_STATES.get(key)
-        if state is None:
-            if len(_CLASS_FIELD_STATES) >= DRAWINGS_KEPT * 4:
-                _CLASS_FIELD_STATES.clear()
-            state = _CLASS_FIELD_STATES[key] = _field_state(name, field)
-    else:  # the form's own copy, which it may have changed
-        state = _field_state(name, field)
+def _class_field_state(name, field, language):
+    key = (field, name, language)
+    state = _CLASS_FIELD_STATES.get(key)
+    if state is None:
+        if len(_CLASS_FIELD_STATES) >= DRAWINGS_KEPT * 4:
+            _CLASS_FIELD_STATES.clear()
+        state = _CLASS_FIELD_STATES[key] = _field_state(name, field)
+    return state
+
+
+def _field_key(form, name, field, shared, language):
+    # The form's own copy, which it may have changed, is read each time.
+    state = _class_field_state(name, field, language) if shared else _field_state(name, field)
     initial = form.get_initial_for_field(field, name)
     return (state, _choices_key(field.widget), type(initial), initial)
 
 
 def _fields_read(form):
-    # The fields as the key reads them: an unbound form's not yet copied (portal.forms.
-    # FieldsCopiedOnUse) are read where they are, the class's, and stay uncopied.
+    # The fields as the key reads them, (name, field, whether it is a class's own): an
+    # unbound form's not yet copied (portal.forms.FieldsCopiedOnUse) are read where they
+    # are, a class's (never changed), and stay uncopied.
     fields = form.fields
-    read_only = getattr(fields, "read_only_items", None)
-    return read_only() if read_only is not None else fields.items()
+    if isinstance(fields, FieldsCopiedOnUse):
+        shared = fields.shared
+        return ((name, field, shared(name)) for name, field in fields.read_only_items())
+    return ((name, field, False) for name, field in fields.items())
+
+
+# An unbound form none of whose fields was taken out (the entry steps' forms as built) has
+# only fields that never change (a class's own, or put once: portal.forms.put_field): per
+# form class, language and those fields, their states and their choices' keys are read
+# once, but for a reference table's options, read each time (_choices_reading). Bounded as
+# the drawings are; forgotten with them.
+_UNTAKEN_FIELDS = {}
+_UNTAKEN = object()  # marks such a key's fields part, read apart from _field_key's
+
+
+def _choices_reading(widget):
+    # (widget, None) for a reference table's options (kept with its rows, changed when they
+    # are read again), read each time; else (None, the choices' key), never changed.
+    kept = getattr(widget, "_kept_options", None)
+    if kept is not None and kept() is not None:
+        return widget, None
+    return None, _choices_key(widget)
+
+
+def _untaken_fields_key(form, fields, language):
+    items = tuple(fields.read_only_items())
+    known = _UNTAKEN_FIELDS.get((type(form), language, items))
+    if known is None:
+        if len(_UNTAKEN_FIELDS) >= DRAWINGS_KEPT:
+            _UNTAKEN_FIELDS.clear()
+        known = _UNTAKEN_FIELDS[(type(form), language, items)] = (
+            tuple(_class_field_state(name, field, language) for name, field in items),
+            tuple(_choices_reading(field.widget) for _name, field in items
+                  if getattr(field.widget, "choices", None) is not None))
+    states, readings = known
+    get_initial = form.get_initial_for_field
+    initials = tuple(get_initial(field, name) for name, field in items)
+    return (_UNTAKEN, states,
+            tuple(fixed if widget is None else _choices_key(widget)
+                  for widget, fixed in readings),
+            tuple(map(type, initials)), initials)
+
+
+def _fields_key(form, language):
+    fields = form.fields
+    if isinstance(fields, FieldsCopiedOnUse) and fields.none_taken():
+        return _untaken_fields_key(form, fields, language)
+    return tuple(_field_key(form, name, field, shared, language)
+                 for name, field, shared in _fields_read(form))
 
 
 def _kept_key(form, layout):
@@ -423,9 +475,7 @@ def _kept_key(form, layout):
             type(form), language, form.prefix, form.auto_id, form.label_suffix,
             form.use_required_attribute, getattr(form, "required_css_class", None),
             getattr(form, "error_css_class", None),
-            _layout_key(layout.fields),
-            tuple(_field_key(form, name, field, language)
-                  for name, field in _fields_read(form))))
+            _layout_key(layout.fields), _fields_key(form, language)))
     except TypeError:  # a value that cannot be a key: drawn every time
         return None
 
@@ -447,6 +497,7 @@ def _layout_drawing(form, layout):
 def _forget_drawings(**kwargs):
     _DRAWINGS.clear()
     _CLASS_FIELD_STATES.clear()
+    _UNTAKEN_FIELDS.clear()
 
 
 class FormFieldsNode(template.Node):
