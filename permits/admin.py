@@ -1565,6 +1565,15 @@ class Unchosen:
     Django's adds an empty condition, a copy of the query each (four a page)."""
 
     def queryset(self, request, queryset):
+        if len(self.used_parameters) == 1:
+            # One choice (a status): filtered by it as Django's would, without its Q built of
+            # every choice (an empty Q ANDed with an OR of one): a quarter of the filter's CPU.
+            ((name, values),) = self.used_parameters.items()
+            if len(values) == 1:
+                try:
+                    return queryset.filter(**{name: values[0]})
+                except (ValueError, ValidationError) as error:
+                    raise IncorrectLookupParameters(error) from error
         return super().queryset(request, queryset) if self.used_parameters else queryset
 
 
