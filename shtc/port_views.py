@@ -14,7 +14,6 @@ it is a reference page that shows the code picked. Every step is a link, so the 
 (Tab, Enter) does all of it.
 """
 
-import html
 import re
 import string
 from urllib.parse import quote_plus
@@ -29,7 +28,7 @@ from django.utils.safestring import mark_safe
 
 from permits.fields import country_names, reference_cached
 from permits.prepared import plan_keeping_cursor
-from portal.escaping import escaped
+from portal.escaping import escaped, escaped_all
 from shtc.models import Port
 
 PER_PAGE = 200
@@ -79,9 +78,9 @@ def _page_rows(rows, head):
     UN/LOCODE) is its own quoting and escape; `head` is escaped once for all: the quoting
     leaves nothing that HTML escapes (issue 10: escaping 200 links and quoting their codes
     was most of the table's time). The names and subdivisions are escaped in one call
-    (_escaped_all)."""
+    (portal.escaping.escaped_all)."""
     head_html = escaped(head)
-    shown = iter(_escaped_all([text for _code, name, subdivision in rows
+    shown = iter(escaped_all([text for _code, name, subdivision in rows
                                for text in (name, subdivision)]))
     objects, parts = [], []
     for code, name, subdivision in rows:
@@ -94,16 +93,6 @@ def _page_rows(rows, head):
                                      name=next(shown), subdivision=next(shown)))
     return objects, mark_safe("".join(parts))  # noqa: S308 (every value escaped)
 
-
-def _escaped_all(texts):
-    """[escaped(text) for text in `texts`], escaped as one text joined by NUL (which HTML
-    escaping leaves as it is) and split again: one call in place of 400 for a page of
-    codes. A text holding NUL itself, or not a str, is escaped alone."""
-    try:
-        shown = html.escape("\x00".join(texts)).split("\x00")
-    except TypeError:
-        shown = ()
-    return shown if len(shown) == len(texts) else [escaped(text) for text in texts]
 
 
 # The letters' and a letter's countries' buttons (templates/shtc/port_lookup.html prints

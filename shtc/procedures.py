@@ -144,9 +144,11 @@ def filing_title(application):
 
 # detail_links' words in the language in force, made once a language: the documents' labels
 # and the two upload pages' titles are lazy texts, each a gettext when cast.
+# The titles by the id of the lazy text filing_title() gives (module constants: their ids
+# stay theirs), so that which title a case takes stays filing_title()'s rule alone.
 _link_words = per_language(lambda: (
     {slug: str(label) for slug, label in DOCUMENT_LABELS.items()},
-    {False: str(FILING_TITLE), True: str(IRAN_APPLICATION_TITLE)}))
+    {id(title): str(title) for title in (FILING_TITLE, IRAN_APPLICATION_TITLE)}))
 
 
 def documents_of(application):
@@ -257,7 +259,7 @@ class ShtcProcedure(Procedure):
         links = []
         labels, titles = _link_words()
         if application.status != Status.DRAFT and self.upload_kinds(application):
-            links.append({"label": titles[is_iran_application(application)], "code": "filing",
+            links.append({"label": titles[id(filing_title(application))], "code": "filing",
                           "url": case_link("shtc:filing_case", application.pk)})
         links.extend({"label": labels[slug], "code": slug,
                       "url": case_link("shtc:case_document", application.pk, slug)}

@@ -6,7 +6,7 @@ offset; and the table's names escaped in one call are each escaped as alone."""
 import pytest
 from django.db import connection
 
-from portal.escaping import escaped
+from portal.escaping import escaped, escaped_all
 from shtc import port_views
 from shtc.models import Port
 from tests.shtc.test_port_counts import codes
@@ -32,4 +32,4 @@ def test_the_page_read_is_the_orms(country):
     [], ["Los Angeles", "CA"], ["", ""], ['A & B <"Co.">', "it's"],
     ["a\x00b", "&"], ["x", None], ["Zürich", "ZH", "高雄", "KHH"]])
 def test_the_names_escaped_at_once_are_each_escaped(texts):
-    assert port_views._escaped_all(texts) == [escaped(text) for text in texts]
+    assert escaped_all(texts) == [escaped(text) for text in texts]
