@@ -3,9 +3,10 @@
 On the case list (permits.admin.ApplicationAdmin): the filter 工作佇列 with three queues,
 each with its count — 待分派 (in the bureau's hands, nobody assigned), 我的案件 (assigned to
 me, not closed), 逾期 (in the bureau's hands, past the stage's due date, Application.
-stage_due) — and the 承辦人 column. The three counts are one query (queue_counts: an
-index-only scan of each queue's range, stopping at COUNT_CAP, "1000+" beyond) compiled once
-per process.
+stage_due) — and the 承辦人 column. The three counts are one query (queue_counts) compiled
+once per process: on PostgreSQL of the counters its triggers keep (QueueCount,
+counter_statements), elsewhere an index-only scan of each queue's range, stopping at
+COUNT_CAP; "1000+" beyond.
 
 On the case page, below the moves: who has the case, and the buttons 指派給我, 指派給… (a
 select of the active reviewers) and 取消指派, posted to assign_view, which goes through
@@ -21,7 +22,9 @@ from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.db.models import BigIntegerField, DateField, IntegerField, Q, Subquery, Value
+from django.db import connection
+from django.db.models import BigIntegerField, DateField, IntegerField, Q, Subquery, Sum, Value
+from django.db.models.functions import Cast, Coalesce
 from django.db.models.sql import AND, Query
 from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404, redirect
@@ -31,7 +34,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from permits import assignment, workflow
-from permits.models import QUEUE_STATUSES, Application
+from permits.models import QUEUE_STATUSES, Application, QueueCount
 from permits.prepared import Opaque, PreparedQuery
 from portal.accounts.models import User
 from portal.forms import TextRuleMixin
@@ -110,10 +113,195 @@ def _counts_query(cap):
 
 def queue_counts(user, today=None):
     """{queue: count} for `user` on `today`, in one query, each count up to COUNT_CAP (a
-    count of COUNT_CAP is COUNT_CAP or more: shown_count)."""
+    count of COUNT_CAP is COUNT_CAP or more: shown_count). On PostgreSQL read from the
+    counters its triggers keep (_kept_counts_query), elsewhere counted (_counts_query)."""
     today = today or timezone.localdate()
+    if connection.vendor == "postgresql":
+        ((unassigned, mine, overdue),) = _kept_counts_query().rows(
+            user=user.pk, day=(today - EPOCH).days)
+        cap = COUNT_CAP
+        return {UNASSIGNED: min(unassigned, cap), MINE: min(mine, cap),
+                OVERDUE: min(overdue, cap)}
     ((unassigned, mine, overdue),) = _counts_query(COUNT_CAP).rows(user=user.pk, today=today)
     return {UNASSIGNED: unassigned, MINE: mine, OVERDUE: overdue}
+
+
+# --- The counts kept by PostgreSQL (QueueCount) -----------------------------------------------
+
+# The day 逾期's counters count from: a row's key is its stage_due - EPOCH in days.
+EPOCH = datetime.date(1970, 1, 1)
+# QueueCount.kind of each queue.
+KINDS = {UNASSIGNED: "u", MINE: "m", OVERDUE: "o"}
+
+
+@functools.cache
+def _kept_counts_query():
+    """The three counts read from QueueCount in one row: 待分派's row, the user's 我的案件
+    row, and the sum of 逾期's rows of the days before the day (a few hundred rows at most,
+    read by the counters' unique index): 0 where no row. Its plan is kept as
+    _counts_query's (Opaque values, the kinds written in)."""
+    def build(user, day):
+        user, day = Opaque(user, BigIntegerField()), Opaque(day, BigIntegerField())
+        counters = QueueCount.objects.order_by()
+        overdue = counters.filter(kind=KINDS[OVERDUE], key__lt=day).values("kind").annotate(
+            total=Cast(Sum("n"), BigIntegerField())).values("total")  # (SUM: numeric)
+        return _OneRow(**{
+            UNASSIGNED: Coalesce(Subquery(counters.filter(
+                kind=KINDS[UNASSIGNED], key=0).values("n")), 0),
+            MINE: Coalesce(Subquery(counters.filter(kind=KINDS[MINE], key=user).values("n")),
+                           0),
+            OVERDUE: Coalesce(Subquery(overdue, output_field=BigIntegerField()), 0)})
+
+    return PreparedQuery(build, parameters=("user", "day"), keep_plan=True,
+                         inline_constants=True)
+
+
+def counter_statements(queue_statuses=QUEUE_STATUSES, under_review=UNDER_REVIEW):
+    """The SQL that keeps QueueCount on PostgreSQL (run by migration 0017): a row trigger on
+    the cases for INSERT, UPDATE (of status, assignee_id or stage_due only) and DELETE that
+    takes the old row's place in the queues (queue_condition) out of the counters and puts the
+    new row's in, and a TRUNCATE trigger that empties them.
+
+    The statuses are written into the function: the migration passes those of the constants
+    (QUEUE_STATUSES, UNDER_REVIEW) as they were when it was written, so a change of either
+    needs a new migration that runs these statements again (CREATE OR REPLACE) and
+    refill_statements() with the new statuses (tests/permits/test_queue_counters.py fails
+    until then).
+
+    Concurrency: a transaction that changes a counter row holds its lock until it commits,
+    so cases moving in or out of the same queue (待分派, one reviewer's 我的案件, one due day)
+    are written one transaction after the other; a list page reading the counters does not
+    wait. Each case's changes are applied in one fixed order (kind, then key: the counters'
+    own order), so two transactions of one change of a case each cannot deadlock on them;
+    two transactions that each change several cases (an update() of many) may, in an
+    unlucky order, and PostgreSQL then cancels one of them (deadlock detected)."""
+    if not set(under_review) <= set(queue_statuses):
+        raise ValueError("UNDER_REVIEW must be among QUEUE_STATUSES")
+    table = QueueCount._meta.db_table
+    cases = Application._meta.db_table
+
+    queue, review = _listed(queue_statuses), _listed(under_review)
+    place = """
+    IF {row}.status IN ({review}) THEN
+      {side}_u := {row}.assignee_id IS NULL;
+      {side}_o := {row}.stage_due - DATE '{epoch}';
+    END IF;
+    IF {row}.status IN ({queue}) THEN
+      {side}_m := {row}.assignee_id;
+    END IF;"""
+    old = place.format(row="OLD", side="old", review=review, queue=queue, epoch=EPOCH)
+    new = place.format(row="NEW", side="new", review=review, queue=queue, epoch=EPOCH)
+    return [
+        f"""CREATE OR REPLACE FUNCTION permits_queue_count_add(k text, key_ bigint, delta bigint)
+RETURNS void LANGUAGE plpgsql AS $$
+DECLARE
+  left_n bigint;
+BEGIN
+  INSERT INTO {table} AS c (kind, key, n) VALUES (k, key_, delta)
+    ON CONFLICT (kind, key) DO UPDATE SET n = c.n + EXCLUDED.n RETURNING c.n INTO left_n;
+  IF left_n = 0 THEN
+    DELETE FROM {table} WHERE kind = k AND key = key_ AND n = 0;
+  END IF;
+END $$""",  # noqa: S608 (the tables' and statuses' names)
+        """CREATE OR REPLACE FUNCTION permits_queue_count_move(k text, old_key bigint,
+                                                    new_key bigint)
+RETURNS void LANGUAGE plpgsql AS $$
+BEGIN
+  -- the smaller key first (NULL: not in the queue)
+  IF old_key IS NOT DISTINCT FROM new_key THEN
+    RETURN;
+  ELSIF new_key IS NULL OR (old_key IS NOT NULL AND old_key < new_key) THEN
+    PERFORM permits_queue_count_add(k, old_key, -1);
+    IF new_key IS NOT NULL THEN
+      PERFORM permits_queue_count_add(k, new_key, 1);
+    END IF;
+  ELSE
+    PERFORM permits_queue_count_add(k, new_key, 1);
+    IF old_key IS NOT NULL THEN
+      PERFORM permits_queue_count_add(k, old_key, -1);
+    END IF;
+  END IF;
+END $$""",
+        f"""CREATE OR REPLACE FUNCTION permits_queue_counts_row() RETURNS trigger
+LANGUAGE plpgsql AS $$
+DECLARE
+  old_u boolean := false;
+  new_u boolean := false;
+  old_m bigint;
+  new_m bigint;
+  old_o bigint;
+  new_o bigint;
+BEGIN
+  IF TG_OP <> 'INSERT' THEN{old}
+  END IF;
+  IF TG_OP <> 'DELETE' THEN{new}
+  END IF;
+  -- in the counters' order: m (by key), o (by key), u
+  PERFORM permits_queue_count_move('m', old_m, new_m);
+  PERFORM permits_queue_count_move('o', old_o, new_o);
+  PERFORM permits_queue_count_move('u', CASE WHEN old_u THEN 0 END,
+                                   CASE WHEN new_u THEN 0 END);
+  RETURN NULL;
+END $$""",
+        f"""CREATE OR REPLACE FUNCTION permits_queue_counts_truncate() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+  DELETE FROM {table};
+  RETURN NULL;
+END $$""",  # noqa: S608 (the tables' and statuses' names)
+        f"DROP TRIGGER IF EXISTS permits_queue_counts_insert ON {cases}",
+        f"""CREATE TRIGGER permits_queue_counts_insert AFTER INSERT ON {cases}
+FOR EACH ROW WHEN (NEW.status IN ({queue})) EXECUTE FUNCTION permits_queue_counts_row()""",
+        f"DROP TRIGGER IF EXISTS permits_queue_counts_update ON {cases}",
+        f"""CREATE TRIGGER permits_queue_counts_update AFTER UPDATE ON {cases}
+FOR EACH ROW WHEN (OLD.status IS DISTINCT FROM NEW.status
+                   OR OLD.assignee_id IS DISTINCT FROM NEW.assignee_id
+                   OR OLD.stage_due IS DISTINCT FROM NEW.stage_due)
+EXECUTE FUNCTION permits_queue_counts_row()""",
+        f"DROP TRIGGER IF EXISTS permits_queue_counts_delete ON {cases}",
+        f"""CREATE TRIGGER permits_queue_counts_delete AFTER DELETE ON {cases}
+FOR EACH ROW WHEN (OLD.status IN ({queue})) EXECUTE FUNCTION permits_queue_counts_row()""",
+        f"DROP TRIGGER IF EXISTS permits_queue_counts_truncate ON {cases}",
+        f"""CREATE TRIGGER permits_queue_counts_truncate AFTER TRUNCATE ON {cases}
+FOR EACH STATEMENT EXECUTE FUNCTION permits_queue_counts_truncate()""",
+    ]
+
+
+def _listed(statuses):
+    """The statuses as SQL's literals, for IN (...)."""
+    return ", ".join("'" + status.replace("'", "''") + "'" for status in statuses)
+
+
+def refill_statements(queue_statuses=QUEUE_STATUSES, under_review=UNDER_REVIEW):
+    """QueueCount counted again from the cases, the cases locked against writes meanwhile
+    (in a transaction: the lock is held until it ends)."""
+    table, cases = QueueCount._meta.db_table, Application._meta.db_table
+    queue, review = _listed(queue_statuses), _listed(under_review)
+    return [
+        f"LOCK TABLE {cases} IN SHARE ROW EXCLUSIVE MODE",
+        f"DELETE FROM {table}",  # noqa: S608 (the tables' and statuses' names)
+        f"""INSERT INTO {table} (kind, key, n)
+SELECT 'm', assignee_id, COUNT(*) FROM {cases}
+ WHERE status IN ({queue}) AND assignee_id IS NOT NULL GROUP BY assignee_id
+UNION ALL
+SELECT 'o', stage_due - DATE '{EPOCH}', COUNT(*) FROM {cases}
+ WHERE status IN ({review}) AND stage_due IS NOT NULL GROUP BY stage_due
+UNION ALL
+SELECT 'u', 0, COUNT(*) FROM {cases}
+ WHERE status IN ({review}) AND assignee_id IS NULL HAVING COUNT(*) > 0""",  # noqa: S608 (the tables' and statuses' names)
+        f"ANALYZE {table}",
+    ]
+
+
+def drop_statements():
+    """What counter_statements() made, removed (migration 0017 reversed)."""
+    cases = Application._meta.db_table
+    return [*(f"DROP TRIGGER IF EXISTS permits_queue_counts_{name} ON {cases}"
+              for name in ("insert", "update", "delete", "truncate")),
+            "DROP FUNCTION IF EXISTS permits_queue_counts_truncate()",
+            "DROP FUNCTION IF EXISTS permits_queue_counts_row()",
+            "DROP FUNCTION IF EXISTS permits_queue_count_move(text, bigint, bigint)",
+            "DROP FUNCTION IF EXISTS permits_queue_count_add(text, bigint, bigint)"]
 
 
 def shown_count(count):

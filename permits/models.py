@@ -819,3 +819,23 @@ class ReviewTarget(ChoiceLabels, models.Model):
 
     def __str__(self):
         return f"{self.get_document_type_display()} · {self.get_stage_display()}"
+
+
+class QueueCount(models.Model):
+    """How many cases are in each of the reviewers' queues, kept by PostgreSQL's triggers on
+    the cases (issue 10; permits.admin_queues.counter_statements, migration 0017): the
+    filter 工作佇列 reads these few rows instead of counting the cases on every list page.
+    `kind` "u" (待分派: key 0), "m" (我的案件: key the assignee's id) or "o" (逾期: key the
+    stage's due day as days since 1970-01-01, a row a day; 逾期 on a day is the sum of the
+    rows before it). A row whose count falls to 0 is deleted. Not kept on SQLite (the
+    queues are counted there)."""
+
+    kind = models.CharField(max_length=1)
+    key = models.BigIntegerField()
+    n = models.BigIntegerField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["kind", "key"], name="queue_count_key")]
+
+    def __str__(self):
+        return f"{self.kind} {self.key}: {self.n}"

@@ -164,11 +164,14 @@ def test_no_query_of_the_list_reads_distinct_values_or_counts_cases(signed_in, c
     only, which the partial indexes application_queues and application_assigned_list serve."""
     for params in PAGES:
         queries = list_queries(signed_in, params)
-        counts = [sql for sql in queries if "COUNT(*)" in sql]
+        counts = [sql for sql in queries if "COUNT(*)" in sql or '"permits_queuecount"' in sql]
         assert len(counts) == 1, (params, counts)
-        # each count's table and conditions (each a COUNT(*) FROM a LIMITed subquery)
-        parts = counts[0].split(' FROM "permits_application"')[1:]
-        assert len(parts) == 3 and counts[0].count(" LIMIT ") == 3, counts[0]
+        if connection.vendor == "postgresql":  # the counters its triggers keep (QueueCount)
+            assert "permits_application" not in counts[0], counts[0]
+            parts = []
+        else:  # each count's table and conditions (each a COUNT(*) FROM a LIMITed subquery)
+            parts = counts[0].split(' FROM "permits_application"')[1:]
+            assert len(parts) == 3 and counts[0].count(" LIMIT ") == 3, counts[0]
         assert all("\"status\" IN ('consultation', 'initial_review', 'returned', "
                    "'second_review'" in part for part in parts), counts[0]
         for sql in queries:

@@ -319,6 +319,10 @@ def test_the_cap_costs_the_list_no_query(client, queues, reviewer, monkeypatch):
     monkeypatch.setattr(admin_queues, "COUNT_CAP", 1)
     capped = run()
     assert len(capped) == len(uncapped)
+    if connection.vendor == "postgresql":  # the counters its triggers keep (QueueCount)
+        (counters,) = [sql for sql in capped if '"permits_queuecount"' in sql]
+        assert counters in uncapped  # the cap is applied to what it reads
+        return
     assert len([sql for sql in capped if "COUNT(*)" in sql]) == 1
     assert "LIMIT 1)" in next(sql for sql in capped if "COUNT(*)" in sql)
 
