@@ -415,7 +415,8 @@ def table_rows(prefix, cells, rows, start=0):
     cells = [(f'<td class="field-{name}"><p>',
               cell.in_language(language) if hasattr(cell, "in_language") else cell)
              for name, cell in cells]
-    return [mark_safe(  # noqa: S308 (every value escaped by the cells)
+    # SafeString: what mark_safe() makes of a text, without keep_lazy's look at it.
+    return [SafeString(  # every value escaped by the cells
         f'<tr class="form-row has_original" id="{prefix}-{index}">'
         f'<td class="original"><p>{html.escape(str(row))}</p></td>'
         + "".join([f"{opening}{cell(row)}</p></td>" for opening, cell in cells])
@@ -471,6 +472,9 @@ def _readonly_cell(model_admin, name, empty):
             return dated_cell
 
         cell.in_language = in_language
+    table_cell = getattr(function, "table_cell", None)  # a display's own cell for one table
+    if table_cell is not None:
+        cell.in_language = lambda language: table_cell(cell)
     return function.__name__, cell
 
 
@@ -676,6 +680,30 @@ class AttachmentInline(ReadOnlyInline):
         return mark_safe(  # noqa: S308 (escaped)
             f'<a href="{_escaped(keyed_url("permits:attachment_download", obj.pk))}">'
             f"{_escaped(obj.original_name)}</a>")
+
+    def _download_cells(cell):
+        """download()'s cell for one table (table_rows: _readonly_cell's in_language): the
+        path of the download looked up once (keyed_url asked the script prefix, mark_safe
+        looked at its argument, for each row); a row keyed otherwise as `cell` draws it."""
+        probe = keyed_url("permits:attachment_download", _MARK)
+        if probe is None:
+            return cell
+        start, end = (_escaped(part) for part in probe.split(str(_MARK)))
+
+        def download_cell(row):
+            pk = row.pk
+            if type(pk) is not int:
+                return cell(row)
+            try:
+                name = row.original_name
+            except AttributeError:
+                return cell(row)
+            return f'<a href="{start}{pk}{end}">{_escaped(name)}</a>'
+
+        return download_cell
+
+    download.table_cell = _download_cells
+    del _download_cells
 
 
 class PartyInline(ReadOnlyInline):
@@ -1296,7 +1324,10 @@ def case_result_list(cl):
             "results": [[row] for row in rows],
             # What Django's loop writes for each (admin/permits/application/
             # change_list_results.html): no form's errors, the row.
-            "body": mark_safe("".join(f"\n\n<tr>{row}</tr>\n" for row in rows))}  # noqa: S308
+            # (Joined between its <tr>s: a SafeString in an f-string is a call of its
+            # __str__.)
+            "body": mark_safe("\n\n<tr>" + "</tr>\n\n\n<tr>".join(rows)  # noqa: S308
+                              + "</tr>\n" if rows else "")}
 
 
 def _column(cl, name, index):
@@ -1398,13 +1429,19 @@ def _datetime_text(name, shown_empty, get=None):
     """_datetime_cell()'s text alone (admin_list.roc_minute: roc_datetime_local's text);
     with `get`, of a row (admin_list.PageRows.getter)."""
     value_of = operator.attrgetter(name) if get is None else get(name)
-    zone = timezone.get_current_timezone()
+    text_of = _datetime_value_text(shown_empty)
+    return lambda case: text_of(value_of(case))
+
+
+def _datetime_value_text(shown_empty, zone=None):
+    """_datetime_text()'s function, of the date and time itself (in `zone`, the current
+    time zone's)."""
+    zone = timezone.get_current_timezone() if zone is None else zone
     none = admin.site.empty_value_display  # what the display shows for no date
     none = _escaped(none) if none.strip() else shown_empty
     roc_minute = admin_list.roc_minute
 
-    def text(case):
-        value = value_of(case)
+    def text(value):
         if value is None or value == "":
             return none
         if type(value) is datetime.datetime:
@@ -1470,13 +1507,14 @@ def _cell_writer(name, field, value_of, empty, get=None):
 _CHOICE_CELLS = {}
 
 
-def _choice_cells(field, opening, empty):
+def _choice_cells(field, opening, empty, language=None):
     """({value: its label's whole cell}, the cell of a value that has none) of the choice
-    field `field` in the language in force, made once a process (as _labels_html() keeps
-    the labels: not for choices given by a callable); None for a field of no choices."""
+    field `field` in the language in force (`language`, get_language()'s), made once a
+    process (as _labels_html() keeps the labels: not for choices given by a callable);
+    None for a field of no choices."""
     if field.choices is None:  # (a field of none: the same to the end)
         return None
-    language = get_language()
+    language = get_language() if language is None else language
     key = (field, language, opening, empty)
     made = _CHOICE_CELLS.get(key)
     if made is None:
@@ -1495,24 +1533,37 @@ def case_rows(cl, columns):
     the first column's cell and its link, then each other column's whole cell
     (_cell_writer). A page read as rows (admin_list.PageRows) is written from its rows
     (tuples: no instances made) where every column can read them (a field the rows hold,
-    a display with a `row_value` or a `page_cell` taking the rows' getter); from its
-    instances otherwise."""
+    a display with a `row_value` or a `page_cell` taking the rows' getter), the reviewers'
+    list's own columns by one function (_case_row_writer); from its instances otherwise."""
     empty = cl.model_admin.get_empty_value_display()
     page = cl.result_list
     (first, first_field, first_value), rest = columns[0], columns[1:]
     get = page.getter if isinstance(page, admin_list.PageRows) else None
+    write = None
     if get is not None:
         try:
-            first_cell = _cell_html(first_field, first_value, empty, get)
-            writers = [_cell_writer(name, field, value_of, empty, get)
-                       for name, field, value_of in rest]
+            write = _case_row_writer(cl, columns, empty)
+            if write is None:
+                first_cell = _cell_html(first_field, first_value, empty, get)
+                writers = [_cell_writer(name, field, value_of, empty, get)
+                           for name, field, value_of in rest]
             pk_of, cases = get(cl.opts.pk.attname), page.rows
         except KeyError:  # a column the rows do not hold
-            get = None
+            get, write = None, None
     if get is None:
         first_cell = _cell_html(first_field, first_value, empty)
         writers = [_cell_writer(name, field, value_of, empty) for name, field, value_of in rest]
         pk_of, cases = operator.attrgetter("pk"), page
+    if write is None:
+        # The first cell's opening tag, with and without "nowrap", made once.
+        heads = (f'<th class="field-{first}"><a href="',
+                 f'<th class="field-{first} nowrap"><a href="')
+
+        def write(case, url):
+            text, nowrap = first_cell(case)
+            return (f'{heads[nowrap]}{url}">{text}</a></th>'
+                    + "".join([writer(case) for writer in writers]))
+
     # The change page's link, made once (its path once a process: fixed_url): "0" stands
     # for the case; its parts escaped once (an escape is of each character: a key, digits,
     # needs none).
@@ -1522,16 +1573,116 @@ def case_rows(cl, columns):
     head, tail = path.rsplit("/0/", 1)
     query = _preserved_query(context, path)
     head, tail = _escaped(f"{head}/"), _escaped(f"/{tail}{query}")
-    # The first cell's opening tag, with and without "nowrap", made once.
-    heads = (f'<th class="field-{first}"><a href="', f'<th class="field-{first} nowrap"><a href="')
     for index, case in enumerate(cases):
         pk = pk_of(case)
         url = (f"{head}{pk}{tail}" if isinstance(pk, int)
                else _escaped(add_preserved_filters(context, cl.url_for_result(page[index]))))
-        text, nowrap = first_cell(case)
-        yield SafeString(  # every value escaped by _escaped(); no lazy check
-            f'{heads[nowrap]}{url}">{text}</a></th>'
-            + "".join([writer(case) for writer in writers]))
+        yield SafeString(write(case, url))  # every value escaped by _escaped(); no lazy check
+
+
+# The reviewers' list's own columns (ApplicationAdmin.list_display), written by one function
+# a page (_case_row_writer) where a page shows them all, in this order.
+_CASE_COLUMNS = ("number", "permit_number", "document_type", "kind", "applicant_identifier",
+                 "applicant_name", "destination_country", "status", "submitted_at",
+                 "working_days", "risks", "assigned_to")
+_CASE_CHOICES = ("document_type", "kind", "status")  # their cells: _choice_cells()
+_CASE_TEXTS = ("applicant_identifier", "applicant_name", "destination_country")
+# {display: (its attribute giving its cells from a page's rows, what that attribute is)}
+_CASE_DISPLAYS = {"number": ("row_value", "_number_of_row"),
+                  "permit_number": ("row_value", "_permit_number_of_row"),
+                  "working_days": ("page_cell", "clock_cells"),
+                  "risks": ("page_cell", "risk_cells"),
+                  "assigned_to": ("page_cell", "_assignee_cells")}
+
+
+def _case_row_writer(cl, columns, empty):
+    """A function (row, the change page's link) giving the row's HTML for a page of the
+    reviewers' list read as rows (admin_list.PageRows), the whole row in one text with each
+    value read by its position: the same HTML as the first column's _cell_html() and the
+    others' _cell_writer() (tests/permits/test_admin_list_written.py compares them), which
+    made ten calls or more a cell, 80,000 instructions a row. The same texts (its cells'
+    labels once a process and language, the page's clock cells shared: admin_list.
+    page_clock_cell). None where the columns are not ApplicationAdmin's own, each as it
+    defines it (another list, another admin's override, a column added): case_rows()
+    writes them cell by cell. KeyError for a value the rows do not hold."""
+    if cl.model is not Application or tuple(name for name, _f, _v in columns) != _CASE_COLUMNS:
+        return None
+    column = {name: (field, value_of) for name, field, value_of in columns}
+    shown_empty = {}  # the displays' text for no value, as _cell_html() writes it
+    for name, (attribute, its) in _CASE_DISPLAYS.items():
+        field, display = column[name]
+        its = ApplicationAdmin.__dict__.get(its) or getattr(admin_list, its)
+        function = getattr(display, "__func__", None)
+        # (Its attributes read from its __dict__: a missing one is no exception caught.)
+        own = function.__dict__ if function is not None else {}
+        if (field is not None or function is not getattr(ApplicationAdmin, name)
+                or own.get("boolean") or own.get(attribute) is not its):
+            return None
+        shown_empty[name] = _escaped(display_for_value(
+            "", own.get("empty_value_display", empty), False))
+    field, submitted = column["submitted_at"]
+    if field is not None or submitted is not shown(Application, "submitted_at") \
+            or submitted.__dict__.get("boolean"):
+        return None
+    zone, language = timezone.get_current_timezone(), get_language()
+    date_text = _datetime_value_text(_escaped(display_for_value(
+        "", submitted.__dict__.get("empty_value_display", empty), False)), zone)
+    choices = {}  # ({value: its whole cell}, the cell of no value), as _cell_writer()'s
+    for name in _CASE_CHOICES + _CASE_TEXTS:
+        field = column[name][0]
+        if field is None or field is not Application._meta.get_field(name):
+            return None
+        if name in _CASE_CHOICES:
+            choices[name] = _choice_cells(field, f'<td class="field-{name}">', empty, language)
+        if (choices.get(name) is None) is (name in _CASE_CHOICES) or not isinstance(
+                field, models.CharField):  # (a text's cell: _cell_writer()'s text())
+            return None
+    (documents, no_document), (kinds, no_kind), (statuses, no_status) = (
+        choices[name] for name in _CASE_CHOICES)
+    at = cl.result_list.at  # the rows' positions (KeyError for one they do not hold)
+    receipt, registration, version_key, permit_no, version, identifier, name, country, \
+        document, kind, status, when, clock, flags, assignee = (at[path] for path in (
+            "receipt_no", "registration_no", "issued_version", "issued_version__permit__"
+            "permit_no", "issued_version__version", *_CASE_TEXTS, *_CASE_CHOICES,
+            "submitted_at", "list_clock", "list_flags", "assignee__name"))
+    no_number, no_permit, no_clock, no_risk, no_assignee = shown_empty.values()
+    no_text = _escaped(empty)
+    no_version = _escaped("-")  # permit_number()'s "-" (never blank)
+    roc_minute = admin_list.roc_minute
+    clock_cell, risk_cell = admin_list.page_clock_cell(), admin_list.risk_cell
+    datetime_type = datetime.datetime
+
+    def write(row, link):
+        number = row[receipt] or row[registration] or "-"  # number()
+        permit = (no_version if row[version_key] is None  # permit_number()
+                  else _escaped(f"{row[permit_no]} v{row[version]}"))
+        texts = row[identifier], row[name], row[country]
+        moment = row[when]
+        if type(moment) is datetime_type and moment.tzinfo is not None:
+            moment = roc_minute(moment.astimezone(zone))
+        else:
+            moment = date_text(moment)
+        flagged = row[flags]
+        assigned = row[assignee] or ""
+        return (
+            f'<th class="field-number"><a href="{link}">'
+            f'{_escaped(number) if number.strip() else no_number}</a></th>'
+            '<td class="field-permit_number">'
+            f'{permit}</td>{documents.get(row[document], no_document)}'
+            f'{kinds.get(row[kind], no_kind)}'
+            '<td class="field-applicant_identifier">'
+            f'{_escaped(texts[0]) if texts[0] and texts[0].strip() else no_text}</td>'
+            '<td class="field-applicant_name">'
+            f'{_escaped(texts[1]) if texts[1] and texts[1].strip() else no_text}</td>'
+            '<td class="field-destination_country">'
+            f'{_escaped(texts[2]) if texts[2] and texts[2].strip() else no_text}</td>'
+            f'{statuses.get(row[status], no_status)}<td class="field-submitted_at">{moment}</td>'
+            f'<td class="field-working_days">{clock_cell(row[clock]) or no_clock}</td>'
+            f'<td class="field-risks">{(risk_cell(flagged) if flagged else "") or no_risk}</td>'
+            '<td class="field-assigned_to">'
+            f'{(_escaped(assigned) if assigned.strip() else "") or no_assignee}</td>')
+
+    return write
 
 
 # {(path, the list's preserved filters, its model's options, script prefix, URL

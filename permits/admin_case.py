@@ -64,6 +64,7 @@ from permits.admin import (
 )
 from permits.models import Item, StatusChange
 from permits.prepared import PreparedInstances, in_place, together
+from portal.languages import per_language
 
 TEMPLATE = "admin/permits/application/case_page.html"
 PAGE_VAR = "page"  # the page of the goods items (as on the applicant's case page)
@@ -102,10 +103,11 @@ def case_page(model_admin, request, case, extra_context=None):
     changelist = fixed_url(f"admin:{opts.app_label}_{opts.model_name}_changelist", site)
     # The form's own address keeps them too (render_change_form's form_url).
     action = f'action="{html.escape(kept(""))}" ' if preserved else ""
+    history_word, close, back, home_word, app_name, plural, title = _page_words(opts)
     parts = [
         '<div id="content-main">\n<ul class="object-tools"><li>'
         f'<a href="{html.escape(kept(history))}" '
-        f'class="historylink">{html.escape(gettext("History"))}</a></li></ul>\n',
+        f'class="historylink">{history_word}</a></li></ul>\n',
         moves.get("moves_html", ""),
         moves.get("assignment_html", ""),  # who has the case (permits.admin_queues)
         review_extras_html(case, changes, flags, request, token) if reviewing else "",
@@ -117,22 +119,22 @@ def case_page(model_admin, request, case, extra_context=None):
         *(section.html(last=index == len(sections) - 1)
           for index, section in enumerate(sections)),
         f'\n<div class="submit-row">\n<a href="{html.escape(kept(changelist))}" '
-        f'class="closelink">{html.escape(gettext("Close"))}</a>\n</div>\n</div>\n</form></div>',
+        f'class="closelink">{close}</a>\n</div>\n</div>\n</form></div>',
     ]
     if moves.get("moves"):
         parts.append('\n<p class="review-moves-back"><a href="#review-moves">'
-                     f'{html.escape(gettext("Back to the moves"))} ↑</a></p>')
+                     f'{back} ↑</a></p>')
     home = fixed_url("admin:index", site)
     app = fixed_url("admin:app_list", site, app_label=opts.app_label)
     breadcrumbs = (
         f'<div class="breadcrumbs">\n<a href="{html.escape(home)}">'
-        f'{html.escape(gettext("Home"))}</a>\n&rsaquo; <a href="{html.escape(app)}">'
-        f"{_escaped(opts.app_config.verbose_name)}</a>\n&rsaquo; "
-        f'<a href="{html.escape(changelist)}">{_escaped(capfirst(opts.verbose_name_plural))}'
-        f"</a>\n&rsaquo; {_escaped(Truncator(str(case)).words(18))}\n</div>")
+        f'{home_word}</a>\n&rsaquo; <a href="{html.escape(app)}">'
+        f"{app_name}</a>\n&rsaquo; "
+        f'<a href="{html.escape(changelist)}">{plural}'
+        f"</a>\n&rsaquo; {_escaped(_truncated(str(case)))}\n</div>")
     context = {
         **model_admin.admin_site.each_context(request),
-        "title": gettext("View %s") % opts.verbose_name,
+        "title": title,
         "subtitle": str(case),
         "object_id": str(case.pk),
         "original": case,
@@ -151,6 +153,46 @@ def case_page(model_admin, request, case, extra_context=None):
     }
     # The frame drawn once per process and kind of page, the request's values put in it.
     return admin_frame.framed(request, TEMPLATE, context)
+
+
+def _page_words(opts):
+    """The page's fixed words for the model of `opts`, made once a language and process
+    (a gettext and an escape each, or a lazy name cast, on every page): the links' words
+    and the breadcrumbs' names escaped, and the title (as text: the frame escapes it)."""
+    made = _PAGE_WORDS()
+    words = made.get(opts)
+    if words is None:
+        words = made[opts] = (
+            html.escape(gettext("History")), html.escape(gettext("Close")),
+            html.escape(gettext("Back to the moves")), html.escape(gettext("Home")),
+            _escaped(opts.app_config.verbose_name),
+            _escaped(capfirst(opts.verbose_name_plural)),
+            gettext("View %s") % opts.verbose_name)
+    return words
+
+
+# {model's options or (inline class, "heading"): its words} for the language in force
+_PAGE_WORDS = per_language(dict)
+
+
+def _truncated(text):
+    """Truncator(text).words(18), the breadcrumbs' last part: the text's words joined by
+    a space where there are no more than 18 (what words() gives them), without making a
+    Truncator."""
+    words = text.split()
+    return " ".join(words) if len(words) <= 18 else Truncator(text).words(18)
+
+
+def _heading(inline):
+    """The escaped heading of `inline`'s table, capfirst(verbose_name_plural), once a
+    language and inline class while its verbose_name_plural is the same object."""
+    made = _PAGE_WORDS()
+    key = (type(inline), "heading")
+    title = inline.verbose_name_plural
+    kept = made.get(key)
+    if kept is None or kept[0] is not title:
+        kept = made[key] = (title, _escaped(capfirst(title)))
+    return kept[1]
 
 
 # --- The case's data ---------------------------------------------------------------------
@@ -618,8 +660,8 @@ class Section:
         classes = " ".join(inline.classes) if inline.classes else ""
         collapsible = "collapse" in classes.split()
         # Django's title of a formset whose max_num is 1 (a one-to-one row) is the verbose
-        # name; but on a page where the case is not edited, every formset's max_num is 0.
-        title = inline.verbose_name_plural
+        # name; but on a page where the case is not edited, every formset's max_num is 0:
+        # the heading is verbose_name_plural's (_heading).
         headers, cells = self.columns
         pages, start = "", 0
         if self.item_page is not None and self.item_page.page.has_other_pages():
@@ -631,7 +673,7 @@ class Section:
             f'<fieldset class="module {classes}" aria-labelledby="{prefix}-heading">\n'
             + ("<details><summary>" if collapsible else "")
             + f'<h2 id="{prefix}-heading" class="inline-heading">\n'
-            f"{_escaped(capfirst(title))}\n</h2>\n"
+            f"{_heading(inline)}\n</h2>\n"
             + ("</summary>" if collapsible else "")
             + pages
             + f'<table>\n<thead><tr>\n<th class="original"></th>\n{headers()}<th></th>\n'

@@ -1278,11 +1278,17 @@ def clock_cells(get=None):
     the due date's text, 19 µs a cell, written once). Cases that share their clock (one
     CaseClock: permits.admin._page_clocks) get its cell at once. With `get`, of a row
     (_page_value)."""
-    seen, done = {}, {}  # done: {id(clock): (clock, its cell)}
-    clock_of = _page_value(get, "list_clock", None)
+    clock_of, of_clock = _page_value(get, "list_clock", None), page_clock_cell()
+    return lambda case: of_clock(clock_of(case))
 
-    def cell(case):
-        clock = clock_of(case)
+
+def page_clock_cell():
+    """clock_cells()' function for one page, of the clock itself (a CaseClock or None): the
+    row writer of the reviewers' list (permits.admin._case_row_writer) reads the clock from
+    the row itself."""
+    seen, done = {}, {}  # done: {id(clock): (clock, its cell)}
+
+    def cell(clock):
         if clock is None:
             return ""
         kept = done.get(id(clock))
