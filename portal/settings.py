@@ -190,8 +190,9 @@ EMAIL_TIMEOUT = 20
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",  # must come first: it refuses locked-out logins
-    # Permissions only: ModelBackend's two queries in one, left in its caches (issue 10).
-    "portal.accounts.backends.PermissionsBackend",
+    # ModelBackend with the user and its permissions read in one query (issue 10); the one
+    # sessions name. ModelBackend after it only for sessions that name it (its docstring).
+    "portal.accounts.backends.UserBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
 AUTH_PASSWORD_VALIDATORS = [

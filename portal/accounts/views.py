@@ -34,7 +34,7 @@ class SignUpView(RefusedFormMixin, FormView):
         except ValidationError as error:
             form.add_error("identifier", error)
             return self.form_invalid(form)
-        login(self.request, user, backend="django.contrib.auth.backends.ModelBackend")
+        login(self.request, user, backend="portal.accounts.backends.UserBackend")
         messages.success(self.request, _("Your account %(account)s is ready.")
                          % {"account": user.identifier})
         return redirect("home")

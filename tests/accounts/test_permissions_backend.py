@@ -74,8 +74,9 @@ def test_a_user_asks_one_query_for_all_its_permissions(users, django_assert_num_
 
 
 def test_it_never_signs_anyone_in(client, users):
-    """Sessions keep naming ModelBackend: the test client's force_login, as the sign-up's
-    login(), takes the first backend that loads users, which this one is not."""
+    """PermissionsBackend authenticates no one and loads no user, so no session names it:
+    the test client's force_login takes the first backend that loads users (UserBackend,
+    which the sign-up's login() names too)."""
     assert PermissionsBackend().authenticate(None, username="11111111",
                                              password="correct-horse-battery") is None
     assert not hasattr(PermissionsBackend, "get_user")

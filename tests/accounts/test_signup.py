@@ -35,6 +35,8 @@ def test_it_opens_an_account_and_logs_in(client):
     assert user.check_password("a-long-passphrase-9")
     assert user.email == "Service@anxin.example"  # the domain part is normalized
     assert client.get(reverse("home")).context["user"] == user
+    # The session names the backend that reads the user and its permissions in one query.
+    assert client.session["_auth_user_backend"] == "portal.accounts.backends.UserBackend"
 
 
 @pytest.mark.django_db
