@@ -618,7 +618,8 @@ def change_url(opts, pk, site):
 
 # A key no URL holds otherwise, reversed in place of a row's (keyed_url).
 _MARK = 918_273_646
-# {(view name, admin site, script prefix): (the path before the key, after it) or ()}
+# {(view name, admin site, script prefix, URL configuration): (the path before the key, after
+# it) or ()}
 _KEYED_PATHS = {}
 
 
@@ -632,7 +633,7 @@ def keyed_url(name, key, current_app=None):
             return reverse(name, args=[key], current_app=current_app)
         except NoReverseMatch:
             return None
-    cache_key = (name, current_app, get_script_prefix())
+    cache_key = (name, current_app, get_script_prefix(), get_urlconf())
     parts = _KEYED_PATHS.get(cache_key)
     if parts is None:
         try:
