@@ -633,6 +633,14 @@ def keyed_url(name, key, current_app=None):
             return reverse(name, args=[key], current_app=current_app)
         except NoReverseMatch:
             return None
+    parts = keyed_parts(name, current_app)
+    return f"{parts[0]}{key}{parts[1]}" if parts else None
+
+
+def keyed_parts(name, current_app=None):
+    """The path of the view `name` for an integer key as (before the key, after it), or ()
+    where it does not reverse: reversed once per view, script prefix and URL
+    configuration (keyed_url)."""
     cache_key = (name, current_app, get_script_prefix(), get_urlconf())
     parts = _KEYED_PATHS.get(cache_key)
     if parts is None:
@@ -642,7 +650,7 @@ def keyed_url(name, key, current_app=None):
         except NoReverseMatch:
             parts = ()
         _KEYED_PATHS[cache_key] = parts
-    return f"{parts[0]}{key}{parts[1]}" if parts else None
+    return parts
 
 
 # {(view name, admin site, its keyword arguments, script prefix, URL configuration): its path}
@@ -686,10 +694,10 @@ class AttachmentInline(ReadOnlyInline):
         """download()'s cell for one table (table_rows: _readonly_cell's in_language): the
         path of the download looked up once (keyed_url asked the script prefix, mark_safe
         looked at its argument, for each row); a row keyed otherwise as `cell` draws it."""
-        probe = keyed_url("permits:attachment_download", _MARK)
-        if probe is None:
+        parts = keyed_parts("permits:attachment_download")
+        if not parts:
             return cell
-        start, end = (_escaped(part) for part in probe.split(str(_MARK)))
+        start, end = (_escaped(part) for part in parts)
 
         def download_cell(row):
             pk = row.pk
